@@ -1,0 +1,26 @@
+from rest_framework import serializers
+
+from clinic.models import User
+
+
+class SignInSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    role = serializers.ChoiceField(choices=User.Role.choices)
+
+
+class MeSerializer(serializers.ModelSerializer):
+    clinic_name = serializers.CharField(source="clinic.name", read_only=True, default=None)
+    patient = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "clinic", "clinic_name", "patient"]
+
+    def get_patient(self, user: User) -> int | None:
+        return user.patient.id if user.is_patient else None

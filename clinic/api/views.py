@@ -1,0 +1,59 @@
+from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from clinic import services
+from clinic.api.serializers import MeSerializer, SignInSerializer, TokenSerializer
+
+
+def token_response(user, *, status_code=status.HTTP_200_OK) -> Response:
+    token, expires_at = services.token_issue(user=user)
+    body = TokenSerializer({"token": token, "expires_at": expires_at, "role": user.role}).data
+    return Response(body, status=status_code)
+
+
+class TokenView(APIView):
+    """Sign in with a username (a patient's email) and password; one token per device."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "sign_in"
+
+    @extend_schema(request=SignInSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = SignInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.user_sign_in(**serializer.validated_data)
+        except services.SignInLocked as locked:
+            raise exceptions.Throttled(
+                wait=locked.wait, detail="Too many failed sign-ins. Try again later."
+            ) from None
+        if user is None:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["The username or password is not correct."]}
+            )
+        return token_response(user)
+
+
+class LogoutView(APIView):
+    """Revokes the token this request was made with; the user's other devices stay signed in."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        request._auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)

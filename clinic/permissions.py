@@ -1,0 +1,28 @@
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from clinic.models import User
+
+CLINICIAN = User.Role.CLINICIAN
+STAFF = User.Role.STAFF
+PATIENT = User.Role.PATIENT
+CLINIC_TEAM = frozenset({CLINICIAN, STAFF})
+EVERYONE = frozenset({CLINICIAN, STAFF, PATIENT})
+
+
+class RolePermission(BasePermission):
+    """Lets a role in when the view lists it for the request's kind of method.
+
+    Views declare `read_roles` (GET, HEAD, OPTIONS) and `write_roles` (everything else).
+    A role outside the list gets 403 before any object is looked up, so the answer says
+    nothing about whether the object exists.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        if request.method in SAFE_METHODS:
+            roles = getattr(view, "read_roles", frozenset())
+        else:
+            roles = getattr(view, "write_roles", frozenset())
+        return user.role in roles

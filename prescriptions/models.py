@@ -1,0 +1,208 @@
+from django.conf import settings
+from django.db import models
+
+
+class SlotKind(models.TextChoices):
+    """The times of day a prescription reminds the patient of."""
+
+    MORNING = "morning"
+    BEDTIME = "bedtime"
+
+
+class CheckInSlot(models.TextChoices):
+    MORNING = "morning"
+    BEDTIME = "bedtime"
+    NIGHT = "night"
+    OTHER = "other"
+
+
+class Protocol(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    summary = models.TextField()
+    steps = models.JSONField(default=list)
+    cautions = models.JSONField(default=list)
+    # [{"kind": "morning", "time": "07:00"}, …] offered when a prescription names no slots.
+    default_slots = models.JSONField(default=list)
+    range_limit_degrees = models.PositiveSmallIntegerField()
+    heat_prep_minutes = models.PositiveSmallIntegerField()
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Prescription(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PAUSED = "paused"
+        ENDED = "ended"
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="prescriptions")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    # The current status; StatusChange keeps when each change took effect.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    as_needed = models.BooleanField(default=True)
+    heat_prep = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="prescription_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.slug} for patient {self.patient_id}"
+
+
+class PrescriptionSlot(models.Model):
+    """One reminder time of a prescription, with the next instant it is due to fire."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="slots")
+    kind = models.CharField(max_length=16, choices=SlotKind.choices)
+    time = models.TimeField()
+    # UTC; null when nothing is left to remind (ended, or past end_date).
+    next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["time", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["prescription", "kind"], name="one_slot_per_kind")
+        ]
+
+
+class StatusChange(models.Model):
+    """History of a prescription's status: which instants it was active, paused, ended."""
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(max_length=16, choices=Prescription.Status.choices)
+    effective_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["effective_at", "id"]
+        indexes = [models.Index(fields=["prescription", "effective_at"])]
+
+
+class CheckIn(models.Model):
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, related_name="check_ins"
+    )
+    # Denormalised from the prescription so clinic-wide reports group without a join.
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="check_ins"
+    )
+    slot = models.CharField(max_length=16, choices=CheckInSlot.choices)
+    performed_at = models.DateTimeField()
+    # The patient's local date the session counts for (bedtime before 04:00 → previous day).
+    local_date = models.DateField()
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    pain_before = models.PositiveSmallIntegerField()
+    pain_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    heat_used = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    red_flags = models.JSONField(default=list, blank=True)
+    # What the patient was told after this check-in ("" when nothing needed saying).
+    advice = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "local_date"]),
+            models.Index(fields=["prescription", "local_date", "slot"]),
+        ]
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a check-in POST, replayed when the same key comes again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_response_per_key")]
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        LOW_ADHERENCE = "low_adherence"
+        NO_CHECK_IN = "no_check_in"
+        PAIN_WORSENING = "pain_worsening"
+        SESSION_PAIN = "session_pain"
+        RED_FLAG = "red_flag"
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="alerts")
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="one_open_alert_per_patient_and_kind",
+            )
+        ]
+
+
+class Reminder(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="reminders"
+    )
+    slot = models.CharField(max_length=16, choices=SlotKind.choices)
+    local_date = models.DateField()
+    fire_at = models.DateTimeField()
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-fire_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prescription", "slot", "local_date"], name="one_reminder_per_slot_day"
+            )
+        ]

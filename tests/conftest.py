@@ -1,0 +1,83 @@
+import pytest
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from config import celery_app
+from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, StaffFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    # Real hashing costs ~0.3 s per user; tests need the behaviour, not the cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in-process unless a test starts a real worker (marker celery_worker)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def client_for(user) -> APIClient:
+    """An API client signed in with a real Bearer token, as a mobile app would be."""
+    client = APIClient()
+    _, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+# --- Personas: one clinic with its people, and another clinic that must stay out --------
+
+
+@pytest.fixture
+def clinic_a(db):
+    return ClinicFactory(name="Riverside Back Clinic", slug="riverside")
+
+
+@pytest.fixture
+def clinic_b(db):
+    return ClinicFactory(name="Hilltop Spine Centre", slug="hilltop")
+
+
+@pytest.fixture
+def clinician_a(clinic_a):
+    return ClinicianFactory(clinic=clinic_a, username="dr.a@example.test")
+
+
+@pytest.fixture
+def clinician_b(clinic_b):
+    return ClinicianFactory(clinic=clinic_b, username="dr.b@example.test")
+
+
+@pytest.fixture
+def staff_a(clinic_a):
+    return StaffFactory(clinic=clinic_a, username="desk.a@example.test")
+
+
+@pytest.fixture
+def patient_a(clinic_a):
+    return PatientFactory(clinic=clinic_a, first_name="Ada", last_name="Moss")
+
+
+@pytest.fixture
+def other_patient(clinic_a):
+    return PatientFactory(clinic=clinic_a, first_name="Ben", last_name="Lowe")
+
+
+@pytest.fixture
+def patient_b(clinic_b):
+    return PatientFactory(clinic=clinic_b, first_name="Cora", last_name="Hale")
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
