@@ -1,7 +1,12 @@
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import factory
 
 from clinic.models import Clinic, User
 from patients.models import Patient
+from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, StatusChange
+from prescriptions.schedule import checkin_local_date, local_midnight
 
 PASSWORD = "correct-horse-battery"
 
@@ -54,3 +59,61 @@ class PatientFactory(factory.django.DjangoModelFactory):
             username=o.email, email=o.email, clinic=o.clinic, role=User.Role.PATIENT
         )
     )
+
+
+def knee_rocks():
+    from prescriptions.models import Protocol
+
+    return Protocol.objects.get(slug="knee-rocks")
+
+
+class PrescriptionFactory(factory.django.DjangoModelFactory):
+    """A prescription as the service would leave it: slots and its first status change.
+
+    `slots` takes [(kind, "HH:MM"), …]; the default is a morning and a bedtime slot.
+    """
+
+    class Meta:
+        model = Prescription
+        skip_postgeneration_save = True
+
+    patient = factory.SubFactory(PatientFactory)
+    protocol = factory.LazyFunction(knee_rocks)
+    clinician = factory.LazyAttribute(lambda o: ClinicianFactory(clinic=o.patient.clinic))
+    status = Prescription.Status.ACTIVE
+    start_date = factory.LazyFunction(lambda: date.today() - timedelta(days=14))
+    as_needed = True
+    heat_prep = False
+
+    @factory.post_generation
+    def slots(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        for kind, hhmm in extracted or [("morning", "07:00"), ("bedtime", "22:00")]:
+            PrescriptionSlot.objects.create(
+                prescription=obj, kind=kind, time=time.fromisoformat(hhmm)
+            )
+        tz = ZoneInfo(obj.patient.timezone)
+        StatusChange.objects.create(
+            prescription=obj,
+            status=Prescription.Status.ACTIVE,
+            effective_at=local_midnight(obj.start_date, tz),
+        )
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    """A check-in; `performed_at` must be timezone-aware, `local_date` follows the rules."""
+
+    class Meta:
+        model = CheckIn
+
+    prescription = factory.SubFactory(PrescriptionFactory)
+    patient = factory.SelfAttribute("prescription.patient")
+    slot = "bedtime"
+    performed_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    local_date = factory.LazyAttribute(
+        lambda o: checkin_local_date(o.performed_at, ZoneInfo(o.patient.timezone), o.slot)
+    )
+    duration_minutes = 5
+    pain_before = 5
+    pain_after = 3
