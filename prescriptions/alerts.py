@@ -1,6 +1,6 @@
 """Alert rules and their evaluation.
 
-TODO(adherence-alerts): implement per PRODUCT.md › Alerts.
+TODO(adherence-alerts): implement per PRODUCT.md - Alerts.
 """
 
 from prescriptions.models import CheckIn

@@ -1,6 +1,6 @@
 """Reminders: due → claim → deliver.
 
-TODO(reminders): implement per PRODUCT.md › Reminder time.
+TODO(reminders): implement per PRODUCT.md - Reminder time.
 """
 
 
