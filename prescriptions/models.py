@@ -197,6 +197,9 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A delivery attempt holds the reminder until then; a redelivered task finds it held
+    # (or no longer queued) and sends nothing.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -205,4 +208,20 @@ class Reminder(models.Model):
             models.UniqueConstraint(
                 fields=["prescription", "slot", "local_date"], name="one_reminder_per_slot_day"
             )
+        ]
+
+
+class DigestClaim(models.Model):
+    """One clinician's weekly digest: the unique row is claimed before the email goes out."""
+
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_claims"
+    )
+    week_start = models.DateField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinician", "week_start"], name="one_digest_per_week")
         ]

@@ -3,12 +3,17 @@
 Instants are stored in UTC; everything the patient sees is computed in their IANA zone.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # A bedtime session logged after midnight but before this hour still belongs to the
 # evening before: the patient simply went to bed late.
 LATE_BEDTIME_CUTOFF = time(4, 0)
+
+# Mirrors of the model choices, so this module stays free of the ORM.
+ACTIVE = "active"
+BEDTIME = "bedtime"
 
 
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -36,3 +41,101 @@ def checkin_local_date(performed_at: datetime, tz: ZoneInfo, slot: str) -> date:
     if slot == "bedtime" and local.time() < LATE_BEDTIME_CUTOFF:
         return local.date() - timedelta(days=1)
     return local.date()
+
+
+# --- Reminder time --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the reminder times of one prescription depend on, read from the database once.
+
+    `history` is the prescription's status changes as (effective_at, status), oldest first;
+    `status` is its current status, used alone when there is no history.
+    """
+
+    tz: ZoneInfo
+    start_date: date
+    end_date: date | None
+    slots: tuple[tuple[str, time], ...]
+    heat_prep_minutes: int
+    history: tuple[tuple[datetime, str], ...] = ()
+    status: str = ACTIVE
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    slot: str
+    local_date: date
+    fire_at: datetime
+
+
+def status_at(
+    history: tuple[tuple[datetime, str], ...], instant: datetime, *, current: str
+) -> str | None:
+    """A prescription's status at an instant from its history of (effective_at, status),
+    oldest first; None before the first change, `current` when there is no history."""
+    if not history:
+        return current
+    found = None
+    for effective_at, status in history:
+        if effective_at > instant:
+            break
+        found = status
+    return found
+
+
+def fire_instant(plan: Plan, kind: str, at: time, day: date) -> datetime:
+    """When the reminder for a slot on a local date fires (UTC).
+
+    Heat preparation is subtracted as elapsed time, so the patient gets the full minutes of
+    heat even across a clock change.
+    """
+    instant = local_instant(day, at, plan.tz)
+    if kind == BEDTIME and plan.heat_prep_minutes:
+        instant -= timedelta(minutes=plan.heat_prep_minutes)
+    return instant
+
+
+def _occurrence(plan: Plan, kind: str, at: time, day: date) -> Occurrence | None:
+    if day < plan.start_date or (plan.end_date is not None and day > plan.end_date):
+        return None
+    fire_at = fire_instant(plan, kind, at, day)
+    if status_at(plan.history, fire_at, current=plan.status) != ACTIVE:
+        return None
+    return Occurrence(slot=kind, local_date=day, fire_at=fire_at)
+
+
+def occurrences(plan: Plan, first: date, last: date) -> list[Occurrence]:
+    """Every reminder of the local dates first..last (inclusive), in firing order."""
+    found = []
+    day = first
+    while day <= last:
+        for kind, at in plan.slots:
+            occurrence = _occurrence(plan, kind, at, day)
+            if occurrence is not None:
+                found.append(occurrence)
+        day += timedelta(days=1)
+    return sorted(found, key=lambda o: (o.fire_at, o.slot))
+
+
+def next_occurrence(plan: Plan, kind: str, at: time, after: datetime) -> Occurrence | None:
+    """The first reminder of one slot that fires strictly after `after`; None when none will.
+
+    Status changes never lie in the future, so once the last one is behind us and it left
+    the prescription paused or ended, nothing will fire again until someone changes it (and
+    that change reschedules).
+    """
+    last_change = plan.history[-1][0] if plan.history else None
+    # Heat preparation can pull a reminder into the evening before its date.
+    day = max(plan.start_date, local_date_of(after, plan.tz) - timedelta(days=1))
+    while plan.end_date is None or day <= plan.end_date:
+        fire_at = fire_instant(plan, kind, at, day)
+        if fire_at > after:
+            status = status_at(plan.history, fire_at, current=plan.status)
+            if status == ACTIVE:
+                return Occurrence(slot=kind, local_date=day, fire_at=fire_at)
+            if last_change is None or fire_at >= last_change:
+                return None
+        day += timedelta(days=1)
+    return None

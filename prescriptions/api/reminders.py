@@ -1,0 +1,224 @@
+"""Reminder times, sent reminders and the patient's reminder preferences."""
+
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.permissions import EVERYONE, PATIENT, RolePermission
+from patients.models import ReminderPreference
+from prescriptions.models import Prescription, Reminder
+from prescriptions.reminders import histories_for, plan_for, reminder_preference_update
+from prescriptions.schedule import local_date_of, occurrences
+
+# The contract's bound on a schedule request, both ends included.
+SCHEDULE_MAX_DATES = 92
+DEFAULT_SCHEDULE_DATES = 7
+
+
+def in_reach(queryset, user, patient_path: str):
+    """Rows the caller may see: the patient their own, clinic team members their clinic's."""
+    if user.is_patient:
+        return queryset.filter(**{f"{patient_path}__user": user})
+    return queryset.filter(**{f"{patient_path}__clinic_id": user.clinic_id})
+
+
+# --- Schedule ---------------------------------------------------------------------------
+
+
+class ScheduleQuerySerializer(serializers.Serializer):
+    # `from` is a Python keyword, hence the declared field names below.
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(required=False),
+            "to": serializers.DateField(required=False),
+        }
+
+    def validate(self, attrs):
+        first, last = attrs.get("from"), attrs.get("to")
+        if first and last:
+            if last < first:
+                raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+            if (last - first).days + 1 > SCHEDULE_MAX_DATES:
+                raise serializers.ValidationError(
+                    {"to": [f"At most {SCHEDULE_MAX_DATES} dates, both ends included."]}
+                )
+        return attrs
+
+
+class ScheduleEntrySerializer(serializers.Serializer):
+    slot = serializers.CharField()
+    local_date = serializers.DateField()
+    fire_at = serializers.DateTimeField(default_timezone=UTC)
+
+
+class ScheduleView(APIView):
+    """The reminder times of a prescription over a range of the patient's local dates.
+
+    Without `from` the range starts today (patient's zone); without `to` it spans 7 dates.
+    """
+
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="first local date, YYYY-MM-DD"),
+            OpenApiParameter("to", str, description="last local date, at most 92 dates on"),
+        ],
+        responses=ScheduleEntrySerializer(many=True),
+    )
+    def get(self, request, pk: int):
+        prescription = get_object_or_404(
+            in_reach(
+                Prescription.objects.select_related("patient", "protocol"),
+                request.user,
+                "patient",
+            ),
+            pk=pk,
+        )
+        query = ScheduleQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        tz = ZoneInfo(prescription.patient.timezone)
+        first = query.validated_data.get("from")
+        last = query.validated_data.get("to")
+        if first is None:
+            first = local_date_of(timezone.now(), tz) if last is None else last - timedelta(days=6)
+        if last is None:
+            last = first + timedelta(days=DEFAULT_SCHEDULE_DATES - 1)
+        plan = plan_for(
+            prescription,
+            histories_for([prescription.id])[prescription.id],
+            prescription.slots.all(),
+        )
+        return Response(ScheduleEntrySerializer(occurrences(plan, first, last), many=True).data)
+
+
+# --- Reminders --------------------------------------------------------------------------
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "prescription",
+            "slot",
+            "local_date",
+            "fire_at",
+            "channel",
+            "status",
+            "sent_at",
+            "reason",
+        ]
+
+
+class ReminderFilter(filters.FilterSet):
+    prescription = filters.NumberFilter(field_name="prescription_id")
+    status = filters.ChoiceFilter(choices=Reminder.Status.choices)
+
+    class Meta:
+        model = Reminder
+        fields = []
+
+
+# `from` and `to` are inclusive local dates; `from` cannot be a class attribute name.
+ReminderFilter.base_filters["from"] = filters.DateFilter(field_name="local_date", lookup_expr="gte")
+ReminderFilter.base_filters["to"] = filters.DateFilter(field_name="local_date", lookup_expr="lte")
+
+
+class ReminderListView(generics.ListAPIView):
+    """Reminders the caller may see, newest first: a patient their own, the clinic team
+    their clinic's. Filters: `prescription`, `status`, `from`, `to` (local dates)."""
+
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    serializer_class = ReminderSerializer
+    filterset_class = ReminderFilter
+
+    def get_queryset(self):
+        return in_reach(
+            Reminder.objects.order_by("-fire_at", "-id"), self.request.user, "prescription__patient"
+        )
+
+
+# --- Preferences ------------------------------------------------------------------------
+
+
+class ReminderPreferenceSerializer(serializers.ModelSerializer):
+    quiet_start = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
+    )
+    quiet_end = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
+    )
+    webhook_url = serializers.URLField(allow_blank=True, required=False, max_length=200)
+    rotate_webhook_secret = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="Replace the webhook secret; the answer shows the new one, this once.",
+    )
+
+    class Meta:
+        model = ReminderPreference
+        fields = ["channel", "quiet_start", "quiet_end", "webhook_url", "rotate_webhook_secret"]
+
+    def validate(self, attrs):
+        def merged(field):
+            return attrs[field] if field in attrs else getattr(self.instance, field)
+
+        start, end = merged("quiet_start"), merged("quiet_end")
+        if (start is None) != (end is None):
+            missing = "quiet_end" if end is None else "quiet_start"
+            raise serializers.ValidationError(
+                {missing: ["Set quiet_start and quiet_end together (or clear both)."]}
+            )
+        if start is not None and start == end:
+            raise serializers.ValidationError({"quiet_end": ["Must differ from quiet_start."]})
+        if merged("channel") == ReminderPreference.Channel.WEBHOOK and not merged("webhook_url"):
+            raise serializers.ValidationError(
+                {"webhook_url": ["Required when the channel is webhook."]}
+            )
+        return attrs
+
+
+class ReminderPreferenceView(APIView):
+    """The signed-in patient's reminder preferences.
+
+    The webhook secret signs every webhook request. It is shown once, in the PATCH answer
+    that sets or changes `webhook_url` (a new secret each time) or asks for
+    `rotate_webhook_secret`; never in a GET.
+    """
+
+    permission_classes = [RolePermission]
+    read_roles = frozenset({PATIENT})
+    write_roles = frozenset({PATIENT})
+
+    def _preference(self):
+        preference, _ = ReminderPreference.objects.get_or_create(patient=self.request.user.patient)
+        return preference
+
+    @extend_schema(responses=ReminderPreferenceSerializer)
+    def get(self, request):
+        return Response(ReminderPreferenceSerializer(self._preference()).data)
+
+    @extend_schema(request=ReminderPreferenceSerializer, responses=ReminderPreferenceSerializer)
+    def patch(self, request):
+        preference = self._preference()
+        serializer = ReminderPreferenceSerializer(preference, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        rotate = changes.pop("rotate_webhook_secret", False)
+        preference, new_secret = reminder_preference_update(
+            preference=preference, changes=changes, rotate_webhook_secret=rotate
+        )
+        data = ReminderPreferenceSerializer(preference).data
+        if new_secret:
+            data["webhook_secret"] = new_secret
+        return Response(data)
