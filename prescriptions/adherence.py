@@ -1,0 +1,376 @@
+"""Adherence: what was expected of a patient, what they did, and how their pain moved.
+
+Check-ins are aggregated in the database, one row per patient, prescription and local
+date with a count per slot. Only the expected sessions are worked out here, from each
+prescription's slots and status history, which are a handful of rows per patient. The
+definitions follow PRODUCT.md, Definitions.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from patients.models import Patient
+from prescriptions.models import Alert, CheckIn, Prescription, PrescriptionSlot, StatusChange
+from prescriptions.schedule import local_date_of, local_instant, local_midnight
+
+ACTIVE = Prescription.Status.ACTIVE
+ENDED = Prescription.Status.ENDED
+SESSION_SLOTS = ("morning", "bedtime")
+
+DEFAULT_RANGE_DAYS = 28
+MAX_RANGE_DAYS = 366
+PAIN_WINDOW_DAYS = 7
+MEANINGFUL_PAIN_CHANGE = Decimal(2)
+# A session whose pain rose by this much is one the patient should ease off.
+SESSION_PAIN_RISE = 2
+
+
+def round1(numerator, denominator) -> Decimal | None:
+    """numerator / denominator to one decimal, halves rounded up (4.25 → 4.3)."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def local_today(tz: ZoneInfo, now: datetime | None = None) -> date:
+    return local_date_of(now or timezone.now(), tz)
+
+
+def default_range(today: date) -> tuple[date, date]:
+    return today - timedelta(days=DEFAULT_RANGE_DAYS - 1), today
+
+
+def dates_between(start: date, end: date):
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+@dataclass
+class Timeline:
+    """When one prescription was active, from its dates and status history."""
+
+    id: int
+    start_date: date
+    end_date: date | None
+    tz: ZoneInfo
+    slots: list[tuple[str, time]] = field(default_factory=list)
+    instants: list[datetime] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    ended_on: date | None = None
+
+    def begin(self) -> None:
+        # A prescription is active from 00:00 local of its start date whatever instant its
+        # first status row carries; changes recorded later in the history override it.
+        self.instants = [local_midnight(self.start_date, self.tz)]
+        self.statuses = [ACTIVE]
+
+    def add_change(self, status: str, effective_at: datetime) -> None:
+        if effective_at < self.instants[0]:
+            return
+        self.instants.append(effective_at)
+        self.statuses.append(status)
+        if status == ENDED:
+            self.ended_on = local_date_of(effective_at, self.tz)
+
+    def status_at(self, instant: datetime) -> str | None:
+        index = bisect_right(self.instants, instant)
+        return self.statuses[index - 1] if index else None
+
+    def spans(self, day: date) -> bool:
+        last = min((d for d in (self.end_date, self.ended_on) if d), default=None)
+        return self.start_date <= day and (last is None or day <= last)
+
+    def is_active_day(self, day: date) -> bool:
+        """Not paused (or ended) for the whole of the day: resumed during it still counts."""
+        if not self.spans(day):
+            return False
+        start = local_midnight(day, self.tz)
+        stop = local_midnight(day + timedelta(days=1), self.tz)
+        if self.status_at(start) == ACTIVE:
+            return True
+        index = bisect_right(self.instants, start)
+        while index < len(self.instants) and self.instants[index] < stop:
+            if self.statuses[index] == ACTIVE:
+                return True
+            index += 1
+        return False
+
+    def expected_kinds(self, day: date, now: datetime) -> list[str]:
+        """Slots whose local time on `day` has passed while the prescription was active."""
+        if not self.spans(day):
+            return []
+        kinds = []
+        for kind, at in self.slots:
+            instant = local_instant(day, at, self.tz)
+            if instant <= now and self.status_at(instant) == ACTIVE:
+                kinds.append(kind)
+        return kinds
+
+    def later_kinds(self, day: date, now: datetime) -> list[str]:
+        """Slots still to come on `day` that would be expected if nothing changes."""
+        if not self.spans(day) or self.status_at(now) != ACTIVE:
+            return []
+        return [kind for kind, at in self.slots if local_instant(day, at, self.tz) > now]
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """Check-ins of one prescription on one local date, as aggregated by the database."""
+
+    prescription_id: int
+    morning: int
+    bedtime: int
+    night: int
+    total: int
+    pain_sum: int
+    pain_rises: int
+
+
+@dataclass
+class PatientData:
+    patient: Patient
+    tz: ZoneInfo
+    timelines: list[Timeline] = field(default_factory=list)
+    days: dict[date, list[DayRow]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def first_start(self) -> date | None:
+        return min((t.start_date for t in self.timelines), default=None)
+
+    def pain_totals(self, start: date, end: date) -> tuple[int, int]:
+        rows = [r for day, rs in self.days.items() if start <= day <= end for r in rs]
+        return sum(r.pain_sum for r in rows), sum(r.total for r in rows)
+
+    def days_with_pain_rise(self, start: date, end: date) -> list[date]:
+        return sorted(
+            day
+            for day, rows in self.days.items()
+            if start <= day <= end and any(r.pain_rises for r in rows)
+        )
+
+
+def load(patients: list[Patient], *, start: date, end: date, scope: Q | None = None):
+    """Everything the reports of these patients need for dates `start` to `end`.
+
+    A constant number of queries however many patients: prescriptions, slots, status
+    changes, and check-ins aggregated per prescription and local date. `scope` narrows the
+    rows by patient in SQL (e.g. a clinic) instead of a long list of ids.
+    """
+    data = {p.id: PatientData(patient=p, tz=ZoneInfo(p.timezone)) for p in patients}
+    if scope is None:
+        scope = Q(patient_id__in=list(data))
+    prescriptions = Prescription.objects.filter(scope)
+    timelines = {}
+    for row in prescriptions.values("id", "patient_id", "start_date", "end_date"):
+        if row["patient_id"] not in data:
+            continue
+        patient = data[row["patient_id"]]
+        timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz)
+        timeline.begin()
+        patient.timelines.append(timeline)
+        timelines[row["id"]] = timeline
+    slots = PrescriptionSlot.objects.filter(prescription__in=prescriptions).order_by("time")
+    for prescription_id, kind, at in slots.values_list("prescription_id", "kind", "time"):
+        if prescription_id in timelines:
+            timelines[prescription_id].slots.append((kind, at))
+    changes = StatusChange.objects.filter(prescription__in=prescriptions).order_by(
+        "effective_at", "id"
+    )
+    for prescription_id, status, effective_at in changes.values_list(
+        "prescription_id", "status", "effective_at"
+    ):
+        if prescription_id in timelines:
+            timelines[prescription_id].add_change(status, effective_at)
+
+    for row in _day_rows(scope, _check_in_dates(data.values(), start, end)):
+        patient = data.get(row["patient_id"])
+        if patient is not None:
+            patient.days[row["local_date"]].append(
+                DayRow(
+                    prescription_id=row["prescription_id"],
+                    morning=row["morning"],
+                    bedtime=row["bedtime"],
+                    night=row["night"],
+                    total=row["total"],
+                    pain_sum=row["pain_sum"] or 0,
+                    pain_rises=row["pain_rises"],
+                )
+            )
+    return data
+
+
+def _check_in_dates(patients, start: date, end: date) -> Q:
+    """The report range, plus each patient's pain-baseline week when it lies outside it."""
+    dates = Q(local_date__range=(start, end))
+    by_first_start = defaultdict(list)
+    for patient in patients:
+        first = patient.first_start
+        if first and not (start <= first and first + timedelta(days=6) <= end):
+            by_first_start[first].append(patient.patient.id)
+    for first, ids in by_first_start.items():
+        week = (first, first + timedelta(days=PAIN_WINDOW_DAYS - 1))
+        dates |= Q(patient_id__in=ids, local_date__range=week)
+    return dates
+
+
+def _day_rows(scope: Q, dates: Q):
+    return (
+        CheckIn.objects.filter(scope)
+        .filter(dates)
+        .values("patient_id", "prescription_id", "local_date")
+        .annotate(
+            morning=Count("id", filter=Q(slot="morning")),
+            bedtime=Count("id", filter=Q(slot="bedtime")),
+            night=Count("id", filter=Q(slot="night")),
+            total=Count("id"),
+            pain_sum=Sum("pain_before"),
+            pain_rises=Count("id", filter=Q(pain_after__gte=F("pain_before") + SESSION_PAIN_RISE)),
+        )
+        .order_by()
+    )
+
+
+def compute(data: PatientData, start: date, end: date, now: datetime) -> dict:
+    """The adherence report of one patient from data loaded by `load`."""
+    today = local_date_of(now, data.tz)
+    by_day = []
+    totals = defaultdict(int)
+    streak_days = []
+    for day in dates_between(start, end):
+        expected_by = {t.id: t.expected_kinds(day, now) for t in data.timelines}
+        rows = data.days.get(day, [])
+        expected = sum(len(kinds) for kinds in expected_by.values())
+        completed = 0
+        for row in rows:
+            done = sum(1 for kind in expected_by.get(row.prescription_id, ()) if getattr(row, kind))
+            completed += done
+            totals["extra"] += row.total - done
+            totals["night"] += row.night
+        active = any(t.is_active_day(day) for t in data.timelines)
+        check_ins = sum(r.total for r in rows)
+        totals["expected"] += expected
+        totals["completed"] += completed
+        totals["active_days"] += active
+        totals["days_with_session"] += active and check_ins > 0
+        if day == today:
+            streak_days.append(("today", _all_of_today_done(data, rows, day, now)))
+        elif day < today and active and expected:
+            streak_days.append(("past", completed == expected))
+        by_day.append(
+            {
+                "date": day,
+                "expected": expected,
+                "completed": completed,
+                "extra": sum(r.total for r in rows) - completed,
+                "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
+            }
+        )
+    return {
+        "patient": data.patient.id,
+        "from": start,
+        "to": end,
+        "expected_sessions": totals["expected"],
+        "completed_sessions": totals["completed"],
+        "adherence_pct": round1(totals["completed"] * 100, totals["expected"]),
+        "active_days": totals["active_days"],
+        "days_with_session": totals["days_with_session"],
+        "current_streak_days": _streak(streak_days),
+        "extra_sessions": totals["extra"],
+        "night_sessions": totals["night"],
+        "pain": _pain(data, start, end),
+        "by_day": by_day,
+    }
+
+
+def _all_of_today_done(data: PatientData, rows: list[DayRow], day: date, now) -> bool:
+    counts = {r.prescription_id: r for r in rows}
+    wanted = [
+        (t.id, kind)
+        for t in data.timelines
+        for kind in t.expected_kinds(day, now) + t.later_kinds(day, now)
+    ]
+    return bool(wanted) and all(
+        t_id in counts and getattr(counts[t_id], kind) for t_id, kind in wanted
+    )
+
+
+def _streak(days: list[tuple[str, bool]]) -> int:
+    """Counts back from the end of the range; today only adds, it never breaks the run."""
+    streak = 0
+    for which, complete in reversed(days):
+        if complete:
+            streak += 1
+        elif which == "past":
+            break
+    return streak
+
+
+def _pain(data: PatientData, start: date, end: date) -> dict:
+    baseline = None
+    if data.first_start:
+        week_end = data.first_start + timedelta(days=PAIN_WINDOW_DAYS - 1)
+        baseline = round1(*data.pain_totals(data.first_start, week_end))
+    recent_start = max(start, end - timedelta(days=PAIN_WINDOW_DAYS - 1))
+    recent = round1(*data.pain_totals(recent_start, end))
+    change = None if baseline is None or recent is None else recent - baseline
+    return {
+        "baseline": baseline,
+        "recent": recent,
+        "change": change,
+        "meaningful": change is not None and abs(change) >= MEANINGFUL_PAIN_CHANGE,
+    }
+
+
+def adherence_report(
+    *, patient: Patient, start: date, end: date, now: datetime | None = None
+) -> dict:
+    now = now or timezone.now()
+    data = load([patient], start=start, end=end)
+    return compute(data[patient.id], start, end, now)
+
+
+def clinic_patients(clinic_id: int):
+    """The clinic's patients with what the clinic report sorts and filters on besides pain."""
+    open_alerts = (
+        Alert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Patient.objects.filter(clinic_id=clinic_id)
+        .only("id", "first_name", "last_name", "timezone", "clinic_id")
+        .annotate(
+            last_check_in=Max("check_ins__performed_at"),
+            open_alerts=Coalesce(Subquery(open_alerts), 0),
+        )
+    )
+
+
+def clinic_rows(
+    patients: list[Patient], *, start: date, end: date, now: datetime, clinic_id: int | None = None
+) -> list[dict]:
+    """Report rows (without by_day) for patients of one clinic annotated by `clinic_patients`."""
+    scope = Q(patient__clinic_id=clinic_id) if clinic_id is not None else None
+    data = load(patients, start=start, end=end, scope=scope)
+    rows = []
+    for patient in patients:
+        row = compute(data[patient.id], start, end, now)
+        del row["by_day"]
+        row.update(
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            last_check_in=patient.last_check_in,
+            open_alerts=patient.open_alerts,
+        )
+        rows.append(row)
+    return rows

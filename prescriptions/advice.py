@@ -1,0 +1,34 @@
+"""What the patient reads after a check-in: short, kind and plain."""
+
+# Possible signs of nerve compression at the base of the spine: emergency care, not a
+# call to the clinic tomorrow.
+EMERGENCY_RED_FLAGS = frozenset({"numbness_groin", "bladder_bowel"})
+
+RED_FLAG_EMERGENCY = (
+    "Please stop the exercise now. Numbness around the groin or new trouble controlling "
+    "your bladder or bowels needs urgent medical attention: call your emergency number or "
+    "go to an emergency department straight away. We have let your clinician know, and your "
+    "reminders are on hold."
+)
+
+RED_FLAG = (
+    "Please stop the exercise for now. What you described should be checked by a "
+    "clinician soon: contact your clinic or your doctor today, and get help sooner if it "
+    "gets worse. We have let your clinician know, and your reminders are on hold until they "
+    "have reviewed your plan."
+)
+
+EASE_OFF = (
+    "Your pain went up during this session. Next time, keep the rocking smaller and slower, "
+    "only as far as feels easy, and stop before it starts to hurt."
+)
+
+STREAK_MIN_DAYS = 3
+
+
+def red_flag(flags: list[str]) -> str:
+    return RED_FLAG_EMERGENCY if EMERGENCY_RED_FLAGS.intersection(flags) else RED_FLAG
+
+
+def streak(days: int) -> str:
+    return f"{days} days in a row with every session done. Well done, keep it going!"
