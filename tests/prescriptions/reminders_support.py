@@ -1,0 +1,22 @@
+"""Shared set-up for the reminder tests: a scheduled prescription and a tick that runs
+what it queues after commit, as it would outside a test transaction."""
+
+from datetime import date
+
+from django.test import TestCase
+
+from prescriptions.reminders import reminders_tick, slots_reschedule
+from tests.factories import PatientFactory, PrescriptionFactory
+
+
+def scheduled_prescription(patient=None, *, timezone="America/New_York", **kwargs):
+    patient = patient or PatientFactory(timezone=timezone)
+    kwargs.setdefault("start_date", date(2024, 6, 1))
+    prescription = PrescriptionFactory(patient=patient, **kwargs)
+    slots_reschedule(prescription_id=prescription.id)
+    return prescription
+
+
+def tick(now=None) -> int:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return reminders_tick(now=now)
