@@ -1,1 +1,14 @@
-urlpatterns = []
+from django.urls import path
+
+from patients.api import views
+
+urlpatterns = [
+    path("auth/activate/", views.Activate.as_view(), name="auth-activate"),
+    path("patients/", views.PatientList.as_view(), name="patient-list"),
+    path("patients/<int:pk>/", views.PatientDetail.as_view(), name="patient-detail"),
+    path(
+        "patients/<int:pk>/activation-code/",
+        views.PatientActivationCode.as_view(),
+        name="patient-activation-code",
+    ),
+]

@@ -1,0 +1,73 @@
+"""Strict input fields and error shaping shared by the apps' serializers and views."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions, serializers, status
+
+
+class StrictSerializerMixin:
+    """Refuses keys the serializer does not accept, rather than silently dropping them.
+
+    A typo such as `red_flag` for `red_flags` must not make a clinical report vanish.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["This field is unknown or cannot be set here."] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 instant that must carry its UTC offset (a bare local time is ambiguous)."""
+
+    default_error_messages = {
+        "naive": "Include the UTC offset, e.g. 2026-03-01T07:05:00+01:00.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer; `5.0`, `"5"` and `true` are refused instead of coerced."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean; `"yes"` or `1` are refused instead of coerced."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class InvalidState(exceptions.APIException):
+    """The object cannot take this action in its current state (e.g. pausing a paused one)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This action is not possible in the current state."
+    default_code = "invalid_state"
+
+
+def as_api_error(error: DjangoValidationError) -> exceptions.APIException:
+    """Shapes a service's validation error as DRF would: per field, or a plain detail."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    return InvalidState(detail=" ".join(error.messages))

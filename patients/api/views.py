@@ -1,0 +1,152 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from clinic.api.serializers import TokenSerializer
+from clinic.api.validation import as_api_error
+from clinic.api.views import token_response
+from clinic.models import User
+from clinic.permissions import CLINIC_TEAM, CLINICIAN, EVERYONE, PATIENT, RolePermission
+from patients import services
+from patients.api.serializers import (
+    ActivateSerializer,
+    ActivationCodeSerializer,
+    EnrolmentSerializer,
+    PatientSerializer,
+    PatientWriteSerializer,
+)
+from patients.models import Patient
+
+
+def email_in_use() -> exceptions.ValidationError:
+    return exceptions.ValidationError({"email": ["This email is already in use."]})
+
+
+def patients_visible_to(user: User) -> QuerySet[Patient]:
+    patients = Patient.objects.select_related("user")
+    # Anonymous users have no role; the schema generator calls this with one.
+    role = getattr(user, "role", None)
+    if role in CLINIC_TEAM:
+        return patients.filter(clinic_id=user.clinic_id)
+    if role == PATIENT:
+        return patients.filter(user=user)
+    return patients.none()
+
+
+class PatientList(generics.ListCreateAPIView):
+    """The clinic's patients (a patient sees only their own record); clinicians enrol."""
+
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    write_roles = {CLINICIAN}
+    serializer_class = PatientSerializer
+
+    def get_queryset(self):
+        patients = patients_visible_to(self.request.user)
+        search = self.request.query_params.get("search", "").strip()
+        if search:
+            patients = patients.filter(
+                Q(first_name__icontains=search)
+                | Q(last_name__icontains=search)
+                | Q(email__icontains=search)
+            )
+        return patients
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Part of a first or last name or email")
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=PatientWriteSerializer, responses={201: EnrolmentSerializer})
+    def post(self, request):
+        serializer = PatientWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            enrolment = services.patient_enrol(
+                clinic=request.user.clinic,
+                enrolled_by=request.user,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                phone=data.get("phone", ""),
+                timezone_name=data.get("timezone"),
+            )
+        except IntegrityError:
+            # Another enrolment with this email committed between our check and insert.
+            raise email_in_use() from None
+        patient = enrolment.patient
+        patient.activation_code = enrolment.activation_code
+        patient.activation_expires_at = enrolment.activation_expires_at
+        return Response(EnrolmentSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetail(generics.RetrieveUpdateAPIView):
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    write_roles = {CLINICIAN}
+    serializer_class = PatientSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return patients_visible_to(self.request.user)
+
+    @extend_schema(request=PatientWriteSerializer, responses={200: PatientSerializer})
+    def patch(self, request, *args, **kwargs):
+        patient = self.get_object()
+        serializer = PatientWriteSerializer(patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "timezone" in changes:
+            changes["timezone_name"] = changes.pop("timezone")
+        try:
+            patient = services.patient_update(patient=patient, **changes)
+        except IntegrityError:
+            raise email_in_use() from None
+        return Response(PatientSerializer(patient).data)
+
+
+class PatientActivationCode(APIView):
+    """A new one-time code for a patient who lost theirs or let it expire.
+
+    Earlier unused codes stop working. Used on an activated patient it lets them choose a
+    new password, which is how a clinic resets a forgotten one.
+    """
+
+    permission_classes = [RolePermission]
+    write_roles = {CLINICIAN}
+
+    @extend_schema(request=None, responses={201: ActivationCodeSerializer})
+    def post(self, request, pk: int):
+        patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        code, expires_at = services.activation_code_issue(patient=patient)
+        body = {"activation_code": code, "activation_expires_at": expires_at}
+        return Response(ActivationCodeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class Activate(APIView):
+    """A new patient's first sign-in: the enrolment code plus a password of their choice."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "activate"
+
+    @extend_schema(request=ActivateSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = ActivateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.patient_activate(**serializer.validated_data)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return token_response(user)

@@ -1,0 +1,168 @@
+import hashlib
+import secrets
+from datetime import datetime
+from functools import cache
+from typing import NamedTuple
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Clinic, User
+from patients.models import ActivationCode, Patient, ReminderPreference
+from patients.signals import timezone_changed
+
+# No 0/O, 1/I/L or 5/S look-alikes: the code is read aloud or copied from paper.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
+CODE_LENGTH = 10
+
+
+class Enrolment(NamedTuple):
+    patient: Patient
+    activation_code: str
+    activation_expires_at: datetime
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def normalize_email(email: str) -> str:
+    # Stored lower-case so that uniqueness and sign-in (username = email) ignore case.
+    return email.strip().lower()
+
+
+def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
+    users = User.objects.filter(username__iexact=email)
+    patients = Patient.objects.filter(email__iexact=email)
+    if except_user_id is not None:
+        users = users.exclude(id=except_user_id)
+        patients = patients.exclude(user_id=except_user_id)
+    return users.exists() or patients.exists()
+
+
+def activation_code_normalize(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def activation_code_digest(code: str) -> str:
+    return hashlib.sha256(activation_code_normalize(code).encode()).hexdigest()
+
+
+def activation_code_find(code: str) -> ActivationCode | None:
+    """The code's row when it can still be used; None when unknown, used or expired."""
+    return (
+        ActivationCode.objects.select_related("patient__user")
+        .filter(
+            code_digest=activation_code_digest(code),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def activation_code_issue(*, patient: Patient) -> tuple[str, datetime]:
+    """A fresh one-time code; earlier unused codes of the patient stop working."""
+    now = timezone.now()
+    ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    expires_at = now + settings.ACTIVATION_CODE_TTL
+    ActivationCode.objects.create(
+        patient=patient, code_digest=activation_code_digest(raw), expires_at=expires_at
+    )
+    half = CODE_LENGTH // 2
+    return f"{raw[:half]}-{raw[half:]}", expires_at
+
+
+@transaction.atomic
+def patient_enrol(
+    *,
+    clinic: Clinic,
+    enrolled_by: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str = "",
+    timezone_name: str | None = None,
+) -> Enrolment:
+    """Creates the patient with an inactive sign-in, default reminders and a one-time code."""
+    email = normalize_email(email)
+    user = User(
+        username=email,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=User.Role.PATIENT,
+        clinic=clinic,
+        is_active=False,
+    )
+    user.set_unusable_password()
+    user.save()
+    patient = Patient.objects.create(
+        clinic=clinic,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        timezone=timezone_name or clinic.timezone,
+        enrolled_by=enrolled_by,
+    )
+    ReminderPreference.objects.create(patient=patient)
+    code, expires_at = activation_code_issue(patient=patient)
+    return Enrolment(patient, code, expires_at)
+
+
+@transaction.atomic
+def patient_activate(*, code: str, password: str) -> User:
+    """Spends the code and sets the patient's password; a code works exactly once."""
+    now = timezone.now()
+    digest = activation_code_digest(code)
+    # The conditional UPDATE is the claim: of two racing requests only one sees a row count.
+    claimed = ActivationCode.objects.filter(
+        code_digest=digest, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if claimed != 1:
+        raise ValidationError({"code": "This code is not valid or has already been used."})
+    activation = ActivationCode.objects.select_related("patient__user").get(code_digest=digest)
+    user = activation.patient.user
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    return user
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    timezone_name: str | None = None,
+) -> Patient:
+    """Changes the record; the email is also the username, so both move together."""
+    old_timezone = patient.timezone
+    user = patient.user
+    if first_name is not None:
+        patient.first_name = user.first_name = first_name
+    if last_name is not None:
+        patient.last_name = user.last_name = last_name
+    if email is not None:
+        patient.email = user.email = user.username = normalize_email(email)
+    if phone is not None:
+        patient.phone = phone
+    if timezone_name is not None:
+        patient.timezone = timezone_name
+    user.save(update_fields=["first_name", "last_name", "email", "username"])
+    patient.save()
+    if patient.timezone != old_timezone:
+        patient_id = patient.id
+        transaction.on_commit(lambda: timezone_changed.send(sender=Patient, patient_id=patient_id))
+    return patient
