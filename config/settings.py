@@ -6,6 +6,7 @@ that must not fall back to a default raise ImproperlyConfigured at start-up.
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -128,6 +129,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not memory, so a live Celery worker in another process sees the
+            # test data; one per test run so parallel runs do not clobber each other.
+            "TEST": {"NAME": Path(tempfile.gettempdir()) / f"kneerocks-test-{os.getpid()}.sqlite3"},
         }
     }
 
@@ -203,14 +207,14 @@ if EMAIL_URL:
 else:
     # In development every email lands as a file in var/mail, one file per message.
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
     if not DEBUG and EMAIL_BACKEND.endswith("filebased.EmailBackend"):
         raise ImproperlyConfigured("Set EMAIL_URL or EMAIL_BACKEND when DEBUG is off")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Knee Rocks <reminders@kneerocks.local>")
 
 # Dotted path of the SMS sender; see prescriptions/channels.py for the interface.
 SMS_BACKEND = env_str("SMS_BACKEND", "prescriptions.channels.FileSMSBackend")
-SMS_FILE_PATH = VAR_DIR / "sms"
+SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 
 # --- Celery -----------------------------------------------------------------------------
 
@@ -242,6 +246,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CELERY_BEAT_SCHEDULE = {
+    # Beat → broker → worker → database: /healthz reports the last instant this ran, so a
+    # stopped scheduler or worker shows as a stale `scheduler` value.
+    "scheduler-heartbeat": {
+        "task": "clinic.tasks.scheduler_heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Finds reminder slots whose fire instant has come, claims them and queues delivery.
     # A tick that waited more than a minute in the queue is useless: the next one covers it.
     "reminders-tick": {

@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 
 from config import celery_app
 from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, StaffFactory
+from tests.live_worker import _live_worker_process, live_worker  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
