@@ -1,0 +1,75 @@
+"""Alerts for the clinic team: list them, and a clinician acknowledges them."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission
+from prescriptions import alerts
+from prescriptions.models import Alert
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "patient",
+            "prescription",
+            "kind",
+            "created_at",
+            "details",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+        read_only_fields = fields
+
+
+class AlertFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    kind = django_filters.ChoiceFilter(choices=Alert.Kind.choices)
+    open = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Alert
+        fields = ["patient", "kind", "open"]
+
+
+def alerts_in_reach(user):
+    return Alert.objects.filter(patient__clinic_id=user.clinic_id)
+
+
+class AlreadyAcknowledged(exceptions.APIException):
+    status_code = 400
+    default_code = "already_acknowledged"
+
+
+class AlertList(generics.ListAPIView):
+    """The clinic's alerts, newest first; `open=true` for those not yet acknowledged."""
+
+    permission_classes = [RolePermission]
+    read_roles = CLINIC_TEAM
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+
+    def get_queryset(self):
+        return alerts_in_reach(self.request.user)
+
+
+class AlertAcknowledge(APIView):
+    """The clinician has seen the alert; it closes, and the rule may raise a new one later."""
+
+    permission_classes = [RolePermission]
+    write_roles = {CLINICIAN}
+
+    @extend_schema(request=None, responses=AlertSerializer)
+    def post(self, request, pk: int):
+        alert = get_object_or_404(alerts_in_reach(request.user), pk=pk)
+        try:
+            alert = alerts.alert_acknowledge(alert=alert, by=request.user)
+        except alerts.AlertAlreadyAcknowledged as already:
+            raise AlreadyAcknowledged(str(already)) from None
+        return Response(AlertSerializer(alert).data)

@@ -1,0 +1,204 @@
+"""GET adherence/: the clinic's report, one row per patient, sorted, filtered and exported."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+
+from prescriptions.models import Alert
+from tests.conftest import client_for
+from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
+from tests.prescriptions.bulk import bulk_clinic
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/adherence/"
+NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)  # 08:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def clinic_rows(clinic_a, patient_a, other_patient, patient_b):
+    """Ada did every session from 1 May, Ben only mornings; Cleo was never prescribed."""
+    ada = PrescriptionFactory(patient=patient_a, start_date=date(2026, 5, 1))
+    ben = PrescriptionFactory(patient=other_patient, start_date=date(2026, 5, 1))
+    for d in range(1, 11):
+        morning = datetime(2026, 5, d, 11, 30, tzinfo=UTC)  # 07:30 EDT
+        CheckInFactory(prescription=ada, slot="morning", performed_at=morning, pain_before=4)
+        CheckInFactory(prescription=ben, slot="morning", performed_at=morning, pain_before=6)
+        if d < 10:
+            bedtime = datetime(2026, 5, d + 1, 2, 30, tzinfo=UTC)  # 22:30 EDT
+            CheckInFactory(prescription=ada, slot="bedtime", performed_at=bedtime, pain_before=4)
+    PrescriptionFactory(patient=patient_b, start_date=date(2026, 5, 1))
+    cleo = PatientFactory(clinic=clinic_a, first_name="Cleo", last_name="Zane")
+    return {"ada": patient_a, "ben": other_patient, "cleo": cleo}
+
+
+def rows_by_patient(body):
+    return {row["patient"]: row for row in body["results"]}
+
+
+@pytest.mark.parametrize("persona", ["clinician_a", "staff_a"])
+def test_it_answers_the_clinic_team_a_row_per_patient_of_their_clinic(
+    request, persona, clinic_rows
+):
+    user = request.getfixturevalue(persona)
+
+    body = client_for(user).get(URL).json()
+
+    assert body["count"] == 3
+    assert set(rows_by_patient(body)) == {p.id for p in clinic_rows.values()}
+
+
+def test_it_refuses_patients(patient_a):
+    assert client_for(patient_a.user).get(URL).status_code == 403
+
+
+def test_it_asks_for_credentials(anon):
+    assert anon.get(URL).status_code == 401
+
+
+def test_it_gives_a_never_prescribed_patient_a_row_with_nothing_expected(clinician_a, clinic_rows):
+    row = rows_by_patient(client_for(clinician_a).get(URL).json())[clinic_rows["cleo"].id]
+
+    assert row["expected_sessions"] == 0
+    assert row["adherence_pct"] is None
+    assert row["last_check_in"] is None
+    assert "by_day" not in row
+
+
+def test_it_agrees_with_each_patients_own_report(clinician_a, clinic_rows):
+    client = client_for(clinician_a)
+    params = {"from": "2026-04-25", "to": "2026-05-10"}
+
+    rows = rows_by_patient(client.get(URL, params).json())
+
+    for patient in clinic_rows.values():
+        own = client.get(f"/api/v1/patients/{patient.id}/adherence/", params).json()
+        del own["by_day"]
+        assert {k: rows[patient.id][k] for k in own} == own
+
+
+def test_it_computes_each_row_from_the_patients_sessions(clinician_a, clinic_rows):
+    rows = rows_by_patient(client_for(clinician_a).get(URL).json())
+
+    # 1-9 May: 2 slots a day (18) + this morning (1) = 19 expected for Ada and Ben.
+    # Ada: all 19. Ben: 10 mornings of 19 = 52.6 %.
+    assert rows[clinic_rows["ada"].id]["adherence_pct"] == 100.0
+    assert rows[clinic_rows["ben"].id]["completed_sessions"] == 10
+    assert rows[clinic_rows["ben"].id]["adherence_pct"] == 52.6
+    assert rows[clinic_rows["ada"].id]["first_name"] == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("ordering", "names"),
+    [
+        ("adherence_pct", ["Ben", "Ada", "Cleo"]),
+        ("-adherence_pct", ["Ada", "Ben", "Cleo"]),
+        ("-current_streak_days", ["Ada", "Ben", "Cleo"]),
+        ("-last_check_in", ["Ada", "Ben", "Cleo"]),
+        ("last_name", ["Ben", "Ada", "Cleo"]),
+    ],
+)
+def test_it_orders_rows_with_empty_values_last(clinician_a, clinic_rows, ordering, names):
+    body = client_for(clinician_a).get(URL, {"ordering": ordering}).json()
+
+    assert [row["first_name"] for row in body["results"]] == names
+
+
+def test_it_refuses_an_unknown_ordering(clinician_a):
+    response = client_for(clinician_a).get(URL, {"ordering": "password"})
+
+    assert response.status_code == 400
+    assert "ordering" in response.json()
+
+
+def test_it_filters_patients_with_open_alerts(clinician_a, clinic_rows):
+    Alert.objects.create(patient=clinic_rows["ben"], kind="no_check_in")
+    Alert.objects.create(
+        patient=clinic_rows["ada"], kind="no_check_in", acknowledged_at=NOW - timedelta(days=1)
+    )
+    client = client_for(clinician_a)
+
+    with_open = client.get(URL, {"has_open_alerts": "true"}).json()
+    without = client.get(URL, {"has_open_alerts": "false"}).json()
+
+    assert [r["patient"] for r in with_open["results"]] == [clinic_rows["ben"].id]
+    assert with_open["results"][0]["open_alerts"] == 1
+    assert without["count"] == 2
+    assert client.get(URL, {"has_open_alerts": "maybe"}).status_code == 400
+
+
+def test_it_pages_the_rows(clinician_a, clinic_rows):
+    body = client_for(clinician_a).get(URL, {"page_size": 2, "ordering": "-adherence_pct"}).json()
+
+    assert body["count"] == 3
+    assert len(body["results"]) == 2
+    assert body["next"] is not None
+
+
+def test_it_exports_every_row_as_csv(clinician_a, clinic_rows):
+    response = client_for(clinician_a).get(
+        URL, {"format": "csv", "page_size": 1, "from": "2026-05-01", "to": "2026-05-10"}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == (
+        'attachment; filename="adherence-riverside-2026-05-01-2026-05-10.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 3
+    ada = next(r for r in rows if r["first_name"] == "Ada")
+    assert ada["patient"] == str(clinic_rows["ada"].id)
+    assert ada["last_name"] == "Moss"
+    assert ada["adherence_pct"] == "100.0"
+    # 1-7 May, four each time.
+    assert (ada["pain_baseline"], ada["pain_recent"], ada["pain_change"]) == ("4.0", "4.0", "0.0")
+    assert ada["pain_meaningful"] == "false"
+    assert "pain" not in rows[0]
+    assert {"expected_sessions", "current_streak_days", "night_sessions"} <= set(rows[0])
+
+
+def test_it_answers_bad_input_as_json_even_when_csv_was_asked(clinician_a):
+    response = client_for(clinician_a).get(URL, {"format": "csv", "from": "soon"})
+
+    assert response.status_code == 400
+    assert "from" in response.json()
+
+
+@pytest.mark.parametrize("patients", [10, 500])
+@pytest.mark.parametrize("ordering", ["last_name", "-adherence_pct"])
+def test_it_uses_the_same_few_queries_for_a_page_however_big_the_clinic(
+    django_assert_num_queries, clinic_a, clinician_a, patients, ordering
+):
+    bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 4, 20), days=20)
+    client = client_for(clinician_a)
+
+    # Token and user (2), clinic (1); by name: count and page of patients (2); by a computed
+    # field: all patients (1); then prescriptions, slots, status history, check-ins (4).
+    expected = 9 if ordering == "last_name" else 8
+    with django_assert_num_queries(expected):
+        response = client.get(URL, {"ordering": ordering, "page_size": 100})
+
+    assert response.json()["count"] == patients
+
+
+@pytest.mark.parametrize("patients", [10, 500])
+def test_it_exports_with_the_same_few_queries_however_big_the_clinic(
+    django_assert_num_queries, clinic_a, clinician_a, patients
+):
+    bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 4, 20), days=5)
+    client = client_for(clinician_a)
+
+    with django_assert_num_queries(8):
+        response = client.get(URL, {"format": "csv"})
+
+    assert response.content.decode().count("\n") == patients + 1
