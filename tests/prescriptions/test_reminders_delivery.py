@@ -1,0 +1,248 @@
+"""Delivery of queued reminders: each channel, claims, retries and last-moment checks."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from django.core import mail
+
+from patients.models import ReminderPreference
+from prescriptions import reminders
+from prescriptions.models import Reminder, StatusChange
+from prescriptions.tasks import deliver_reminders
+from tests.factories import CheckInFactory
+from tests.prescriptions.reminders_support import scheduled_prescription
+
+pytestmark = pytest.mark.django_db
+
+FIRE_AT = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)  # 07:00 in New York
+
+
+@pytest.fixture
+def prescription():
+    with time_machine.travel(FIRE_AT - timedelta(hours=8), tick=False):
+        return scheduled_prescription()
+
+
+@pytest.fixture(autouse=True)
+def _at_fire_time():
+    with time_machine.travel(FIRE_AT, tick=False):
+        yield
+
+
+def queued(prescription, channel="email", slot="morning"):
+    return Reminder.objects.create(
+        prescription=prescription,
+        slot=slot,
+        local_date=date(2024, 6, 3),
+        fire_at=FIRE_AT,
+        channel=channel,
+    )
+
+
+def prefer(prescription, **fields) -> ReminderPreference:
+    preference, _ = ReminderPreference.objects.update_or_create(
+        patient=prescription.patient, defaults=fields
+    )
+    return preference
+
+
+class Receiver:
+    """A webhook receiver on the loopback interface that answers with `status`."""
+
+    def __init__(self, status=204):
+        self.requests = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/knee-rocks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    receivers = []
+
+    def start(status=204):
+        receivers.append(Receiver(status))
+        return receivers[-1]
+
+    yield start
+    for r in receivers:
+        r.close()
+
+
+def test_it_emails_the_reminder_to_the_patient(prescription):
+    reminder = queued(prescription)
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.sent_at, reminder.attempts) == ("sent", FIRE_AT, 1)
+    assert mail.outbox[0].to == [prescription.patient.email]
+
+
+def test_it_texts_the_reminder_through_the_configured_sms_backend(prescription, settings):
+    prescription.patient.phone = "+1 555 0100"
+    prescription.patient.save()
+    reminder = queued(prescription, channel="sms")
+
+    deliver_reminders.delay([reminder.id])
+
+    [message] = [json.loads(p.read_text()) for p in settings.SMS_FILE_PATH.iterdir()]
+    assert message["to"] == "+1 555 0100"
+    assert "knee" in message["body"].lower()
+    reminder.refresh_from_db()
+    assert reminder.status == "sent"
+
+
+def test_it_fails_an_sms_at_once_when_the_patient_has_no_phone(prescription):
+    prescription.patient.phone = ""
+    prescription.patient.save()
+    reminder = queued(prescription, channel="sms")
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == ("failed", 1)
+    assert "no phone number" in reminder.reason
+
+
+def test_it_posts_a_signed_webhook_the_receiver_can_verify(prescription, receiver):
+    hook = receiver()
+    preference = prefer(prescription, channel="webhook", webhook_url=hook.url)
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    [(headers, body)] = hook.requests
+    timestamp = headers["X-KneeRocks-Timestamp"]
+    expected = hmac.new(
+        preference.webhook_secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    assert headers["X-KneeRocks-Signature"] == f"sha256={expected}"
+    assert headers["Content-Type"] == "application/json"
+    payload = json.loads(body)
+    assert (payload["reminder"], payload["slot"], payload["local_date"]) == (
+        reminder.id,
+        "morning",
+        "2024-06-03",
+    )
+    reminder.refresh_from_db()
+    assert reminder.status == "sent"
+
+
+def test_it_retries_a_failing_webhook_then_records_the_failure(prescription, receiver, monkeypatch):
+    delays = []
+    monkeypatch.setattr(reminders, "retry_delay", lambda attempts: delays.append(attempts) or 0)
+    hook = receiver(status=503)
+    prefer(prescription, channel="webhook", webhook_url=hook.url)
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert len(hook.requests) == reminders.MAX_ATTEMPTS
+    assert delays == [1, 2, 3]
+    assert (reminder.status, reminder.attempts) == ("failed", reminders.MAX_ATTEMPTS)
+    assert "503" in reminder.reason
+
+
+def test_it_does_not_retry_a_webhook_the_receiver_rejects(prescription, receiver):
+    hook = receiver(status=410)
+    prefer(prescription, channel="webhook", webhook_url=hook.url)
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, len(hook.requests)) == ("failed", 1)
+
+
+def test_it_backs_off_exponentially_with_jitter():
+    first, third = reminders.retry_delay(1), reminders.retry_delay(3)
+
+    assert 15 <= first <= 30
+    assert 60 <= third <= 120
+    assert reminders.retry_delay(20) <= reminders.RETRY_MAX_SECONDS
+
+
+def test_it_never_sends_twice_when_the_task_is_delivered_again(prescription):
+    reminder = queued(prescription)
+
+    deliver_reminders.delay([reminder.id])
+    deliver_reminders.delay([reminder.id])
+
+    assert len(mail.outbox) == 1
+
+
+def test_it_sends_nothing_while_another_attempt_holds_the_reminder(prescription):
+    reminder = queued(prescription)
+    Reminder.objects.filter(id=reminder.id).update(claimed_until=FIRE_AT + timedelta(minutes=1))
+
+    deliver_reminders.delay([reminder.id])
+
+    assert mail.outbox == []
+
+
+def test_it_skips_a_reminder_checked_in_while_it_waited(prescription):
+    reminder = queued(prescription)
+    CheckInFactory(prescription=prescription, slot="morning", performed_at=FIRE_AT)
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, mail.outbox) == ("skipped", [])
+
+
+def test_it_skips_a_reminder_whose_prescription_was_paused_before_it_fired(prescription):
+    reminder = queued(prescription)
+    StatusChange.objects.create(
+        prescription=prescription, status="paused", effective_at=FIRE_AT - timedelta(minutes=5)
+    )
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.reason) == ("skipped", "the prescription is paused")
+
+
+def test_it_skips_a_reminder_that_waited_too_long_in_the_queue(prescription):
+    reminder = queued(prescription)
+
+    with time_machine.travel(FIRE_AT + timedelta(minutes=61), tick=False):
+        deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, mail.outbox) == ("skipped", [])
+
+
+def test_it_sends_a_batch_through_one_email_connection(prescription, monkeypatch):
+    other = scheduled_prescription()
+    ids = [queued(prescription).id, queued(other).id]
+    opened = []
+    original = reminders.get_connection
+    monkeypatch.setattr(reminders, "get_connection", lambda: opened.append(1) or original())
+
+    deliver_reminders.delay(ids)
+
+    assert (len(opened), len(mail.outbox)) == (1, 2)
