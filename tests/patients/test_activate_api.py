@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -148,7 +148,7 @@ def test_it_lets_only_one_of_two_racing_activations_win(clinician_a):
         except Exception:
             outcomes.append(None)
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=attempt, args=(p,)) for p in ("first-pw-x1", "second-pw-x2")]
     for thread in threads:

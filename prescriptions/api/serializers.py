@@ -1,0 +1,263 @@
+from datetime import date, time
+from zoneinfo import ZoneInfo
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clinic.api.validation import (
+    OffsetDateTimeField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictSerializerMixin,
+)
+from patients.models import Patient
+from prescriptions.models import (
+    CheckIn,
+    CheckInSlot,
+    Prescription,
+    Protocol,
+    SlotKind,
+    StatusChange,
+)
+from prescriptions.services import RedFlag, patient_today
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "07:00"}
+)
+class HourMinuteField(serializers.Field):
+    """A local wall-clock time written `HH:MM` (24-hour)."""
+
+    default_error_messages = {"invalid": "Use HH:MM, e.g. 07:00 or 22:30."}
+
+    def to_internal_value(self, value) -> time:
+        if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+            self.fail("invalid")
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: time) -> str:
+        return value.strftime("%H:%M")
+
+
+class SlotSerializer(StrictSerializerMixin, serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SlotKind.choices)
+    time = HourMinuteField(help_text="Local time, HH:MM")
+
+
+class ProtocolSerializer(serializers.ModelSerializer):
+    steps = serializers.ListField(child=serializers.CharField())
+    cautions = serializers.ListField(child=serializers.CharField())
+    default_slots = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Protocol
+        fields = [
+            "slug",
+            "name",
+            "summary",
+            "steps",
+            "cautions",
+            "default_slots",
+            "range_limit_degrees",
+            "heat_prep_minutes",
+            "version",
+        ]
+
+    @extend_schema_field(SlotSerializer(many=True))
+    def get_default_slots(self, protocol: Protocol) -> list[dict]:
+        return protocol.default_slots
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatusChange
+        fields = ["status", "effective_at", "reason", "recorded_by"]
+
+
+class PrescriptionSerializer(serializers.ModelSerializer):
+    protocol = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    slots = SlotSerializer(many=True, read_only=True)
+    history = StatusChangeSerializer(
+        source="status_changes",
+        many=True,
+        read_only=True,
+        help_text="Every status the prescription took, and from which instant.",
+    )
+
+    class Meta:
+        model = Prescription
+        fields = [
+            "id",
+            "patient",
+            "protocol",
+            "clinician",
+            "status",
+            "start_date",
+            "end_date",
+            "slots",
+            "as_needed",
+            "heat_prep",
+            "notes",
+            "history",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _validate_slots(slots: list[dict]) -> list[dict]:
+    kinds = [slot["kind"] for slot in slots]
+    if len(kinds) != len(set(kinds)):
+        raise serializers.ValidationError("Give at most one slot of each kind.")
+    return slots
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer):
+    """A new prescription (POST); PATCH uses PrescriptionChangeSerializer."""
+
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    protocol = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Protocol.objects.all(),
+        required=False,
+        help_text="Protocol slug; knee-rocks when omitted.",
+    )
+    start_date = serializers.DateField(
+        required=False, help_text="Local date; today in the patient's zone when omitted."
+    )
+    end_date = serializers.DateField(required=False, allow_null=True)
+    slots = SlotSerializer(
+        many=True,
+        required=False,
+        help_text="One per kind; the protocol's default slots when omitted.",
+    )
+    as_needed = StrictBooleanField(required=False, default=True)
+    heat_prep = StrictBooleanField(required=False, default=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+    def __init__(self, *args, clinic_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = Patient.objects.filter(clinic_id=clinic_id)
+
+    def validate_slots(self, slots):
+        return _validate_slots(slots)
+
+    def validate(self, attrs):
+        today = patient_today(attrs["patient"])
+        start = attrs.setdefault("start_date", today)
+        if start < _years_before(today, 1):
+            raise serializers.ValidationError(
+                {"start_date": ["The start may lie at most a year in the past."]}
+            )
+        if start > _years_before(today, -1):
+            raise serializers.ValidationError(
+                {"start_date": ["The start may lie at most a year ahead."]}
+            )
+        end = attrs.get("end_date")
+        if end is not None and end < start:
+            raise serializers.ValidationError(
+                {"end_date": ["The end date cannot be before the start date."]}
+            )
+        if "protocol" not in attrs:
+            attrs["protocol"] = Protocol.objects.get(slug="knee-rocks")
+        return attrs
+
+
+class PrescriptionChangeSerializer(StrictSerializerMixin, serializers.Serializer):
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False, allow_null=True)
+    slots = SlotSerializer(many=True, required=False)
+    as_needed = StrictBooleanField(required=False)
+    heat_prep = StrictBooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    def validate_slots(self, slots):
+        return _validate_slots(slots)
+
+    def validate_start_date(self, start: date) -> date:
+        if start < _years_before(patient_today(self.instance.patient), 1):
+            raise serializers.ValidationError("The start may lie at most a year in the past.")
+        return start
+
+
+class StatusChangeRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    effective = OffsetDateTimeField(
+        required=False,
+        help_text="When the change took effect, with its offset; now when omitted.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class CheckInSerializer(serializers.ModelSerializer):
+    red_flags = serializers.ListField(child=serializers.ChoiceField(choices=RedFlag.choices))
+    advice = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id",
+            "prescription",
+            "patient",
+            "slot",
+            "performed_at",
+            "local_date",
+            "duration_minutes",
+            "pain_before",
+            "pain_after",
+            "heat_used",
+            "notes",
+            "red_flags",
+            "advice",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "performed_at": {"help_text": "Rendered with the patient's local offset."},
+            "local_date": {"help_text": "The patient's local date the session counts for."},
+        }
+
+    def get_advice(self, checkin: CheckIn) -> str | None:
+        return checkin.advice or None
+
+    def to_representation(self, checkin: CheckIn):
+        body = super().to_representation(checkin)
+        local = checkin.performed_at.astimezone(ZoneInfo(checkin.patient.timezone))
+        body["performed_at"] = local.isoformat()
+        return body
+
+
+class CheckInWriteSerializer(StrictSerializerMixin, serializers.Serializer):
+    prescription = serializers.PrimaryKeyRelatedField(queryset=Prescription.objects.none())
+    slot = serializers.ChoiceField(choices=CheckInSlot.choices)
+    performed_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset.")
+    pain_before = StrictIntegerField(min_value=0, max_value=10)
+    pain_after = StrictIntegerField(min_value=0, max_value=10, required=False, allow_null=True)
+    duration_minutes = StrictIntegerField(
+        min_value=1, max_value=60, required=False, allow_null=True
+    )
+    heat_used = StrictBooleanField(required=False, default=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    red_flags = serializers.ListField(
+        child=serializers.ChoiceField(choices=RedFlag.choices), required=False, default=list
+    )
+
+    def __init__(self, *args, patient_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prescription"].queryset = Prescription.objects.filter(
+            patient__user=patient_user
+        ).select_related("patient")
+
+    def validate_red_flags(self, flags: list[str]) -> list[str]:
+        if len(flags) != len(set(flags)):
+            raise serializers.ValidationError("Each red flag may be given once.")
+        return flags

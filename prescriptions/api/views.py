@@ -1,0 +1,268 @@
+import hashlib
+import json
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.api.validation import as_api_error
+from clinic.models import User
+from clinic.permissions import CLINIC_TEAM, CLINICIAN, EVERYONE, PATIENT, RolePermission
+from prescriptions import services
+from prescriptions.api.serializers import (
+    CheckInSerializer,
+    CheckInWriteSerializer,
+    PrescriptionChangeSerializer,
+    PrescriptionSerializer,
+    PrescriptionWriteSerializer,
+    ProtocolSerializer,
+    StatusChangeRequestSerializer,
+)
+from prescriptions.models import CheckIn, IdempotencyRecord, Prescription, Protocol
+
+
+def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:
+    prescriptions = Prescription.objects.select_related("protocol", "patient")
+    # Anonymous users have no role; the schema generator calls this with one.
+    role = getattr(user, "role", None)
+    if role in CLINIC_TEAM:
+        return prescriptions.filter(patient__clinic_id=user.clinic_id)
+    if role == PATIENT:
+        return prescriptions.filter(patient__user=user)
+    return prescriptions.none()
+
+
+def checkins_visible_to(user: User) -> QuerySet[CheckIn]:
+    checkins = CheckIn.objects.select_related("patient")
+    # Anonymous users have no role; the schema generator calls this with one.
+    role = getattr(user, "role", None)
+    if role in CLINIC_TEAM:
+        return checkins.filter(patient__clinic_id=user.clinic_id)
+    if role == PATIENT:
+        return checkins.filter(patient__user=user)
+    return checkins.none()
+
+
+class ProtocolList(generics.ListAPIView):
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    serializer_class = ProtocolSerializer
+    queryset = Protocol.objects.order_by("slug")
+
+
+class ProtocolDetail(generics.RetrieveAPIView):
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    serializer_class = ProtocolSerializer
+    queryset = Protocol.objects.all()
+    lookup_field = "slug"
+
+
+class PrescriptionFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    status = django_filters.ChoiceFilter(choices=Prescription.Status.choices)
+
+    class Meta:
+        model = Prescription
+        fields = ["patient", "status"]
+
+
+class PrescriptionList(generics.ListCreateAPIView):
+    """Clinicians prescribe; staff and the patient read (a patient sees only their own)."""
+
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    write_roles = {CLINICIAN}
+    serializer_class = PrescriptionSerializer
+    filterset_class = PrescriptionFilter
+
+    def get_queryset(self):
+        return prescriptions_visible_to(self.request.user).prefetch_related(
+            "slots", "status_changes"
+        )
+
+    @extend_schema(request=PrescriptionWriteSerializer, responses={201: PrescriptionSerializer})
+    def post(self, request):
+        serializer = PrescriptionWriteSerializer(
+            data=request.data, clinic_id=request.user.clinic_id
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            prescription = services.prescription_create(
+                clinician=request.user, **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return Response(PrescriptionSerializer(prescription).data, status=status.HTTP_201_CREATED)
+
+
+class PrescriptionDetail(generics.RetrieveUpdateAPIView):
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    write_roles = {CLINICIAN}
+    serializer_class = PrescriptionSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return prescriptions_visible_to(self.request.user).prefetch_related(
+            "slots", "status_changes"
+        )
+
+    @extend_schema(request=PrescriptionChangeSerializer, responses={200: PrescriptionSerializer})
+    def patch(self, request, *args, **kwargs):
+        prescription = self.get_object()
+        serializer = PrescriptionChangeSerializer(prescription, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "end_date" in changes and changes["end_date"] is None:
+            del changes["end_date"]
+            changes["clear_end_date"] = True
+        try:
+            prescription = services.prescription_update(prescription=prescription, **changes)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        return Response(PrescriptionSerializer(prescription).data)
+
+
+class PrescriptionStatusChange(APIView):
+    """Pause, resume or end, from `effective` (default now); the history keeps each change."""
+
+    permission_classes = [RolePermission]
+    write_roles = {CLINICIAN}
+    change = None  # "pause", "resume" or "end", set in urls
+
+    @extend_schema(
+        request=StatusChangeRequestSerializer,
+        responses={
+            200: PrescriptionSerializer,
+            400: OpenApiResponse(description="Bad `effective`, or not possible in this status"),
+        },
+    )
+    def post(self, request, pk: int):
+        prescription = generics.get_object_or_404(prescriptions_visible_to(request.user), pk=pk)
+        serializer = StatusChangeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service = getattr(services, f"prescription_{self.change}")
+        try:
+            service(prescription=prescription, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        prescription = (
+            prescriptions_visible_to(request.user)
+            .prefetch_related("slots", "status_changes")
+            .get(pk=pk)
+        )
+        return Response(PrescriptionSerializer(prescription).data)
+
+
+class CheckInFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    prescription = django_filters.NumberFilter(field_name="prescription_id")
+
+    class Meta:
+        model = CheckIn
+        fields = ["patient", "prescription"]
+
+
+# `from` is a Python keyword, so these two cannot be declared in the class body.
+CheckInFilter.base_filters["from"] = django_filters.DateFilter(
+    field_name="local_date", lookup_expr="gte", label="First local date (YYYY-MM-DD)"
+)
+CheckInFilter.base_filters["to"] = django_filters.DateFilter(
+    field_name="local_date", lookup_expr="lte", label="Last local date (YYYY-MM-DD)"
+)
+
+
+class IdempotencyConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_conflict"
+
+
+def _fingerprint(data) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(user: User, key: str, fingerprint: str) -> Response | None:
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    return Response(
+        record.response_body,
+        status=record.response_status,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+class CheckInList(generics.ListAPIView):
+    """Sessions reported by patients; a patient posts and reads their own."""
+
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    write_roles = {PATIENT}
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilter
+
+    def get_queryset(self):
+        return checkins_visible_to(self.request.user)
+
+    @extend_schema(
+        request=CheckInWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retry-safe key: the same key and body replay the first response.",
+            )
+        ],
+        responses={
+            201: CheckInSerializer,
+            409: OpenApiResponse(description="Idempotency-Key reused with a different body"),
+        },
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+        fingerprint = _fingerprint(request.data)
+        if key and (replay := _replay(request.user, key, fingerprint)):
+            return replay
+        serializer = CheckInWriteSerializer(data=request.data, patient_user=request.user)
+        serializer.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                checkin = services.checkin_record(**serializer.validated_data)
+                body = CheckInSerializer(checkin).data
+                if key:
+                    IdempotencyRecord.objects.create(
+                        user=request.user,
+                        key=key,
+                        request_fingerprint=fingerprint,
+                        response_status=status.HTTP_201_CREATED,
+                        response_body=body,
+                    )
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        except IntegrityError:
+            # A concurrent request with the same key committed first; ours rolled back
+            # whole (check-in included), so answer as a retry of that one.
+            if key and (replay := _replay(request.user, key, fingerprint)):
+                return replay
+            raise
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class CheckInDetail(generics.RetrieveAPIView):
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+    serializer_class = CheckInSerializer
+
+    def get_queryset(self):
+        return checkins_visible_to(self.request.user)

@@ -1,0 +1,341 @@
+"""Writes on prescriptions and check-ins. Each service does the whole change or none."""
+
+from datetime import date, datetime, time, timedelta
+from typing import TypedDict
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from clinic.models import User
+from patients.models import Patient
+from prescriptions import reminders
+from prescriptions.models import (
+    CheckIn,
+    Prescription,
+    PrescriptionSlot,
+    Protocol,
+    StatusChange,
+)
+from prescriptions.schedule import checkin_local_date, local_date_of, local_midnight
+
+Status = Prescription.Status
+
+# How far past "now" a check-in's time may lie: phones' clocks drift.
+CHECKIN_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class RedFlag(models.TextChoices):
+    """Symptoms that call for stopping the exercise and seeing a clinician promptly."""
+
+    NUMBNESS_GROIN = "numbness_groin", "Numbness in the groin or saddle area"
+    BLADDER_BOWEL = "bladder_bowel", "New bladder or bowel control problems"
+    LEG_WEAKNESS = "leg_weakness", "New or worsening leg weakness"
+    FEVER = "fever", "Fever"
+    AFTER_FALL = "after_fall", "Pain began after a fall or injury"
+    WEIGHT_LOSS = "weight_loss", "Unexplained weight loss"
+    NIGHT_PAIN_CONSTANT = "night_pain_constant", "Severe night pain no position eases"
+
+
+class Slot(TypedDict):
+    kind: str
+    time: time
+
+
+def patient_zone(patient: Patient) -> ZoneInfo:
+    return ZoneInfo(patient.timezone)
+
+
+def patient_today(patient: Patient) -> date:
+    return local_date_of(timezone.now(), patient_zone(patient))
+
+
+def default_slots(protocol: Protocol) -> list[Slot]:
+    return [
+        {"kind": slot["kind"], "time": time.fromisoformat(slot["time"])}
+        for slot in protocol.default_slots
+    ]
+
+
+def _overlapping(patient: Patient, protocol: Protocol, start: date, end: date | None):
+    """Prescriptions of the protocol, not ended, whose dates meet start..end.
+
+    Two at once would expect every session twice and remind the patient twice.
+    """
+    overlapping = Prescription.objects.filter(patient=patient, protocol=protocol).exclude(
+        status=Status.ENDED
+    )
+    overlapping = overlapping.filter(
+        models.Q(end_date__isnull=True) | models.Q(end_date__gte=start)
+    )
+    if end is not None:
+        overlapping = overlapping.filter(start_date__lte=end)
+    return overlapping
+
+
+def _slots_replace(prescription: Prescription, slots: list[Slot]) -> None:
+    kinds = [slot["kind"] for slot in slots]
+    prescription.slots.exclude(kind__in=kinds).delete()
+    for slot in slots:
+        PrescriptionSlot.objects.update_or_create(
+            prescription=prescription, kind=slot["kind"], defaults={"time": slot["time"]}
+        )
+
+
+@transaction.atomic
+def prescription_create(
+    *,
+    patient: Patient,
+    clinician: User,
+    protocol: Protocol,
+    start_date: date,
+    end_date: date | None = None,
+    slots: list[Slot] | None = None,
+    as_needed: bool = True,
+    heat_prep: bool = False,
+    notes: str = "",
+) -> Prescription:
+    # The patient's row lock serialises concurrent prescribing for the same patient.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if _overlapping(patient, protocol, start_date, end_date).exists():
+        raise ValidationError(
+            {
+                "patient": "This patient already has an open prescription of this protocol "
+                "for these dates; change or end it instead."
+            }
+        )
+    prescription = Prescription.objects.create(
+        patient=patient,
+        protocol=protocol,
+        clinician=clinician,
+        status=Status.ACTIVE,
+        start_date=start_date,
+        end_date=end_date,
+        as_needed=as_needed,
+        heat_prep=heat_prep,
+        notes=notes,
+    )
+    _slots_replace(prescription, default_slots(protocol) if slots is None else slots)
+    StatusChange.objects.create(
+        prescription=prescription,
+        status=Status.ACTIVE,
+        effective_at=local_midnight(start_date, patient_zone(patient)),
+        recorded_by=clinician,
+    )
+    reminders.slots_reschedule(prescription_id=prescription.id)
+    return prescription
+
+
+def _locked(prescription: Prescription) -> Prescription:
+    return (
+        Prescription.objects.select_for_update()
+        .select_related("patient", "protocol")
+        .get(pk=prescription.pk)
+    )
+
+
+@transaction.atomic
+def prescription_update(
+    *,
+    prescription: Prescription,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    clear_end_date: bool = False,
+    slots: list[Slot] | None = None,
+    as_needed: bool | None = None,
+    heat_prep: bool | None = None,
+    notes: str | None = None,
+) -> Prescription:
+    """Changes the plan; the status only moves through pause, resume and end."""
+    prescription = _locked(prescription)
+    if prescription.status == Status.ENDED:
+        raise ValidationError("This prescription has ended and can no longer change.")
+    start = start_date or prescription.start_date
+    end = None if clear_end_date else (end_date or prescription.end_date)
+    if start_date is not None and start_date != prescription.start_date:
+        # Moving the start rewrites the history adherence is computed from; only allowed
+        # while nothing has happened on the old dates.
+        if prescription.check_ins.exists() or prescription.status_changes.count() > 1:
+            raise ValidationError(
+                {
+                    "start_date": "The start cannot move once check-ins or status changes "
+                    "were recorded; end this prescription and prescribe a new one."
+                }
+            )
+        prescription.status_changes.update(
+            effective_at=local_midnight(start_date, patient_zone(prescription.patient))
+        )
+    if end is not None and end < start:
+        raise ValidationError({"end_date": "The end date cannot be before the start date."})
+    others = _overlapping(prescription.patient, prescription.protocol, start, end).exclude(
+        pk=prescription.pk
+    )
+    if others.exists():
+        raise ValidationError(
+            {"end_date": "These dates overlap another open prescription of this protocol."}
+        )
+    prescription.start_date = start
+    prescription.end_date = end
+    if as_needed is not None:
+        prescription.as_needed = as_needed
+    if heat_prep is not None:
+        prescription.heat_prep = heat_prep
+    if notes is not None:
+        prescription.notes = notes
+    prescription.save()
+    if slots is not None:
+        _slots_replace(prescription, slots)
+    reminders.slots_reschedule(prescription_id=prescription.id)
+    return prescription
+
+
+def _status_change(
+    *,
+    prescription: Prescription,
+    to: str,
+    allowed_from: set[str],
+    refusal: str,
+    effective: datetime | None,
+    by: User | None,
+    reason: str,
+) -> Prescription:
+    prescription = _locked(prescription)
+    if prescription.status == Status.ENDED:
+        raise ValidationError("This prescription has ended and can no longer change.")
+    if prescription.status not in allowed_from:
+        raise ValidationError(refusal)
+    now = timezone.now()
+    effective = effective or now
+    starts = local_midnight(prescription.start_date, patient_zone(prescription.patient))
+    last = prescription.status_changes.order_by("-effective_at", "-id").first()
+    if effective > now:
+        raise ValidationError({"effective": "This instant is in the future."})
+    if effective < starts:
+        raise ValidationError({"effective": "This instant is before the prescription starts."})
+    if last is not None and effective < last.effective_at:
+        raise ValidationError(
+            {
+                "effective": "This instant is before the last status change "
+                f"({last.effective_at.isoformat()})."
+            }
+        )
+    StatusChange.objects.create(
+        prescription=prescription,
+        status=to,
+        effective_at=effective,
+        recorded_by=by,
+        reason=reason,
+    )
+    prescription.status = to
+    prescription.save(update_fields=["status", "updated_at"])
+    reminders.slots_reschedule(prescription_id=prescription.id)
+    return prescription
+
+
+@transaction.atomic
+def prescription_pause(
+    *,
+    prescription: Prescription,
+    effective: datetime | None = None,
+    by: User | None = None,
+    reason: str = "",
+) -> Prescription:
+    """From `effective` (default now) nothing is expected and no reminder goes out.
+
+    `by` is None when the system pauses (a red flag); a paused prescription is refused.
+    """
+    return _status_change(
+        prescription=prescription,
+        to=Status.PAUSED,
+        allowed_from={Status.ACTIVE},
+        refusal="This prescription is already paused.",
+        effective=effective,
+        by=by,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def prescription_resume(
+    *,
+    prescription: Prescription,
+    effective: datetime | None = None,
+    by: User | None = None,
+    reason: str = "",
+) -> Prescription:
+    return _status_change(
+        prescription=prescription,
+        to=Status.ACTIVE,
+        allowed_from={Status.PAUSED},
+        refusal="This prescription is not paused.",
+        effective=effective,
+        by=by,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def prescription_end(
+    *,
+    prescription: Prescription,
+    effective: datetime | None = None,
+    by: User | None = None,
+    reason: str = "",
+) -> Prescription:
+    return _status_change(
+        prescription=prescription,
+        to=Status.ENDED,
+        allowed_from={Status.ACTIVE, Status.PAUSED},
+        refusal="This prescription has already ended.",
+        effective=effective,
+        by=by,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def checkin_record(
+    *,
+    prescription: Prescription,
+    slot: str,
+    performed_at: datetime,
+    pain_before: int,
+    pain_after: int | None = None,
+    duration_minutes: int | None = None,
+    heat_used: bool = False,
+    notes: str = "",
+    red_flags: list[str] | None = None,
+) -> CheckIn:
+    """Stores the session the patient reports, then acts on it (advice, red flags)."""
+    # Locked so that an `end` racing this check-in cannot slip in between check and insert.
+    prescription = _locked(prescription)
+    if prescription.status == Status.ENDED:
+        raise ValidationError({"prescription": "This prescription has ended."})
+    tz = patient_zone(prescription.patient)
+    if performed_at > timezone.now() + CHECKIN_CLOCK_SKEW:
+        raise ValidationError({"performed_at": "This time is in the future."})
+    if performed_at < local_midnight(prescription.start_date, tz):
+        raise ValidationError({"performed_at": "This time is before the prescription starts."})
+    checkin = CheckIn.objects.create(
+        prescription=prescription,
+        patient=prescription.patient,
+        slot=slot,
+        performed_at=performed_at,
+        local_date=checkin_local_date(performed_at, tz, slot),
+        duration_minutes=duration_minutes,
+        pain_before=pain_before,
+        pain_after=pain_after,
+        heat_used=heat_used,
+        notes=notes,
+        red_flags=red_flags or [],
+    )
+    # Imported here: alerts pauses prescriptions through this module, so a top-level import
+    # would be circular.
+    from prescriptions import alerts
+
+    advice = alerts.checkin_followup(checkin)
+    if advice:
+        checkin.advice = advice
+        checkin.save(update_fields=["advice"])
+    return checkin

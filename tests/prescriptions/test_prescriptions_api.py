@@ -1,0 +1,308 @@
+from datetime import date, time, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from prescriptions.models import Prescription, PrescriptionSlot, StatusChange
+from tests.conftest import client_for
+from tests.factories import PatientFactory, PrescriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+# 15:00 UTC is 10:00 in New York, where the personas live.
+NOW = "2026-03-10T15:00:00Z"
+TODAY = date(2026, 3, 10)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def prescribe(user, patient, **fields):
+    return client_for(user).post("/api/v1/prescriptions/", {"patient": patient.id, **fields})
+
+
+# --- Creating --------------------------------------------------------------------------
+
+
+def test_it_prescribes_knee_rocks_with_the_default_slots(clinician_a, patient_a):
+    response = prescribe(clinician_a, patient_a, start_date="2026-03-09")
+
+    assert response.status_code == 201
+    body = response.data
+    assert body["protocol"] == "knee-rocks"
+    assert body["clinician"] == clinician_a.id
+    assert body["status"] == "active"
+    assert body["slots"] == [
+        {"kind": "morning", "time": "07:00"},
+        {"kind": "bedtime", "time": "22:00"},
+    ]
+    assert (body["as_needed"], body["heat_prep"], body["end_date"]) == (True, False, None)
+
+
+def test_it_records_the_start_at_local_midnight(clinician_a, patient_a):
+    body = prescribe(clinician_a, patient_a, start_date="2026-03-09").data
+
+    change = StatusChange.objects.get(prescription_id=body["id"])
+    # Midnight in New York on 9 March 2026 (EDT starts on the 8th) is 04:00 UTC.
+    assert change.effective_at.isoformat() == "2026-03-09T04:00:00+00:00"
+    assert change.status == "active"
+    assert body["history"][0]["status"] == "active"
+
+
+def test_it_defaults_the_start_to_the_patients_today(clinician_a, patient_a):
+    with time_machine.travel("2026-03-11T02:00:00Z", tick=False):  # still the 10th in NY
+        body = prescribe(clinician_a, patient_a).data
+
+    assert body["start_date"] == "2026-03-10"
+
+
+def test_it_takes_the_slots_given(clinician_a, patient_a):
+    body = prescribe(
+        clinician_a,
+        patient_a,
+        slots=[{"kind": "bedtime", "time": "23:15"}],
+        heat_prep=True,
+        as_needed=False,
+        notes="Start small.",
+    ).data
+
+    assert body["slots"] == [{"kind": "bedtime", "time": "23:15"}]
+    assert PrescriptionSlot.objects.get(prescription_id=body["id"]).time == time(23, 15)
+    assert (body["heat_prep"], body["as_needed"], body["notes"]) == (True, False, "Start small.")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("slots", [{"kind": "morning", "time": "07:00"}, {"kind": "morning", "time": "08:00"}]),
+        ("slots", [{"kind": "noon", "time": "12:00"}]),
+        ("slots", [{"kind": "morning", "time": "7am"}]),
+        ("slots", [{"kind": "morning", "time": "24:00"}]),
+        ("slots", [{"kind": "morning", "time": "07:00:00"}]),
+        ("slots", [{"kind": "morning", "time": "07:00", "extra": 1}]),
+        ("start_date", "2025-03-09"),
+        ("start_date", "10/03/2026"),
+        ("end_date", "2026-03-01"),
+        ("protocol", "squats"),
+        ("heat_prep", "yes"),
+        ("status", "paused"),
+        ("clinician", 1),
+    ],
+)
+def test_it_refuses_bad_input_naming_the_field(clinician_a, patient_a, field, value):
+    response = prescribe(clinician_a, patient_a, **{field: value})
+
+    assert response.status_code == 400
+    assert field in response.data
+    assert not Prescription.objects.exists()
+
+
+def test_it_accepts_a_start_exactly_a_year_ago(clinician_a, patient_a):
+    assert prescribe(clinician_a, patient_a, start_date="2025-03-10").status_code == 201
+
+
+def test_it_refuses_a_patient_of_another_clinic(clinician_a, patient_b):
+    response = prescribe(clinician_a, patient_b)
+
+    assert response.status_code == 400
+    assert "patient" in response.data
+    assert not Prescription.objects.exists()
+
+
+def test_it_refuses_a_second_open_prescription_of_the_same_protocol(clinician_a, patient_a):
+    assert prescribe(clinician_a, patient_a, start_date="2026-03-01").status_code == 201
+
+    response = prescribe(clinician_a, patient_a, start_date="2026-04-01")
+
+    assert response.status_code == 400
+    assert "patient" in response.data
+    assert Prescription.objects.count() == 1
+
+
+def test_it_allows_a_later_prescription_once_the_first_has_ended(clinician_a, patient_a):
+    first = prescribe(clinician_a, patient_a, start_date="2026-03-01").data
+    client_for(clinician_a).post(f"/api/v1/prescriptions/{first['id']}/end/")
+
+    assert prescribe(clinician_a, patient_a, start_date="2026-03-10").status_code == 201
+
+
+def test_it_allows_a_new_prescription_after_the_end_date_of_the_first(clinician_a, patient_a):
+    prescribe(clinician_a, patient_a, start_date="2026-03-01", end_date="2026-03-05")
+
+    assert prescribe(clinician_a, patient_a, start_date="2026-03-06").status_code == 201
+
+
+def test_it_lets_only_clinicians_prescribe(staff_a, patient_a):
+    assert prescribe(staff_a, patient_a).status_code == 403
+    assert prescribe(patient_a.user, patient_a).status_code == 403
+    assert not Prescription.objects.exists()
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def test_it_lists_the_clinics_prescriptions_to_clinicians_and_staff(
+    clinician_a, staff_a, clinician_b, patient_a, patient_b
+):
+    mine = PrescriptionFactory(patient=patient_a)
+    PrescriptionFactory(patient=patient_b)
+
+    for user in (clinician_a, staff_a):
+        body = client_for(user).get("/api/v1/prescriptions/").data
+        assert [row["id"] for row in body["results"]] == [mine.id]
+    assert client_for(clinician_b).get("/api/v1/prescriptions/").data["count"] == 1
+
+
+def test_it_lists_a_patient_only_their_own(patient_a, other_patient):
+    mine = PrescriptionFactory(patient=patient_a)
+    PrescriptionFactory(patient=other_patient)
+
+    body = client_for(patient_a.user).get("/api/v1/prescriptions/").data
+
+    assert [row["id"] for row in body["results"]] == [mine.id]
+
+
+def test_it_filters_by_patient_and_status(clinician_a, patient_a, other_patient):
+    PrescriptionFactory(patient=patient_a)
+    paused = PrescriptionFactory(patient=other_patient, status="paused")
+    client = client_for(clinician_a)
+
+    by_patient = client.get("/api/v1/prescriptions/", {"patient": other_patient.id}).data
+    by_status = client.get("/api/v1/prescriptions/", {"status": "paused"}).data
+
+    assert [row["id"] for row in by_patient["results"]] == [paused.id]
+    assert [row["id"] for row in by_status["results"]] == [paused.id]
+
+
+@pytest.mark.parametrize(("name", "value"), [("status", "sleeping"), ("patient", "ada")])
+def test_it_refuses_a_bad_filter_naming_it(clinician_a, name, value):
+    response = client_for(clinician_a).get("/api/v1/prescriptions/", {name: value})
+
+    assert response.status_code == 400
+    assert name in response.data
+
+
+def test_it_hides_prescriptions_outside_reach_with_404(clinician_b, other_patient, patient_a):
+    prescription = PrescriptionFactory(patient=patient_a)
+    url = f"/api/v1/prescriptions/{prescription.id}/"
+
+    assert client_for(clinician_b).get(url).status_code == 404
+    assert client_for(other_patient.user).get(url).status_code == 404
+    assert client_for(patient_a.user).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_it_lists_in_a_constant_number_of_queries(clinician_a, rows):
+    for patient in PatientFactory.create_batch(rows, clinic=clinician_a.clinic):
+        PrescriptionFactory(patient=patient, clinician=clinician_a)
+    client = client_for(clinician_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/prescriptions/", {"page_size": 100})
+
+    assert response.data["count"] == rows
+    assert len(queries) == 6  # token, user, count, page, slots, status changes
+
+
+# --- Changing --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def prescription(patient_a, clinician_a):
+    return PrescriptionFactory(
+        patient=patient_a, clinician=clinician_a, start_date=TODAY - timedelta(days=7)
+    )
+
+
+def change(user, prescription, **fields):
+    return client_for(user).patch(f"/api/v1/prescriptions/{prescription.id}/", fields)
+
+
+def test_it_replaces_the_slots(clinician_a, prescription):
+    response = change(
+        clinician_a,
+        prescription,
+        slots=[{"kind": "bedtime", "time": "21:30"}],
+    )
+
+    assert response.status_code == 200
+    assert response.data["slots"] == [{"kind": "bedtime", "time": "21:30"}]
+    assert list(prescription.slots.values_list("kind", flat=True)) == ["bedtime"]
+
+
+def test_it_sets_and_clears_the_end_date(clinician_a, prescription):
+    assert change(clinician_a, prescription, end_date="2026-04-30").data["end_date"] == (
+        "2026-04-30"
+    )
+    assert change(clinician_a, prescription, end_date=None).data["end_date"] is None
+
+
+def test_it_refuses_an_end_before_the_start(clinician_a, prescription):
+    response = change(clinician_a, prescription, end_date="2026-03-01")
+
+    assert response.status_code == 400
+    assert "end_date" in response.data
+    prescription.refresh_from_db()
+    assert prescription.end_date is None
+
+
+def test_it_moves_the_start_while_nothing_happened(clinician_a, prescription):
+    response = change(clinician_a, prescription, start_date="2026-03-05")
+
+    assert response.status_code == 200
+    opening = prescription.status_changes.get()
+    assert opening.effective_at.isoformat() == "2026-03-05T05:00:00+00:00"
+
+
+def test_it_refuses_to_move_the_start_once_check_ins_exist(clinician_a, prescription):
+    from tests.factories import CheckInFactory
+
+    CheckInFactory(prescription=prescription)
+
+    response = change(clinician_a, prescription, start_date="2026-03-05")
+
+    assert response.status_code == 400
+    assert "start_date" in response.data
+
+
+@pytest.mark.parametrize("field", ["patient", "protocol", "status", "clinician"])
+def test_it_refuses_to_change_what_is_fixed(clinician_a, prescription, field):
+    response = change(clinician_a, prescription, **{field: "x"})
+
+    assert response.status_code == 400
+    assert field in response.data
+
+
+def test_it_refuses_to_change_an_ended_prescription(clinician_a, prescription):
+    client_for(clinician_a).post(f"/api/v1/prescriptions/{prescription.id}/end/")
+
+    response = change(clinician_a, prescription, notes="again")
+
+    assert response.status_code == 400
+    assert response.data["detail"]
+
+
+def test_it_lets_only_clinicians_change(staff_a, patient_a, prescription):
+    assert change(staff_a, prescription, notes="x").status_code == 403
+    assert change(patient_a.user, prescription, notes="x").status_code == 403
+
+
+def test_it_hides_another_clinics_prescription_from_changes(clinician_b, prescription):
+    assert change(clinician_b, prescription, notes="x").status_code == 404
+
+
+def test_it_reschedules_reminders_after_every_change(clinician_a, patient_a, monkeypatch):
+    from prescriptions import reminders
+
+    calls = []
+    monkeypatch.setattr(reminders, "slots_reschedule", lambda **kw: calls.append(kw))
+
+    created = prescribe(clinician_a, patient_a).data
+    change(clinician_a, Prescription.objects.get(id=created["id"]), notes="x")
+
+    assert calls == [{"prescription_id": created["id"]}] * 2
