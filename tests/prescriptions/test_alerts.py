@@ -1,0 +1,281 @@
+"""The periodic alert rules (PRODUCT.md, Alerts), each at its threshold, and their evaluation."""
+
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from prescriptions import tasks
+from prescriptions.alerts import evaluate_alerts
+from prescriptions.models import Alert, StatusChange
+from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
+from tests.prescriptions.bulk import bulk_clinic
+
+pytestmark = pytest.mark.django_db
+
+# Friday 10 April 2026, 12:00 UTC. Patients here live in UTC, so today is 10 April and the
+# last complete days are 9, 8, 7 April …
+NOW = datetime(2026, 4, 10, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def patient(clinic_a):
+    return PatientFactory(clinic=clinic_a, timezone="UTC")
+
+
+def prescribe(patient, start=date(2026, 3, 20), slots=(("morning", "07:00"),)):
+    return PrescriptionFactory(patient=patient, start_date=start, slots=list(slots))
+
+
+def session(rx, day, slot="morning", pain_before=4, pain_after=None, hour=7):
+    return CheckInFactory(
+        prescription=rx,
+        slot=slot,
+        performed_at=datetime(2026, day.month, day.day, hour, 10, tzinfo=UTC),
+        pain_before=pain_before,
+        pain_after=pain_before if pain_after is None else pain_after,
+    )
+
+
+def every_day(rx, first, last, **kwargs):
+    day = first
+    while day <= last:
+        session(rx, day, **kwargs)
+        day += timedelta(days=1)
+
+
+def kinds(alerts):
+    return sorted(a.kind for a in alerts)
+
+
+# --- no_check_in --------------------------------------------------------------------------
+
+
+def test_it_raises_no_check_in_after_three_active_days_without_one(patient):
+    rx = prescribe(patient)
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 6))
+    # 7, 8, 9 April: active, nothing. (Today, the 10th, is not complete and does not count.)
+
+    raised = evaluate_alerts()
+
+    alert = Alert.objects.get(patient=patient, kind="no_check_in")
+    assert alert in raised
+    assert alert.prescription == rx
+    assert alert.details["from"] == "2026-04-07"
+    assert alert.details["to"] == "2026-04-09"
+    assert alert.details["message"]
+
+
+def test_it_does_not_raise_no_check_in_after_two_days_without_one(patient):
+    rx = prescribe(patient)
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 7))
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="no_check_in").exists()
+
+
+def test_it_does_not_raise_no_check_in_when_one_of_the_days_was_paused(patient):
+    rx = prescribe(patient)
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 5))
+    # Paused for all of 7 April: the three days are not all active.
+    StatusChange.objects.create(
+        prescription=rx, status="paused", effective_at=datetime(2026, 4, 7, tzinfo=UTC)
+    )
+    StatusChange.objects.create(
+        prescription=rx, status="active", effective_at=datetime(2026, 4, 8, tzinfo=UTC)
+    )
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="no_check_in").exists()
+
+
+def test_it_does_not_raise_no_check_in_for_a_prescription_paused_now(patient):
+    rx = prescribe(patient)
+    StatusChange.objects.create(
+        prescription=rx, status="paused", effective_at=datetime(2026, 4, 10, 9, tzinfo=UTC)
+    )
+    rx.status = "paused"
+    rx.save()
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="no_check_in").exists()
+
+
+# --- low_adherence ------------------------------------------------------------------------
+
+
+def test_it_raises_low_adherence_under_half_of_the_last_seven_complete_days(patient):
+    rx = prescribe(patient, slots=[("morning", "07:00"), ("bedtime", "21:00")])
+    # 3-9 April: 14 expected. Mornings on 3-8 April: 6 of 14 = 42.9 %.
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 8))
+
+    evaluate_alerts()
+
+    alert = Alert.objects.get(kind="low_adherence")
+    assert alert.details["expected_sessions"] == 14
+    assert alert.details["completed_sessions"] == 6
+    assert alert.details["adherence_pct"] == 42.9
+
+
+def test_it_does_not_raise_low_adherence_at_exactly_half(patient):
+    rx = prescribe(patient, slots=[("morning", "07:00"), ("bedtime", "21:00")])
+    # Mornings on 3-9 April: 7 of 14 = 50 %.
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 9))
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="low_adherence").exists()
+
+
+def test_it_raises_low_adherence_from_four_expected_sessions(patient):
+    # Started 6 April, one slot: 6-9 April, 4 expected, 0 done.
+    prescribe(patient, start=date(2026, 4, 6))
+
+    evaluate_alerts()
+
+    assert Alert.objects.get(kind="low_adherence").details["expected_sessions"] == 4
+
+
+def test_it_does_not_raise_low_adherence_on_three_expected_sessions(patient):
+    # Started 7 April, one slot: 7-9 April, 3 expected, 0 done.
+    prescribe(patient, start=date(2026, 4, 7))
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="low_adherence").exists()
+
+
+# --- pain_worsening -----------------------------------------------------------------------
+
+
+def test_it_raises_pain_worsening_at_a_rise_of_two(patient):
+    rx = prescribe(patient)
+    # Baseline 20-26 March: 3.0. Recent 4-10 April: 5.0. Change +2.0.
+    every_day(rx, date(2026, 3, 20), date(2026, 3, 26), pain_before=3)
+    every_day(rx, date(2026, 4, 4), date(2026, 4, 10), pain_before=5)
+
+    evaluate_alerts()
+
+    alert = Alert.objects.get(kind="pain_worsening")
+    assert (alert.details["baseline"], alert.details["recent"], alert.details["change"]) == (
+        3.0,
+        5.0,
+        2.0,
+    )
+
+
+def test_it_does_not_raise_pain_worsening_below_a_rise_of_two(patient):
+    rx = prescribe(patient)
+    every_day(rx, date(2026, 3, 20), date(2026, 3, 26), pain_before=3)
+    # Recent: six days at 5, one at 4: 34 / 7 = 4.857 → 4.9. Change +1.9.
+    every_day(rx, date(2026, 4, 4), date(2026, 4, 9), pain_before=5)
+    session(rx, date(2026, 4, 10), pain_before=4)
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="pain_worsening").exists()
+
+
+# --- session_pain -------------------------------------------------------------------------
+
+
+def test_it_raises_session_pain_on_two_of_the_last_seven_days(patient):
+    rx = prescribe(patient, start=date(2026, 4, 1))
+    # 4 April (the first of the last 7 days, 4-10 April) and 9 April: pain rose by 2.
+    session(rx, date(2026, 4, 4), pain_before=3, pain_after=5)
+    session(rx, date(2026, 4, 9), pain_before=4, pain_after=7)
+
+    evaluate_alerts()
+
+    assert Alert.objects.get(kind="session_pain").details["days"] == ["2026-04-04", "2026-04-09"]
+
+
+@pytest.mark.parametrize(
+    ("first", "rise"),
+    [
+        (date(2026, 4, 3), 2),  # 3 April is eight days back: only one day in the window
+        (date(2026, 4, 4), 1),  # a rise of 1 is not enough
+    ],
+)
+def test_it_does_not_raise_session_pain_below_the_threshold(patient, first, rise):
+    rx = prescribe(patient, start=date(2026, 4, 1))
+    session(rx, first, pain_before=3, pain_after=3 + rise)
+    session(rx, date(2026, 4, 9), pain_before=4, pain_after=6)
+
+    evaluate_alerts()
+
+    assert not Alert.objects.filter(kind="session_pain").exists()
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+def test_it_keeps_one_open_alert_per_patient_and_kind(patient):
+    prescribe(patient)
+
+    first = evaluate_alerts()
+    second = evaluate_alerts()
+
+    assert kinds(first) == ["low_adherence", "no_check_in"]
+    assert second == []
+    assert Alert.objects.count() == 2
+
+
+def test_it_stays_quiet_for_a_while_after_an_alert_is_acknowledged(patient):
+    prescribe(patient)
+    evaluate_alerts()
+    Alert.objects.update(acknowledged_at=NOW)
+
+    assert evaluate_alerts() == []
+    with time_machine.travel(NOW + timedelta(days=3, hours=1), tick=False):
+        # Three days on, no check-in still: the clinician hears about it again.
+        assert kinds(evaluate_alerts()) == ["no_check_in"]
+
+
+def test_it_leaves_patients_on_track_alone(patient):
+    rx = prescribe(patient)
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 10))
+
+    assert evaluate_alerts() == []
+
+
+def test_it_prints_what_the_command_raised(patient):
+    prescribe(patient)
+    out = StringIO()
+
+    call_command("evaluate_alerts", stdout=out)
+
+    assert f"no_check_in patient={patient.id}" in out.getvalue()
+    assert "2 alert(s) raised." in out.getvalue()
+
+
+def test_it_runs_as_the_periodic_task(patient):
+    prescribe(patient)
+
+    assert tasks.evaluate_alerts.delay().get() == 2
+
+
+@pytest.mark.parametrize(("patients", "batches"), [(10, 1), (500, 10)])
+def test_it_evaluates_each_batch_with_the_same_few_queries(
+    django_assert_num_queries, clinic_a, clinician_a, patients, batches
+):
+    bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 3, 20), days=18)
+
+    # Per batch: patients (1), prescriptions, slots, status history, check-ins (4), alerts
+    # already raised (1), insert (1), what was inserted (1); then the empty last batch (1).
+    with django_assert_num_queries(8 * batches + 1):
+        raised = evaluate_alerts(batch_size=50)
+
+    # 18 days of sessions from 20 March: the last is 6 April, so 7-9 April are empty.
+    assert kinds(raised).count("no_check_in") == patients

@@ -1,0 +1,164 @@
+"""What a posted check-in sets off at once: red flags, session pain, and the patient's advice."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from prescriptions import advice
+from prescriptions.models import Alert, Prescription
+from tests.conftest import client_for
+from tests.factories import CheckInFactory, PrescriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/check-ins/"
+NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)  # 08:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def rx(patient_a, clinician_a):
+    return PrescriptionFactory(
+        patient=patient_a, clinician=clinician_a, start_date=date(2026, 5, 1)
+    )
+
+
+def post(patient, rx, **fields):
+    body = {
+        "prescription": rx.id,
+        "slot": "morning",
+        "performed_at": "2026-05-10T07:40:00-04:00",
+        "pain_before": 5,
+        **fields,
+    }
+    return client_for(patient.user).post(URL, body, format="json")
+
+
+def test_it_acts_on_a_red_flag_at_once(
+    django_capture_on_commit_callbacks, patient_a, clinician_a, rx
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(patient_a, rx, red_flags=["leg_weakness"])
+
+    assert response.status_code == 201
+    assert response.json()["advice"] == advice.RED_FLAG
+    alert = Alert.objects.get(patient=patient_a, kind="red_flag")
+    assert alert.details["red_flags"] == ["leg_weakness"]
+    assert alert.details["check_ins"] == [response.json()["id"]]
+    rx.refresh_from_db()
+    assert rx.status == Prescription.Status.PAUSED
+    # Paused from the moment of the session, 07:40 EDT.
+    pause = rx.status_changes.latest("effective_at")
+    assert pause.effective_at == datetime(2026, 5, 10, 11, 40, tzinfo=UTC)
+    assert pause.recorded_by is None
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [clinician_a.email]
+    assert f"alert {alert.id}" in mail.outbox[0].body
+    # Email is no place for health details or names.
+    assert "leg" not in mail.outbox[0].body
+    assert patient_a.last_name not in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("flag", ["numbness_groin", "bladder_bowel"])
+def test_it_tells_the_patient_to_get_emergency_care_for_the_gravest_signs(patient_a, rx, flag):
+    response = post(patient_a, rx, red_flags=["fever", flag])
+
+    assert response.json()["advice"] == advice.RED_FLAG_EMERGENCY
+
+
+def test_it_sends_nothing_before_the_check_in_is_committed(patient_a, rx):
+    # Without the commit (the test transaction never commits) no email may leave.
+    post(patient_a, rx, red_flags=["fever"])
+
+    assert mail.outbox == []
+
+
+def test_it_adds_a_second_red_flag_to_the_open_alert(
+    django_capture_on_commit_callbacks, patient_a, rx
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(patient_a, rx, red_flags=["fever"])
+        second = post(
+            patient_a, rx, red_flags=["after_fall"], performed_at="2026-05-10T07:50:00-04:00"
+        )
+
+    assert second.status_code == 201
+    alert = Alert.objects.get(patient=patient_a, kind="red_flag")
+    assert alert.details["red_flags"] == ["after_fall", "fever"]
+    assert len(alert.details["check_ins"]) == 2
+    assert len(mail.outbox) == 2
+
+
+def test_it_does_not_pause_an_already_paused_prescription_again(patient_a, clinician_a, rx):
+    client_for(clinician_a).post(f"/api/v1/prescriptions/{rx.id}/pause/", {}, format="json")
+
+    response = post(patient_a, rx, red_flags=["fever"])
+
+    assert response.status_code == 201
+    assert rx.status_changes.filter(status="paused").count() == 1
+    assert Alert.objects.filter(kind="red_flag").count() == 1
+
+
+def test_it_tells_the_patient_to_ease_off_when_pain_rose_by_two(patient_a, rx):
+    response = post(patient_a, rx, pain_before=3, pain_after=5)
+
+    assert response.json()["advice"] == advice.EASE_OFF
+    assert not Alert.objects.exists()
+
+
+def test_it_says_nothing_special_when_pain_rose_by_one(patient_a, rx):
+    response = post(patient_a, rx, pain_before=3, pain_after=4)
+
+    assert response.json()["advice"] is None
+
+
+def test_it_raises_session_pain_on_the_second_painful_day(patient_a, rx):
+    # 6 May, 07:30 EDT: pain rose by 3.
+    CheckInFactory(
+        prescription=rx,
+        slot="morning",
+        performed_at=datetime(2026, 5, 6, 11, 30, tzinfo=UTC),
+        pain_before=3,
+        pain_after=6,
+    )
+
+    post(patient_a, rx, pain_before=4, pain_after=6)
+
+    alert = Alert.objects.get(kind="session_pain")
+    assert alert.details["days"] == ["2026-05-06", "2026-05-10"]
+
+
+def test_it_does_not_count_two_painful_sessions_on_one_day_as_two_days(patient_a, rx):
+    post(patient_a, rx, pain_before=4, pain_after=6)
+    post(patient_a, rx, pain_before=4, pain_after=7, performed_at="2026-05-10T07:55:00-04:00")
+
+    assert not Alert.objects.filter(kind="session_pain").exists()
+
+
+def test_it_encourages_a_streak_of_three_days(patient_a, rx):
+    # Both sessions on 7, 8 and 9 May (morning 07:30, bedtime 22:30 EDT).
+    for d in (7, 8, 9):
+        morning = datetime(2026, 5, d, 11, 30, tzinfo=UTC)
+        CheckInFactory(prescription=rx, slot="morning", performed_at=morning)
+        CheckInFactory(prescription=rx, slot="bedtime", performed_at=morning + timedelta(hours=15))
+
+    response = post(patient_a, rx)
+
+    # Today is not complete until bedtime, so it is passed over: 9, 8, 7 May. 3.
+    assert response.json()["advice"] == advice.streak(3)
+
+
+def test_it_does_not_encourage_a_streak_of_two_days(patient_a, rx):
+    for d in (8, 9):
+        morning = datetime(2026, 5, d, 11, 30, tzinfo=UTC)
+        CheckInFactory(prescription=rx, slot="morning", performed_at=morning)
+        CheckInFactory(prescription=rx, slot="bedtime", performed_at=morning + timedelta(hours=15))
+
+    assert post(patient_a, rx).json()["advice"] is None
