@@ -1,6 +1,10 @@
-from celery import shared_task
+from datetime import date
+from zoneinfo import ZoneInfo
 
-from prescriptions import alerts, reminders
+from celery import shared_task
+from django.utils import timezone
+
+from prescriptions import alerts, digest, reminders
 
 # --- Reminders ---------------------------------------------------------------------------
 
@@ -38,3 +42,27 @@ def evaluate_alerts() -> int:
 def notify_red_flag(alert_id: int) -> None:
     """Emails the clinician about a red flag; a mail server that is down is retried."""
     alerts.alert_notify_clinician(alert_id=alert_id)
+
+
+# --- Weekly digest -----------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def send_weekly_digests() -> None:
+    """Fans the week's digests out, one task per clinician (each claimed once)."""
+    now = timezone.now()
+    for clinician in digest.digest_clinicians():
+        week_start = digest.last_complete_week(ZoneInfo(clinician.clinic.timezone), now)
+        send_clinician_digest.delay(clinician.id, week_start.isoformat())
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_clinician_digest(clinician_id: int, week_start: str) -> None:
+    digest.digest_send(clinician_id=clinician_id, week_start=date.fromisoformat(week_start))

@@ -1,0 +1,88 @@
+"""The clinician's weekly digest: their patients' adherence and open alerts, by email.
+
+A digest covers the last complete Monday-to-Sunday week in the clinic's zone. It is
+claimed before it is sent (one `DigestClaim` per clinician and week, under a unique
+constraint), so a second beat, a re-run or a redelivered task never sends it twice. A send
+that fails gives the claim back, so the retry may send it.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import User
+from prescriptions.adherence import clinic_patients, clinic_rows
+from prescriptions.models import DigestClaim
+from prescriptions.schedule import local_date_of
+
+
+def last_complete_week(tz: ZoneInfo, now: datetime) -> date:
+    """The Monday starting the last Monday-to-Sunday week that has ended in `tz`."""
+    today = local_date_of(now, tz)
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def digest_clinicians():
+    """Clinicians who prescribed to at least one patient, with their clinic."""
+    return (
+        User.objects.filter(role=User.Role.CLINICIAN, is_active=True, prescriptions__isnull=False)
+        .select_related("clinic")
+        .distinct()
+        .order_by("id")
+    )
+
+
+def digest_text(clinician: User, week_start: date, rows: list[dict]) -> tuple[str, str]:
+    week_end = week_start + timedelta(days=6)
+    subject = f"Knee rocks: your patients' week of {week_start:%d %b %Y}"
+    lines = [
+        f"Your patients' knee-rocks sessions from {week_start:%a %d %b} to {week_end:%a %d %b}.",
+        "",
+    ]
+    for row in sorted(rows, key=lambda r: (r["adherence_pct"] is None, r["adherence_pct"] or 0)):
+        pct = "nothing expected" if row["adherence_pct"] is None else f"{row['adherence_pct']} %"
+        lines.append(
+            f"- {row['last_name']}, {row['first_name']}: "
+            f"{row['completed_sessions']} of {row['expected_sessions']} sessions ({pct}), "
+            f"{row['night_sessions']} at night, open alerts: {row['open_alerts']}"
+        )
+    open_alerts = sum(row["open_alerts"] for row in rows)
+    lines += ["", f"Open alerts in all: {open_alerts}. Review them in the clinic app."]
+    return subject, "\n".join(lines)
+
+
+def digest_send(*, clinician_id: int, week_start: date, now: datetime | None = None) -> bool:
+    """Sends one clinician's digest for the week unless it was claimed before; answers
+    whether this call sent it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claim, created = DigestClaim.objects.get_or_create(
+            clinician_id=clinician_id, week_start=week_start
+        )
+    if not created:
+        return False
+    try:
+        clinician = User.objects.select_related("clinic").get(id=clinician_id)
+        patients = list(
+            clinic_patients(clinician.clinic_id)
+            .filter(prescriptions__clinician=clinician)
+            .distinct()
+        )
+        rows = clinic_rows(
+            patients,
+            start=week_start,
+            end=week_start + timedelta(days=6),
+            now=now,
+            clinic_id=clinician.clinic_id,
+        )
+        subject, body = digest_text(clinician, week_start, rows)
+        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [clinician.email]).send()
+    except Exception:
+        claim.delete()  # not sent: let the retry claim it again
+        raise
+    DigestClaim.objects.filter(id=claim.id).update(sent_at=timezone.now())
+    return True
