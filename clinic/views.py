@@ -1,28 +1,61 @@
-from django.conf import settings
+from datetime import timedelta
+
 from django.db import connection
 from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from clinic.models import Heartbeat
+from config import celery_app
+
+BROKER_TIMEOUT_SECONDS = 1.0
+# Beat ticks the heartbeat every minute; a few missed ticks mean beat or every worker is down.
+SCHEDULER_STALE_AFTER = timedelta(minutes=5)
 
 
+def broker_status() -> str:
+    """ "ok" when the broker accepts a connection within a second, else "unreachable"."""
+    quick = {
+        "socket_timeout": BROKER_TIMEOUT_SECONDS,
+        "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    }
+    try:
+        with celery_app.connection_for_write(
+            connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=quick
+        ) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
+            conn.default_channel  # noqa: B018  (opening a channel is what talks to the broker)
+    except Exception:
+        return "unreachable"
+    return "ok"
+
+
+@never_cache
 @require_GET
 def healthz(request):
-    """Liveness for load balancers: 503 only when the database cannot be reached."""
+    """For load balancers and operators; 503 only when the database cannot be reached."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         tick = Heartbeat.objects.filter(name="scheduler").values_list("at", flat=True).first()
     except Exception:
         return JsonResponse(
-            {"status": "error", "database": "unreachable", "broker": None, "scheduler": None},
+            {
+                "status": "error",
+                "database": "unreachable",
+                "broker": broker_status(),
+                "scheduler": None,
+            },
             status=503,
         )
+    broker = broker_status()
+    fresh = tick is not None and timezone.now() - tick < SCHEDULER_STALE_AFTER
     return JsonResponse(
         {
-            "status": "ok",
+            "status": "ok" if broker == "ok" and fresh else "degraded",
             "database": "ok",
-            "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
+            "broker": broker,
             "scheduler": tick.isoformat() if tick else None,
         }
     )

@@ -1,0 +1,41 @@
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_slug
+
+from clinic.models import Clinic
+
+
+class Command(BaseCommand):
+    help = "Creates a clinic; its clinicians and staff are then added with add_clinic_user."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help='the clinic\'s name, e.g. "Riverside Back Clinic"')
+        parser.add_argument("--slug", required=True, help="short unique id, e.g. riverside")
+        parser.add_argument(
+            "--timezone",
+            default=settings.TIME_ZONE,
+            help="IANA zone new patients start in (default: the TIME_ZONE setting)",
+        )
+
+    def handle(self, *args, name: str, slug: str, timezone: str, **options):
+        name = name.strip()
+        if not name:
+            raise CommandError("The clinic needs a name.")
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            raise CommandError(
+                f"--slug {slug!r} may only hold letters, digits, hyphens and underscores."
+            ) from None
+        if timezone not in available_timezones():
+            raise CommandError(f"--timezone {timezone!r} is not an IANA time zone.")
+        if Clinic.objects.filter(slug=slug).exists():
+            raise CommandError(f"A clinic with the slug {slug!r} already exists.")
+        clinic = Clinic.objects.create(name=name, slug=slug, timezone=timezone)
+        self.stdout.write(
+            f"Created clinic {clinic.name!r} (slug {clinic.slug}, time zone {clinic.timezone}). "
+            f"Next: manage.py add_clinic_user {clinic.slug} USERNAME --role clinician"
+        )

@@ -1,0 +1,81 @@
+import socket
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from clinic.models import Heartbeat
+from config import celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def silent_broker(monkeypatch):
+    """A port that accepts connections and never answers, like a hung broker."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+        monkeypatch.setattr(celery_app.conf, "broker_url", url)
+        monkeypatch.setattr(celery_app.conf, "broker_write_url", url)
+        yield
+
+
+def test_it_answers_without_credentials_with_every_part(anon):
+    Heartbeat.beat("scheduler", timezone.now())
+
+    response = anon.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["broker"] == "ok"
+    assert body["scheduler"] == Heartbeat.objects.get(name="scheduler").at.isoformat()
+
+
+def test_it_reports_degraded_before_the_scheduler_has_ever_ticked(anon):
+    body = anon.get("/healthz").json()
+
+    assert body["scheduler"] is None
+    assert body["status"] == "degraded"
+
+
+def test_it_reports_degraded_when_the_last_scheduler_tick_is_stale(anon):
+    Heartbeat.beat("scheduler", timezone.now() - timedelta(minutes=30))
+
+    response = anon.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+
+
+def test_it_reports_an_unreachable_broker_quickly_and_still_answers_200(anon, silent_broker):
+    Heartbeat.beat("scheduler", timezone.now())
+    started = timezone.now()
+
+    response = anon.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["broker"] == "unreachable"
+    assert response.json()["status"] == "degraded"
+    assert timezone.now() - started < timedelta(seconds=5)
+
+
+def test_it_answers_503_when_the_database_is_unreachable(anon, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr("clinic.views.connection.cursor", refuse)
+
+    response = anon.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+    assert response.json()["status"] == "error"
+
+
+def test_it_is_never_cached(anon):
+    assert "no-cache" in anon.get("/healthz")["Cache-Control"]
