@@ -168,10 +168,11 @@ def prescription_update(
         )
     if end is not None and end < start:
         raise ValidationError({"end_date": "The end date cannot be before the start date."})
+    dates_move = (start, end) != (prescription.start_date, prescription.end_date)
     others = _overlapping(prescription.patient, prescription.protocol, start, end).exclude(
         pk=prescription.pk
     )
-    if others.exists():
+    if dates_move and others.exists():
         raise ValidationError(
             {"end_date": "These dates overlap another open prescription of this protocol."}
         )
