@@ -1,0 +1,84 @@
+from django.contrib import admin
+
+from prescriptions.models import (
+    Alert,
+    CheckIn,
+    IdempotencyRecord,
+    Prescription,
+    PrescriptionSlot,
+    Protocol,
+    Reminder,
+    StatusChange,
+)
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "version"]
+    search_fields = ["slug", "name"]
+
+
+class SlotInline(admin.TabularInline):
+    model = PrescriptionSlot
+    extra = 0
+    readonly_fields = ["next_fire_at"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    """The history is what adherence is computed from: read it here, change it via the API."""
+
+    model = StatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["status", "effective_at", "recorded_by", "reason", "recorded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Prescription)
+class PrescriptionAdmin(admin.ModelAdmin):
+    list_display = ["id", "patient", "protocol", "status", "start_date", "end_date", "clinician"]
+    list_filter = ["status", "protocol", "patient__clinic"]
+    list_select_related = ["patient", "protocol", "clinician"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
+    raw_id_fields = ["patient", "clinician"]
+    # Status moves through pause / resume / end so that the history stays whole.
+    readonly_fields = ["status"]
+    inlines = [SlotInline, StatusChangeInline]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    list_display = ["id", "patient", "slot", "local_date", "pain_before", "pain_after"]
+    list_filter = ["slot", "patient__clinic"]
+    list_select_related = ["patient"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
+    raw_id_fields = ["prescription", "patient"]
+    date_hierarchy = "local_date"
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["id", "patient", "kind", "created_at", "acknowledged_at", "acknowledged_by"]
+    list_filter = ["kind", "patient__clinic"]
+    list_select_related = ["patient", "acknowledged_by"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
+    raw_id_fields = ["patient", "prescription", "acknowledged_by"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["id", "prescription", "slot", "local_date", "fire_at", "channel", "status"]
+    list_filter = ["status", "channel", "slot"]
+    search_fields = ["prescription__patient__email", "prescription__patient__last_name"]
+    raw_id_fields = ["prescription"]
+    date_hierarchy = "local_date"
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["user", "key", "response_status", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "key"]
+    raw_id_fields = ["user"]
