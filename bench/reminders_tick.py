@@ -1,0 +1,219 @@
+"""Bench: N reminders due in the same minute, dispatched by the tick, delivered by a worker.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kr_rem \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \
+    .venv/bin/python bench/reminders_tick.py --count 30000
+
+It migrates the database, replaces the data of its own clinic (slug `bench-reminders`)
+with N patients in several zones whose morning slot falls due this minute, starts one
+Celery worker (`--concurrency` processes) on a queue of its own, runs `--ticks` ticks at
+once in separate processes (two or more must share the work, never double it) and waits
+until every reminder has left `queued`. It reports how long the ticks took to dispatch
+(reminders created and delivery tasks queued), how long delivery took, and how many
+reminders were lost or duplicated: Reminder rows against due slots, and emails written by
+the worker (file backend) against distinct recipients. Without CELERY_BROKER_URL the
+embedded filesystem broker is used.
+"""
+
+import argparse
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from clinic.models import Clinic, User  # noqa: E402
+from config import celery_app  # noqa: E402
+from patients.models import Patient  # noqa: E402
+from prescriptions.models import (  # noqa: E402
+    Prescription,
+    PrescriptionSlot,
+    Protocol,
+    Reminder,
+    StatusChange,
+)
+from prescriptions.reminders import reminders_tick  # noqa: E402
+
+SLUG = "bench-reminders"
+ZONES = ["UTC", "America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kolkata"]
+
+
+def reset_and_seed(count: int, due: datetime) -> None:
+    clinic = Clinic.objects.filter(slug=SLUG).first()
+    if clinic:
+        Reminder.objects.filter(prescription__patient__clinic=clinic).delete()
+        StatusChange.objects.filter(prescription__patient__clinic=clinic).delete()
+        PrescriptionSlot.objects.filter(prescription__patient__clinic=clinic).delete()
+        Prescription.objects.filter(patient__clinic=clinic).delete()
+        users = list(Patient.objects.filter(clinic=clinic).values_list("user_id", flat=True))
+        Patient.objects.filter(clinic=clinic).delete()
+        User.objects.filter(id__in=users).delete()
+        User.objects.filter(clinic=clinic).delete()
+        clinic.delete()
+    clinic = Clinic.objects.create(name="Bench clinic", slug=SLUG, timezone="UTC")
+    clinician = User.objects.create(
+        username="bench-clinician@example.test", role="clinician", clinic=clinic
+    )
+    protocol = Protocol.objects.get(slug="knee-rocks")
+    run = uuid.uuid4().hex[:6]
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=f"bench-{run}-{n}@example.test",
+                email=f"bench-{run}-{n}@example.test",
+                role="patient",
+                clinic=clinic,
+                password="!",
+            )
+            for n in range(count)
+        ],
+        batch_size=2000,
+    )
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(
+                clinic=clinic,
+                user=user,
+                first_name="Bench",
+                last_name=str(n),
+                email=user.email,
+                timezone=ZONES[n % len(ZONES)],
+            )
+            for n, user in enumerate(users)
+        ],
+        batch_size=2000,
+    )
+    prescriptions = Prescription.objects.bulk_create(
+        [
+            Prescription(
+                patient=patient,
+                protocol=protocol,
+                clinician=clinician,
+                start_date=due.date() - timedelta(days=2),
+            )
+            for patient in patients
+        ],
+        batch_size=2000,
+    )
+    slots, history = [], []
+    for prescription, patient in zip(prescriptions, patients, strict=True):
+        local = due.astimezone(ZoneInfo(patient.timezone))
+        slots.append(
+            PrescriptionSlot(
+                prescription=prescription, kind="morning", time=local.time(), next_fire_at=due
+            )
+        )
+        history.append(
+            StatusChange(
+                prescription=prescription,
+                status="active",
+                effective_at=due - timedelta(days=3),
+            )
+        )
+    PrescriptionSlot.objects.bulk_create(slots, batch_size=2000)
+    StatusChange.objects.bulk_create(history, batch_size=2000)
+
+
+def start_worker(queue: str, mail_dir: Path, concurrency: int, log_path: Path):
+    env = {
+        **os.environ,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "VAR_DIR": str(settings.VAR_DIR),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    env.pop("EMAIL_URL", None)
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING",
+        f"--concurrency={concurrency}", "-Q", queue, "-n", f"{queue}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    log = log_path.open("wb")
+    return subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def one_tick(_) -> int:
+    try:
+        return reminders_tick()
+    finally:
+        connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=30000)
+    parser.add_argument("--ticks", type=int, default=1, help="ticks started at the same time")
+    parser.add_argument("--concurrency", type=int, default=4, help="worker processes")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    settings.DEBUG = False  # no query log in this process
+
+    call_command("migrate", verbosity=0)
+    due = datetime.now(UTC).replace(second=0, microsecond=0)
+    started = time.monotonic()
+    reset_and_seed(args.count, due)
+    print(f"seeded {args.count} due slots in {time.monotonic() - started:.1f}s")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_default_queue = queue
+    worker = start_worker(queue, workdir / "mail", args.concurrency, workdir / "worker.log")
+    try:
+        # Ticks run as separate processes, as they would on separate workers.
+        connection.close()
+        with multiprocessing.get_context("fork").Pool(args.ticks) as pool:
+            started = time.monotonic()
+            results = pool.map(one_tick, range(args.ticks))
+            dispatch = time.monotonic() - started
+        print(f"{args.ticks} concurrent tick(s) queued {sum(results)} {results} in {dispatch:.2f}s")
+
+        bench = Reminder.objects.filter(prescription__patient__clinic__slug=SLUG)
+        deadline = time.monotonic() + args.timeout
+        while bench.filter(status="queued").exists():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                tail = (workdir / "worker.log").read_text(errors="replace")[-3000:]
+                sys.exit(f"delivery did not finish; worker log:\n{tail}")
+            time.sleep(0.5)
+        delivered = time.monotonic() - started
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=30)
+
+    statuses = Counter(bench.values_list("status", flat=True))
+    rows = bench.count()
+    recipients = Counter()
+    for path in (workdir / "mail").glob("*.log"):
+        recipients.update(re.findall(r"^To: (\S+)$", path.read_text(), flags=re.M))
+    duplicated_mail = sum(n - 1 for n in recipients.values() if n > 1)
+    print(f"reminder rows: {rows} for {args.count} due slots, statuses {dict(statuses)}")
+    print(f"emails written: {sum(recipients.values())} to {len(recipients)} patients")
+    print(f"all delivered {delivered:.1f}s after the ticks started")
+    print(f"lost: {args.count - rows} rows, {args.count - len(recipients)} emails")
+    print(f"duplicated: {rows - len(set(bench.values_list('prescription_id', flat=True)))} rows, "
+          f"{duplicated_mail} emails")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
