@@ -5,12 +5,10 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers, status
 
 
+# Refuses keys the serializer does not accept, rather than silently dropping them: a typo
+# such as `red_flag` for `red_flags` must not make a clinical report vanish. (A comment, not
+# a docstring, so it does not become the description of every schema component.)
 class StrictSerializerMixin:
-    """Refuses keys the serializer does not accept, rather than silently dropping them.
-
-    A typo such as `red_flag` for `red_flags` must not make a clinical report vanish.
-    """
-
     def to_internal_value(self, data):
         if isinstance(data, dict):
             writable = {name for name, field in self.fields.items() if not field.read_only}

@@ -43,6 +43,8 @@ class HourMinuteField(serializers.Field):
 
 
 class SlotSerializer(StrictSerializerMixin, serializers.Serializer):
+    """A reminder time: the kind of session and its local wall-clock time."""
+
     kind = serializers.ChoiceField(choices=SlotKind.choices)
     time = HourMinuteField(help_text="Local time, HH:MM")
 
@@ -190,7 +192,7 @@ class PrescriptionChangeSerializer(StrictSerializerMixin, serializers.Serializer
         return start
 
 
-class StatusChangeRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+class PrescriptionStatusChangeSerializer(StrictSerializerMixin, serializers.Serializer):
     effective = OffsetDateTimeField(
         required=False,
         help_text="When the change took effect, with its offset; now when omitted.",

@@ -19,9 +19,9 @@ from prescriptions.api.serializers import (
     CheckInWriteSerializer,
     PrescriptionChangeSerializer,
     PrescriptionSerializer,
+    PrescriptionStatusChangeSerializer,
     PrescriptionWriteSerializer,
     ProtocolSerializer,
-    StatusChangeRequestSerializer,
 )
 from prescriptions.models import CheckIn, IdempotencyRecord, Prescription, Protocol
 
@@ -137,7 +137,7 @@ class PrescriptionStatusChange(APIView):
     change = None  # "pause", "resume" or "end", set in urls
 
     @extend_schema(
-        request=StatusChangeRequestSerializer,
+        request=PrescriptionStatusChangeSerializer,
         responses={
             200: PrescriptionSerializer,
             400: OpenApiResponse(description="Bad `effective`, or not possible in this status"),
@@ -145,7 +145,7 @@ class PrescriptionStatusChange(APIView):
     )
     def post(self, request, pk: int):
         prescription = generics.get_object_or_404(prescriptions_visible_to(request.user), pk=pk)
-        serializer = StatusChangeRequestSerializer(data=request.data)
+        serializer = PrescriptionStatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         service = getattr(services, f"prescription_{self.change}")
         try:
