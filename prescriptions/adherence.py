@@ -11,9 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -53,6 +55,13 @@ def dates_between(start: date, end: date):
         yield start + timedelta(days=offset)
 
 
+@lru_cache(maxsize=65536)
+def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    # Patients of a clinic share zones and slot times: a report of hundreds of them asks
+    # for the same few instants over and over.
+    return local_instant(day, at, tz)
+
+
 @dataclass
 class Timeline:
     """When one prescription was active, from its dates and status history."""
@@ -64,34 +73,41 @@ class Timeline:
     slots: list[tuple[str, time]] = field(default_factory=list)
     instants: list[datetime] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
-    ended_on: date | None = None
+    last_day: date | None = None
+    # Never paused nor ended: every day of its span is active, with no instant to look up.
+    uninterrupted: bool = True
 
-    def begin(self) -> None:
+    def __post_init__(self) -> None:
         # A prescription is active from 00:00 local of its start date whatever instant its
         # first status row carries; changes recorded later in the history override it.
         self.instants = [local_midnight(self.start_date, self.tz)]
         self.statuses = [ACTIVE]
+        self.last_day = self.end_date
 
     def add_change(self, status: str, effective_at: datetime) -> None:
         if effective_at < self.instants[0]:
             return
         self.instants.append(effective_at)
         self.statuses.append(status)
+        if status != ACTIVE:
+            self.uninterrupted = False
         if status == ENDED:
-            self.ended_on = local_date_of(effective_at, self.tz)
+            ended_on = local_date_of(effective_at, self.tz)
+            self.last_day = min(ended_on, self.last_day or ended_on)
 
     def status_at(self, instant: datetime) -> str | None:
         index = bisect_right(self.instants, instant)
         return self.statuses[index - 1] if index else None
 
     def spans(self, day: date) -> bool:
-        last = min((d for d in (self.end_date, self.ended_on) if d), default=None)
-        return self.start_date <= day and (last is None or day <= last)
+        return self.start_date <= day and (self.last_day is None or day <= self.last_day)
 
     def is_active_day(self, day: date) -> bool:
         """Not paused (or ended) for the whole of the day: resumed during it still counts."""
         if not self.spans(day):
             return False
+        if self.uninterrupted:
+            return True
         start = local_midnight(day, self.tz)
         stop = local_midnight(day + timedelta(days=1), self.tz)
         if self.status_at(start) == ACTIVE:
@@ -103,13 +119,15 @@ class Timeline:
             index += 1
         return False
 
-    def expected_kinds(self, day: date, now: datetime) -> list[str]:
+    def expected_kinds(self, day: date, now: datetime, today: date) -> list[str]:
         """Slots whose local time on `day` has passed while the prescription was active."""
         if not self.spans(day):
             return []
+        if self.uninterrupted and day < today:
+            return [kind for kind, _ in self.slots]
         kinds = []
         for kind, at in self.slots:
-            instant = local_instant(day, at, self.tz)
+            instant = _instant(day, at, self.tz)
             if instant <= now and self.status_at(instant) == ACTIVE:
                 kinds.append(kind)
         return kinds
@@ -118,11 +136,10 @@ class Timeline:
         """Slots still to come on `day` that would be expected if nothing changes."""
         if not self.spans(day) or self.status_at(now) != ACTIVE:
             return []
-        return [kind for kind, at in self.slots if local_instant(day, at, self.tz) > now]
+        return [kind for kind, at in self.slots if _instant(day, at, self.tz) > now]
 
 
-@dataclass(frozen=True)
-class DayRow:
+class DayRow(NamedTuple):
     """Check-ins of one prescription on one local date, as aggregated by the database."""
 
     prescription_id: int
@@ -146,7 +163,7 @@ class PatientData:
         return min((t.start_date for t in self.timelines), default=None)
 
     def pain_totals(self, start: date, end: date) -> tuple[int, int]:
-        rows = [r for day, rs in self.days.items() if start <= day <= end for r in rs]
+        rows = [r for day in dates_between(start, end) for r in self.days.get(day, ())]
         return sum(r.pain_sum for r in rows), sum(r.total for r in rows)
 
     def days_with_pain_rise(self, start: date, end: date) -> list[date]:
@@ -174,7 +191,6 @@ def load(patients: list[Patient], *, start: date, end: date, scope: Q | None = N
             continue
         patient = data[row["patient_id"]]
         timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz)
-        timeline.begin()
         patient.timelines.append(timeline)
         timelines[row["id"]] = timeline
     slots = PrescriptionSlot.objects.filter(prescription__in=prescriptions).order_by("time")
@@ -190,20 +206,11 @@ def load(patients: list[Patient], *, start: date, end: date, scope: Q | None = N
         if prescription_id in timelines:
             timelines[prescription_id].add_change(status, effective_at)
 
-    for row in _day_rows(scope, _check_in_dates(data.values(), start, end)):
-        patient = data.get(row["patient_id"])
-        if patient is not None:
-            patient.days[row["local_date"]].append(
-                DayRow(
-                    prescription_id=row["prescription_id"],
-                    morning=row["morning"],
-                    bedtime=row["bedtime"],
-                    night=row["night"],
-                    total=row["total"],
-                    pain_sum=row["pain_sum"] or 0,
-                    pain_rises=row["pain_rises"],
-                )
-            )
+    for patient_id, local_date, *counts in _day_rows(
+        scope, _check_in_dates(data.values(), start, end)
+    ):
+        if patient_id in data:
+            data[patient_id].days[local_date].append(DayRow(*counts))
     return data
 
 
@@ -225,7 +232,7 @@ def _day_rows(scope: Q, dates: Q):
     return (
         CheckIn.objects.filter(scope)
         .filter(dates)
-        .values("patient_id", "prescription_id", "local_date")
+        .values("patient_id", "local_date", "prescription_id")
         .annotate(
             morning=Count("id", filter=Q(slot="morning")),
             bedtime=Count("id", filter=Q(slot="bedtime")),
@@ -235,67 +242,85 @@ def _day_rows(scope: Q, dates: Q):
             pain_rises=Count("id", filter=Q(pain_after__gte=F("pain_before") + SESSION_PAIN_RISE)),
         )
         .order_by()
+        .values_list(
+            "patient_id",
+            "local_date",
+            "prescription_id",
+            "morning",
+            "bedtime",
+            "night",
+            "total",
+            "pain_sum",
+            "pain_rises",
+        )
     )
 
 
-def compute(data: PatientData, start: date, end: date, now: datetime) -> dict:
+def compute(
+    data: PatientData, start: date, end: date, now: datetime, *, with_days: bool = True
+) -> dict:
     """The adherence report of one patient from data loaded by `load`."""
     today = local_date_of(now, data.tz)
+    timelines = data.timelines
     by_day = []
-    totals = defaultdict(int)
+    expected_total = completed_total = extra_total = night_total = 0
+    active_days = days_with_session = 0
     streak_days = []
     for day in dates_between(start, end):
-        expected_by = {t.id: t.expected_kinds(day, now) for t in data.timelines}
-        rows = data.days.get(day, [])
-        expected = sum(len(kinds) for kinds in expected_by.values())
-        completed = 0
+        expected_by = {t.id: t.expected_kinds(day, now, today) for t in timelines}
+        rows = data.days.get(day, ())
+        expected = sum(map(len, expected_by.values()))
+        completed = check_ins = 0
         for row in rows:
-            done = sum(1 for kind in expected_by.get(row.prescription_id, ()) if getattr(row, kind))
-            completed += done
-            totals["extra"] += row.total - done
-            totals["night"] += row.night
-        active = any(t.is_active_day(day) for t in data.timelines)
-        check_ins = sum(r.total for r in rows)
-        totals["expected"] += expected
-        totals["completed"] += completed
-        totals["active_days"] += active
-        totals["days_with_session"] += active and check_ins > 0
+            for kind in expected_by.get(row.prescription_id, ()):
+                completed += getattr(row, kind) > 0
+            check_ins += row.total
+            night_total += row.night
+        active = any(t.is_active_day(day) for t in timelines)
+        expected_total += expected
+        completed_total += completed
+        extra_total += check_ins - completed
+        active_days += active
+        days_with_session += active and check_ins > 0
         if day == today:
             streak_days.append(("today", _all_of_today_done(data, rows, day, now)))
         elif day < today and active and expected:
             streak_days.append(("past", completed == expected))
-        by_day.append(
-            {
-                "date": day,
-                "expected": expected,
-                "completed": completed,
-                "extra": sum(r.total for r in rows) - completed,
-                "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
-            }
-        )
-    return {
+        if with_days:
+            by_day.append(
+                {
+                    "date": day,
+                    "expected": expected,
+                    "completed": completed,
+                    "extra": check_ins - completed,
+                    "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
+                }
+            )
+    report = {
         "patient": data.patient.id,
         "from": start,
         "to": end,
-        "expected_sessions": totals["expected"],
-        "completed_sessions": totals["completed"],
-        "adherence_pct": round1(totals["completed"] * 100, totals["expected"]),
-        "active_days": totals["active_days"],
-        "days_with_session": totals["days_with_session"],
+        "expected_sessions": expected_total,
+        "completed_sessions": completed_total,
+        "adherence_pct": round1(completed_total * 100, expected_total),
+        "active_days": active_days,
+        "days_with_session": days_with_session,
         "current_streak_days": _streak(streak_days),
-        "extra_sessions": totals["extra"],
-        "night_sessions": totals["night"],
-        "pain": _pain(data, start, end),
-        "by_day": by_day,
+        "extra_sessions": extra_total,
+        "night_sessions": night_total,
+        "pain": pain_summary(data, start, end),
     }
+    if with_days:
+        report["by_day"] = by_day
+    return report
 
 
-def _all_of_today_done(data: PatientData, rows: list[DayRow], day: date, now) -> bool:
+def _all_of_today_done(data: PatientData, rows, day: date, now: datetime) -> bool:
     counts = {r.prescription_id: r for r in rows}
     wanted = [
         (t.id, kind)
         for t in data.timelines
-        for kind in t.expected_kinds(day, now) + t.later_kinds(day, now)
+        for kind in t.expected_kinds(day, now, day) + t.later_kinds(day, now)
     ]
     return bool(wanted) and all(
         t_id in counts and getattr(counts[t_id], kind) for t_id, kind in wanted
@@ -313,7 +338,7 @@ def _streak(days: list[tuple[str, bool]]) -> int:
     return streak
 
 
-def _pain(data: PatientData, start: date, end: date) -> dict:
+def pain_summary(data: PatientData, start: date, end: date) -> dict:
     baseline = None
     if data.first_start:
         week_end = data.first_start + timedelta(days=PAIN_WINDOW_DAYS - 1)
@@ -350,7 +375,12 @@ def clinic_patients(clinic_id: int):
         Patient.objects.filter(clinic_id=clinic_id)
         .only("id", "first_name", "last_name", "timezone", "clinic_id")
         .annotate(
-            last_check_in=Max("check_ins__performed_at"),
+            # A subquery rather than a join and GROUP BY: counting the page leaves it out.
+            last_check_in=Subquery(
+                CheckIn.objects.filter(patient=OuterRef("pk"))
+                .order_by("-performed_at")
+                .values("performed_at")[:1]
+            ),
             open_alerts=Coalesce(Subquery(open_alerts), 0),
         )
     )
@@ -364,8 +394,7 @@ def clinic_rows(
     data = load(patients, start=start, end=end, scope=scope)
     rows = []
     for patient in patients:
-        row = compute(data[patient.id], start, end, now)
-        del row["by_day"]
+        row = compute(data[patient.id], start, end, now, with_days=False)
         row.update(
             first_name=patient.first_name,
             last_name=patient.last_name,

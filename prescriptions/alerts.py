@@ -328,7 +328,7 @@ def rules(data: PatientData, now: datetime) -> list[Alert]:
             break
 
     week_start = today - timedelta(days=LOW_ADHERENCE_DAYS)
-    week = adherence.compute(data, week_start, yesterday, now)
+    week = adherence.compute(data, week_start, yesterday, now, with_days=False)
     pct = week["adherence_pct"]
     if week["expected_sessions"] >= LOW_ADHERENCE_MIN_EXPECTED and pct < LOW_ADHERENCE_BELOW_PCT:
         found.append(
@@ -351,7 +351,7 @@ def rules(data: PatientData, now: datetime) -> list[Alert]:
         )
 
     start, end = adherence.default_range(today)
-    pain = adherence.compute(data, start, end, now)["pain"]
+    pain = adherence.pain_summary(data, start, end)
     if pain["change"] is not None and pain["change"] >= PAIN_WORSENING_CHANGE:
         found.append(
             Alert(
