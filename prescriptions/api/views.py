@@ -178,6 +178,9 @@ CheckInFilter.base_filters["to"] = django_filters.DateFilter(
 )
 
 
+IDEMPOTENCY_KEY_MAX = IdempotencyRecord._meta.get_field("key").max_length
+
+
 class IdempotencyConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This Idempotency-Key was already used with a different request body."
@@ -230,7 +233,11 @@ class CheckInList(generics.ListAPIView):
         },
     )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key and len(key) > IDEMPOTENCY_KEY_MAX:
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX} characters."]}
+            )
         fingerprint = _fingerprint(request.data)
         if key and (replay := _replay(request.user, key, fingerprint)):
             return replay

@@ -111,6 +111,15 @@ def test_it_keeps_no_key_for_a_refused_request(patient_a, prescription):
 
 
 @pytest.mark.django_db
+def test_it_refuses_a_key_too_long_to_store_whole(patient_a, prescription):
+    response = post(client_for(patient_a.user), body_for(prescription), "k" * 256)
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.data
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.django_db
 def test_it_stores_every_post_without_a_key(patient_a, prescription):
     client = client_for(patient_a.user)
 

@@ -1,5 +1,8 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from prescriptions.models import Protocol
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +43,22 @@ def test_it_is_read_only(clinician_a):
 
 def test_it_needs_credentials(anon):
     assert anon.get("/api/v1/protocols/").status_code == 401
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_it_lists_in_a_constant_number_of_queries(patient_a, rows):
+    for n in range(rows - 1):  # knee-rocks is already there
+        Protocol.objects.create(
+            slug=f"protocol-{n}",
+            name="Test",
+            summary="",
+            range_limit_degrees=1,
+            heat_prep_minutes=0,
+        )
+    client = client_for(patient_a.user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/protocols/", {"page_size": 100})
+
+    assert response.data["count"] == rows
+    assert len(queries) == 4  # token, user, count, page
