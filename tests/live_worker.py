@@ -7,6 +7,7 @@ of its own that the test reads through `live_worker.mail_dir` / `live_worker.sms
 An unreachable broker makes the test fail, never skip.
 """
 
+import importlib
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection
 
@@ -149,8 +151,17 @@ def _live_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         _stop(worker.process)
 
 
+def restore_migration_data() -> None:
+    """Puts back what data migrations made: the flush after an earlier transactional test
+    empties every table. (Serialized rollback would too, but clashes on PostgreSQL with
+    the content types that flush re-creates.)"""
+    knee_rocks = importlib.import_module("prescriptions.migrations.0002_knee_rocks_protocol")
+    knee_rocks.create_knee_rocks(django_apps, None)
+
+
 @pytest.fixture
 def live_worker(request, transactional_db, _live_worker_process):
+    restore_migration_data()
     worker = _live_worker_process
     request.node.add_marker("celery_worker")
     if worker.process.poll() is not None:

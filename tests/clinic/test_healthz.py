@@ -12,15 +12,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def silent_broker(monkeypatch):
+def silent_broker():
     """A port that accepts connections and never answers, like a hung broker."""
+    keys = ("broker_url", "broker_write_url")
+    # The raw values (write_url is usually unset and falls back to broker_url).
+    previous = {key: celery_app.conf.get(key) for key in keys}
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-        monkeypatch.setattr(celery_app.conf, "broker_url", url)
-        monkeypatch.setattr(celery_app.conf, "broker_write_url", url)
-        yield
+        celery_app.conf.update(dict.fromkeys(keys, url))
+        try:
+            yield
+        finally:
+            celery_app.conf.update(previous)
 
 
 def test_it_answers_without_credentials_with_every_part(anon):
