@@ -19,7 +19,8 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.mail import get_connection
@@ -175,8 +176,7 @@ def _preference(patient) -> ReminderPreference:
         return ReminderPreference(patient=patient)
 
 
-def in_quiet_hours(preference: ReminderPreference, local_time) -> bool:
-    start, end = preference.quiet_start, preference.quiet_end
+def in_quiet_hours(start: time | None, end: time | None, local_time: time) -> bool:
     if start is None or end is None:
         return False
     if start < end:
@@ -184,12 +184,62 @@ def in_quiet_hours(preference: ReminderPreference, local_time) -> bool:
     return local_time >= start or local_time < end  # the window wraps past midnight
 
 
-def _decide(occurrence: Occurrence, preference, tz, checked_in: bool, now) -> tuple[str, str]:
+class DueSlot(NamedTuple):
+    """A due slot with what the tick decides on, read as plain values: building model
+    instances for tens of thousands of rows a minute would cost more than the queries."""
+
+    id: int
+    kind: str
+    time: time
+    next_fire_at: datetime
+    prescription_id: int
+    start_date: date
+    end_date: date | None
+    status: str
+    heat_prep: bool
+    heat_prep_minutes: int
+    timezone: str
+    channel: str | None  # None until the patient saves preferences: email
+    quiet_start: time | None
+    quiet_end: time | None
+
+    def plan(self, history) -> Plan:
+        return Plan(
+            tz=ZoneInfo(self.timezone),
+            start_date=self.start_date,
+            end_date=self.end_date,
+            slots=(),
+            heat_prep_minutes=self.heat_prep_minutes if self.heat_prep else 0,
+            history=tuple(history),
+            status=self.status,
+        )
+
+
+DUE_SLOT_FIELDS = (
+    "id",
+    "kind",
+    "time",
+    "next_fire_at",
+    "prescription_id",
+    "prescription__start_date",
+    "prescription__end_date",
+    "prescription__status",
+    "prescription__heat_prep",
+    "prescription__protocol__heat_prep_minutes",
+    "prescription__patient__timezone",
+    "prescription__patient__reminder_preference__channel",
+    "prescription__patient__reminder_preference__quiet_start",
+    "prescription__patient__reminder_preference__quiet_end",
+)
+
+
+def _decide(occurrence: Occurrence, slot: DueSlot, checked_in: bool, now) -> tuple[str, str]:
     if checked_in:
         return Status.SKIPPED, "already checked in for this session"
-    if preference.channel == Channel.NONE:
+    if slot.channel == Channel.NONE:
         return Status.SKIPPED, "the patient chose no reminders (channel none)"
-    if in_quiet_hours(preference, occurrence.fire_at.astimezone(tz).time()):
+    local_time = occurrence.fire_at.astimezone(ZoneInfo(slot.timezone)).time()
+    if in_quiet_hours(slot.quiet_start, slot.quiet_end, local_time):
         return Status.SKIPPED, "inside the patient's quiet hours"
     late = now - occurrence.fire_at
     if late > LATE_LIMIT:
@@ -198,20 +248,22 @@ def _decide(occurrence: Occurrence, preference, tz, checked_in: bool, now) -> tu
 
 
 def _tick_batch(now: datetime) -> tuple[int, list[int]]:
-    slots = list(
-        PrescriptionSlot.objects.filter(next_fire_at__lte=now)
-        .select_related("prescription__patient__reminder_preference", "prescription__protocol")
+    slots = [
+        DueSlot(*row)
+        for row in PrescriptionSlot.objects.filter(next_fire_at__lte=now)
         .select_for_update(skip_locked=True, of=("self",))
-        .order_by("next_fire_at", "id")[:TICK_BATCH]
-    )
+        .order_by("next_fire_at", "id")
+        .values_list(*DUE_SLOT_FIELDS)[:TICK_BATCH]
+    ]
     if not slots:
         return 0, []
     prescription_ids = {slot.prescription_id for slot in slots}
     histories = histories_for(prescription_ids)
 
-    due: list[tuple[PrescriptionSlot, Occurrence]] = []
+    due: list[tuple[DueSlot, Occurrence]] = []
+    moves = defaultdict(list)
     for slot in slots:
-        plan = plan_for(slot.prescription, histories[slot.prescription_id])
+        plan = slot.plan(histories[slot.prescription_id])
         # The stored instant may be stale (a change that did not reschedule): recompute
         # from the rules, starting at it.
         cursor = slot.next_fire_at - timedelta(microseconds=1)
@@ -220,7 +272,7 @@ def _tick_batch(now: datetime) -> tuple[int, list[int]]:
         ):
             due.append((slot, occurrence))
             cursor = occurrence.fire_at
-        slot.next_fire_at = occurrence.fire_at if occurrence else None
+        moves[occurrence.fire_at if occurrence else None].append(slot.id)
 
     dates = {occurrence.local_date for _, occurrence in due}
     checked_in = set(
@@ -239,18 +291,14 @@ def _tick_batch(now: datetime) -> tuple[int, list[int]]:
         if key in existing:
             continue
         existing.add(key)
-        patient = slot.prescription.patient
-        preference = _preference(patient)
-        status, reason = _decide(
-            occurrence, preference, ZoneInfo(patient.timezone), key in checked_in, now
-        )
+        status, reason = _decide(occurrence, slot, key in checked_in, now)
         new.append(
             Reminder(
                 prescription_id=slot.prescription_id,
                 slot=occurrence.slot,
                 local_date=occurrence.local_date,
                 fire_at=occurrence.fire_at,
-                channel=preference.channel,
+                channel=slot.channel or Channel.EMAIL,
                 status=status,
                 reason=reason,
             )
@@ -258,9 +306,6 @@ def _tick_batch(now: datetime) -> tuple[int, list[int]]:
     Reminder.objects.bulk_create(new, ignore_conflicts=True)
     # Slots due together mostly move on together (same local time, same zone): one UPDATE
     # per distinct next instant is far cheaper than bulk_update's CASE over every row.
-    moves = defaultdict(list)
-    for slot in slots:
-        moves[slot.next_fire_at].append(slot.id)
     for next_fire_at, ids in moves.items():
         PrescriptionSlot.objects.filter(id__in=ids).update(next_fire_at=next_fire_at)
 
@@ -391,6 +436,7 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
             except channels.PermanentDeliveryError as error:
                 _finish(reminder, Status.FAILED, str(error))
             except channels.DeliveryError as error:
+                logger.warning("reminder %s try %s: %s", reminder.id, reminder.attempts, error)
                 if reminder.attempts >= MAX_ATTEMPTS:
                     _finish(reminder, Status.FAILED, f"{error} (after {reminder.attempts} tries)")
                 else:
