@@ -207,8 +207,12 @@ def _status_change(
     if prescription.status not in allowed_from:
         raise ValidationError(refusal)
     now = timezone.now()
-    effective = effective or now
     starts = local_midnight(prescription.start_date, patient_zone(prescription.patient))
+    if effective is None and to == Status.ENDED and now < starts:
+        # Called off before it began: it ends the instant it would have started, so no
+        # day of it is ever active.
+        effective = now = starts
+    effective = effective or now
     last = prescription.status_changes.order_by("-effective_at", "-id").first()
     if effective > now:
         raise ValidationError({"effective": "This instant is in the future."})

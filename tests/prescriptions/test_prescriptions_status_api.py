@@ -183,3 +183,27 @@ def test_the_service_raises_a_plain_error_on_an_invalid_transition(prescription)
         services.prescription_resume(prescription=prescription)
 
     assert not hasattr(error.value, "error_dict")
+
+
+def test_it_calls_off_a_prescription_that_has_not_started(clinician_a, patient_a):
+    upcoming = PrescriptionFactory(
+        patient=patient_a, clinician=clinician_a, start_date=date(2026, 3, 16)
+    )
+
+    response = post(clinician_a, upcoming, "end")
+
+    assert response.status_code == 200
+    assert response.data["status"] == "ended"
+    # Ended at 00:00 in New York on its start date: no day of it is ever active.
+    assert history(upcoming)[-1][1].isoformat() == "2026-03-16T04:00:00+00:00"
+
+
+def test_it_refuses_to_pause_a_prescription_that_has_not_started(clinician_a, patient_a):
+    upcoming = PrescriptionFactory(
+        patient=patient_a, clinician=clinician_a, start_date=date(2026, 3, 16)
+    )
+
+    response = post(clinician_a, upcoming, "pause")
+
+    assert response.status_code == 400
+    assert "effective" in response.data
