@@ -4,7 +4,7 @@ The routes come from Django's resolver, so a new endpoint fails here until someo
 may use it. To add one, put a row in REACH below:
 
     "METHOD path/{placeholder}/": Reach(
-        expect(anon, clinician, staff, patient, other_patient, clinician_b),
+        expect(anon, clinician, staff, patient, other_patient, clinician_b[, patient_b]),
         target=lambda w: w.<object>.id,   # fills the {placeholder}, if the path has one
         body=lambda w: {...},             # a valid body, so that allowed roles succeed
         query={...},                      # query string, if the route needs one
@@ -12,7 +12,8 @@ may use it. To add one, put a row in REACH below:
 
 The path is the resolver's, after /api/v1/, with `<int:pk>` written `{pk}`. The personas:
 `clinician`, `staff` and `patient` of clinic A (the `target` objects belong to `patient`),
-`other_patient` of the same clinic and `clinician_b` of clinic B. Each status is exact.
+`other_patient` of the same clinic, `clinician_b` and `patient_b` of clinic B (who fares
+like `other_patient` unless a seventh status is given). Each status is exact.
 Every persona's request runs in a savepoint that is rolled back, so all see the same World.
 """
 
@@ -34,14 +35,17 @@ from prescriptions.models import Alert, StatusChange
 from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PrescriptionFactory
 
-PERSONAS = ("anon", "clinician", "staff", "patient", "other_patient", "clinician_b")
+PERSONAS = ("anon", "clinician", "staff", "patient", "other_patient", "clinician_b", "patient_b")
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def expect(anon, clinician, staff, patient, other_patient, clinician_b) -> dict[str, int]:
-    return dict(
-        zip(PERSONAS, (anon, clinician, staff, patient, other_patient, clinician_b), strict=True)
-    )
+def expect(
+    anon, clinician, staff, patient, other_patient, clinician_b, patient_b=None
+) -> dict[str, int]:
+    if patient_b is None:
+        patient_b = other_patient
+    statuses = (anon, clinician, staff, patient, other_patient, clinician_b, patient_b)
+    return dict(zip(PERSONAS, statuses, strict=True))
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,7 @@ def _clients(w) -> dict[str, APIClient]:
         "patient": w.patient.user,
         "other_patient": w.other_patient.user,
         "clinician_b": w.clinician_b,
+        "patient_b": w.patient_b.user,
     }
     return {"anon": APIClient(), **{name: client_for(user) for name, user in users.items()}}
 
