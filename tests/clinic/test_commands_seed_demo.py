@@ -1,0 +1,98 @@
+from datetime import UTC, datetime
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from clinic.models import Clinic, User
+from patients.models import Patient
+from prescriptions.adherence import adherence_report, default_range, local_today
+from prescriptions.models import Alert, CheckIn, Prescription
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _three_weeks_across_clock_changes(time_machine):
+    # The demo's three weeks then span London's spring-forward and Sydney's fall-back
+    # days, and the stories told below must not depend on the day the demo is seeded.
+    time_machine.move_to(datetime(2026, 4, 7, 15, 30, tzinfo=UTC))
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def report(email: str) -> dict:
+    patient = Patient.objects.get(email=email)
+    start, end = default_range(local_today(ZoneInfo(patient.timezone)))
+    return adherence_report(patient=patient, start=start, end=end)
+
+
+def test_it_builds_a_clinic_with_a_clinician_staff_and_patients_across_time_zones():
+    seed()
+
+    clinic = Clinic.objects.get(slug="riverside")
+    assert clinic.name == "Riverside Back Clinic"
+    roles = sorted(clinic.users.values_list("role", flat=True))
+    assert roles.count("clinician") == 1
+    assert roles.count("staff") == 1
+    zones = set(clinic.patients.values_list("timezone", flat=True))
+    assert {"America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kolkata"} <= zones
+    assert Prescription.objects.filter(status="active").count() == 4
+
+
+def test_it_tells_a_story_staff_can_read_in_the_numbers():
+    seed()
+
+    keen, lapsed, worse = (
+        report("maya.chen@example.com"),
+        report("isla.brown@example.com"),
+        report("arjun.mehta@example.com"),
+    )
+    assert keen["adherence_pct"] > 75
+    assert lapsed["adherence_pct"] < keen["adherence_pct"] - 20
+    assert keen["pain"]["change"] <= -2
+    assert worse["pain"]["change"] >= 2
+    assert CheckIn.objects.filter(slot="night").exists()
+    assert CheckIn.objects.exclude(advice="").exists()
+    assert Alert.objects.filter(acknowledged_at__isnull=True).exists()
+
+
+def test_it_adds_nothing_when_run_again():
+    seed()
+    counts = (User.objects.count(), Patient.objects.count(), CheckIn.objects.count())
+
+    output = seed()
+
+    assert (User.objects.count(), Patient.objects.count(), CheckIn.objects.count()) == counts
+    assert "already there" in output
+
+
+def test_it_prints_sign_ins_that_work(anon):
+    output = seed()
+
+    assert "DEMO" in output
+    for username, password in [
+        ("dr.rivera@riverside.example", "demo-clinician-pass"),
+        ("frontdesk@riverside.example", "demo-staff-pass"),
+        ("maya.chen@example.com", "demo-patient-pass"),
+    ]:
+        assert f"{username}" in output
+        response = anon.post("/api/v1/auth/token/", {"username": username, "password": password})
+        assert response.status_code == 200, username
+
+
+def test_it_prints_a_fresh_activation_code_for_the_patient_who_has_not_activated(anon):
+    seed()
+    output = seed()
+
+    code = output.split("activation code ")[1].split()[0]
+    response = anon.post(
+        "/api/v1/auth/activate/", {"code": code, "password": "a-new-patient-password"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["role"] == "patient"
