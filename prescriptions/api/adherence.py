@@ -40,8 +40,10 @@ class RangeSerializer(serializers.Serializer):
         if start > end:
             raise serializers.ValidationError({"from": ["`from` must not be after `to`."]})
         if (end - start).days + 1 > adherence.MAX_RANGE_DAYS:
+            # Blame the end the caller chose, `to` when they chose both.
+            field = "to" if "to" in attrs or "from" not in attrs else "from"
             raise serializers.ValidationError(
-                {"to": [f"The range may cover at most {adherence.MAX_RANGE_DAYS} days."]}
+                {field: [f"The range may cover at most {adherence.MAX_RANGE_DAYS} days."]}
             )
         return {"start": start, "end": end}
 
@@ -109,6 +111,13 @@ class ClinicRowSerializer(ReportSerializer):
     last_name = serializers.CharField()
     last_check_in = serializers.DateTimeField(allow_null=True)
     open_alerts = serializers.IntegerField()
+
+
+class ClinicPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClinicRowSerializer(many=True)
 
 
 # --- Views ------------------------------------------------------------------------------
@@ -215,7 +224,10 @@ class ClinicAdherenceView(APIView):
             OpenApiParameter("has_open_alerts", bool),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
-        responses=ClinicRowSerializer(many=True),
+        responses={
+            (200, "application/json"): ClinicPageSerializer,
+            (200, "text/csv"): {"type": "string", "description": "Every row, as CSV"},
+        },
     )
     def get(self, request):
         clinic = request.user.clinic

@@ -54,6 +54,8 @@ class AlertList(generics.ListAPIView):
     read_roles = CLINIC_TEAM
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
+    # For the schema generator, which has no signed-in user to scope by.
+    queryset = Alert.objects.none()
 
     def get_queryset(self):
         return alerts_in_reach(self.request.user)
