@@ -62,7 +62,7 @@ def test_it_tells_a_story_staff_can_read_in_the_numbers():
     assert Alert.objects.filter(acknowledged_at__isnull=True).exists()
 
 
-def test_it_adds_nothing_when_run_again():
+def test_it_adds_nothing_when_run_again_and_prints_sign_ins_that_work(anon):
     seed()
     counts = (User.objects.count(), Patient.objects.count(), CheckIn.objects.count())
 
@@ -70,26 +70,16 @@ def test_it_adds_nothing_when_run_again():
 
     assert (User.objects.count(), Patient.objects.count(), CheckIn.objects.count()) == counts
     assert "already there" in output
-
-
-def test_it_prints_sign_ins_that_work(anon):
-    output = seed()
-
     assert "DEMO" in output
     for username, password in [
         ("dr.rivera@riverside.example", "demo-clinician-pass"),
         ("frontdesk@riverside.example", "demo-staff-pass"),
         ("maya.chen@example.com", "demo-patient-pass"),
     ]:
-        assert f"{username}" in output
+        assert username in output
         response = anon.post("/api/v1/auth/token/", {"username": username, "password": password})
         assert response.status_code == 200, username
-
-
-def test_it_prints_a_fresh_activation_code_for_the_patient_who_has_not_activated(anon):
-    seed()
-    output = seed()
-
+    # Each run prints a fresh code for the patient who has not activated yet.
     code = output.split("activation code ")[1].split()[0]
     response = anon.post(
         "/api/v1/auth/activate/", {"code": code, "password": "a-new-patient-password"}
