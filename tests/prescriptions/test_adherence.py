@@ -351,3 +351,17 @@ def test_it_breaks_the_streak_at_a_missed_day_but_passes_over_a_paused_one(clini
     # 10 (today, its only slot done), 9, [8 passed over], 7, 6, 5; 4 April breaks it. 5.
     assert report["current_streak_days"] == 5
     assert report["active_days"] == 9
+
+
+@time_machine.travel(utc(2026, 6, 3, 10), tick=False)
+def test_it_expects_nothing_yet_of_a_range_still_to_come(kolkata_patient):
+    patient, _ = kolkata_patient
+
+    report = adherence_report(patient=patient, start=date(2026, 6, 4), end=date(2026, 6, 10))
+
+    # Active days (nothing paused them) but no slot time has passed yet.
+    assert report["active_days"] == 7
+    assert report["expected_sessions"] == 0
+    assert report["adherence_pct"] is None
+    assert report["days_with_session"] == 0
+    assert report["current_streak_days"] == 0
