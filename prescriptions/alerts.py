@@ -89,7 +89,7 @@ def _red_flag(checkin: CheckIn) -> None:
         "check_ins": [checkin.id],
         "red_flags": sorted(set(checkin.red_flags)),
         "performed_at": checkin.performed_at.isoformat(),
-        "message": "A red flag was reported in a check-in; the prescription was paused.",
+        "message": "A red flag was reported in a check-in; the prescription is paused.",
     }
     alert, created = _open(
         patient=checkin.patient, kind=Kind.RED_FLAG, prescription=prescription, details=details

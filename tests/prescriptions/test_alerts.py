@@ -232,6 +232,23 @@ def test_it_keeps_one_open_alert_per_patient_and_kind(patient):
     assert Alert.objects.count() == 2
 
 
+def test_it_shrugs_off_an_evaluation_racing_it_to_the_same_alert(patient, monkeypatch):
+    prescribe(patient)
+    insert = Alert.objects.bulk_create
+
+    def after_a_rival(alerts, **kwargs):
+        # Another evaluation raised the same alert between our read and our insert.
+        Alert.objects.create(patient=patient, kind="no_check_in")
+        return insert(alerts, **kwargs)
+
+    monkeypatch.setattr(Alert.objects, "bulk_create", after_a_rival)
+
+    evaluate_alerts()
+
+    assert Alert.objects.filter(patient=patient, kind="no_check_in").count() == 1
+    assert Alert.objects.filter(patient=patient, kind="low_adherence").count() == 1
+
+
 def test_it_stays_quiet_for_a_while_after_an_alert_is_acknowledged(patient):
     prescribe(patient)
     evaluate_alerts()
