@@ -73,7 +73,12 @@ class PrescriptionFilter(django_filters.FilterSet):
 
 
 class PrescriptionList(generics.ListCreateAPIView):
-    """Clinicians prescribe; staff and the patient read (a patient sees only their own)."""
+    """Clinicians prescribe; staff and the patient read (a patient sees only their own).
+
+    A patient holds at most one prescription of a protocol at any date: a new one whose
+    dates meet an open (not ended) one answers 400 on `patient`; change, end or give an
+    `end_date` to the open one first. Without `slots`, the protocol's default slots apply.
+    """
 
     permission_classes = [RolePermission]
     read_roles = EVERYONE
@@ -206,7 +211,12 @@ def _replay(user: User, key: str, fingerprint: str) -> Response | None:
 
 
 class CheckInList(generics.ListAPIView):
-    """Sessions reported by patients; a patient posts and reads their own."""
+    """Sessions reported by patients; a patient posts and reads their own.
+
+    A POST with an `Idempotency-Key` header may be retried safely: the same key and body
+    answer the first response again (header `Idempotent-Replayed: true`), the same key with
+    another body answers 409. `from` and `to` filter on the local date a check-in counts for.
+    """
 
     permission_classes = [RolePermission]
     read_roles = EVERYONE
