@@ -319,6 +319,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models name different choice sets `slot`, `kind` or `status`; named here so
+    # the schema's enums read well and stay stable when a field is added elsewhere.
+    "ENUM_NAME_OVERRIDES": {
+        "SlotKindEnum": "prescriptions.models.SlotKind",
+        "CheckInSlotEnum": "prescriptions.models.CheckInSlot",
+        "PrescriptionStatusEnum": "prescriptions.models.Prescription.Status",
+        "ReminderStatusEnum": "prescriptions.models.Reminder.Status",
+        "AlertKindEnum": "prescriptions.models.Alert.Kind",
+    },
 }
 
 # --- Production hardening ---------------------------------------------------------------
