@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from knox.models import AuthToken
 
 from clinic.models import Clinic, User
 from patients.models import ActivationCode, Patient, ReminderPreference
@@ -131,6 +132,10 @@ def patient_activate(*, code: str, password: str) -> User:
         raise ValidationError({"code": "This code is not valid or has already been used."})
     activation = ActivationCode.objects.select_related("patient__user").get(code_digest=digest)
     user = activation.patient.user
+    if user.is_active:
+        # A code for an active patient is a password reset (say, a lost phone): the devices
+        # signed in with the old password are signed out.
+        AuthToken.objects.filter(user=user).delete()
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])

@@ -109,6 +109,20 @@ def test_it_replaces_the_code_when_the_clinician_issues_a_new_one(anon, clinicia
     assert activate(anon, response.data["activation_code"]).status_code == 200
 
 
+def test_a_new_code_for_an_active_patient_resets_the_password_and_signs_out_devices(
+    anon, clinician_a, patient_a
+):
+    lost_phone = client_for(patient_a.user)
+    code = client_for(clinician_a).post(f"/api/v1/patients/{patient_a.id}/activation-code/")
+
+    response = activate(anon, code.data["activation_code"])
+
+    assert response.status_code == 200
+    assert lost_phone.get("/api/v1/me/").status_code == 401
+    patient_a.user.refresh_from_db()
+    assert patient_a.user.check_password(PASSWORD)
+
+
 def test_it_lets_only_the_clinicians_of_the_clinic_issue_codes(staff_a, clinician_b, patient_a):
     url = f"/api/v1/patients/{patient_a.id}/activation-code/"
 

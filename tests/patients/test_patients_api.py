@@ -95,6 +95,20 @@ def test_it_refuses_an_email_already_in_use_whatever_its_case(clinician_a, patie
     assert Patient.objects.count() == 1
 
 
+def test_it_answers_400_when_a_concurrent_enrolment_took_the_email(
+    clinician_a, patient_b, monkeypatch
+):
+    # The check passed, then the insert met the unique constraint: what a race looks like.
+    monkeypatch.setattr("patients.api.serializers.services.email_taken", lambda *a, **k: False)
+
+    response = enrol(clinician_a, email=patient_b.email)
+
+    assert response.status_code == 400
+    assert "email" in response.data
+    assert Patient.objects.count() == 1
+    assert not User.objects.filter(role="patient", clinic=clinician_a.clinic).exists()
+
+
 def test_it_refuses_an_email_that_is_a_clinic_users_username(clinician_a, staff_a):
     response = enrol(clinician_a, email=staff_a.username)
 
