@@ -19,12 +19,23 @@ def _failures_key(username: str) -> str:
     return f"sign-in-failures:{username.strip().lower()}"
 
 
+def _stored_username(username: str) -> str:
+    """The username as stored, when only its case differs from what was typed.
+
+    A patient's username is their email, which people type in any case. When two usernames
+    differ only by case, the typed one is kept as is.
+    """
+    stored = User.objects.filter(username__iexact=username.strip())
+    matches = list(stored.values_list("username", flat=True)[:2])
+    return matches[0] if len(matches) == 1 else username
+
+
 def user_sign_in(*, username: str, password: str) -> User | None:
     """Checks the credentials, counting failures per username to slow down guessing."""
     key = _failures_key(username)
     if cache.get(key, 0) >= settings.SIGN_IN_MAX_FAILURES:
         raise SignInLocked(settings.SIGN_IN_LOCKOUT_SECONDS)
-    user = authenticate(username=username, password=password)
+    user = authenticate(username=_stored_username(username), password=password)
     if user is None:
         cache.add(key, 0, timeout=settings.SIGN_IN_LOCKOUT_SECONDS)
         try:

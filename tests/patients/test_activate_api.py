@@ -57,6 +57,16 @@ def test_it_lets_the_patient_sign_in_with_their_email_afterwards(anon, enrolled)
     assert response.status_code == 200
 
 
+def test_it_lets_the_patient_type_their_email_in_any_case(anon, enrolled):
+    activate(anon, enrolled["activation_code"])
+
+    response = anon.post(
+        "/api/v1/auth/token/", {"username": " Eli@Example.TEST", "password": PASSWORD}
+    )
+
+    assert response.status_code == 200
+
+
 def test_it_accepts_the_code_typed_loosely(anon, enrolled):
     code = enrolled["activation_code"].replace("-", " ").lower()
 
