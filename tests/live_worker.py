@@ -149,6 +149,10 @@ def _live_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         yield worker
     finally:
         _stop(worker.process)
+        # The embedded broker keeps a file per exchange; the test queue's is litter now.
+        control = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("control_folder")
+        if control:
+            Path(control, f"{worker.queue}.exchange").unlink(missing_ok=True)
 
 
 def restore_migration_data() -> None:
