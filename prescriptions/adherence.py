@@ -26,7 +26,6 @@ from prescriptions.schedule import local_date_of, local_instant, local_midnight
 
 ACTIVE = Prescription.Status.ACTIVE
 ENDED = Prescription.Status.ENDED
-SESSION_SLOTS = ("morning", "bedtime")
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
@@ -231,7 +230,7 @@ def _check_in_dates(patients, start: date, end: date) -> Q:
     by_first_start = defaultdict(list)
     for patient in patients:
         first = patient.first_start
-        if first and not (start <= first and first + timedelta(days=6) <= end):
+        if first and not (start <= first and first + timedelta(days=PAIN_WINDOW_DAYS - 1) <= end):
             by_first_start[first].append(patient.patient.id)
     for first, ids in by_first_start.items():
         week = (first, first + timedelta(days=PAIN_WINDOW_DAYS - 1))
