@@ -15,5 +15,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # The clinic team's web page (session sign-in); the API is the product's main surface.
+    path("staff/", include("prescriptions.web")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,65 @@
+"""Session sign-in for the clinic team's web pages (the API itself uses Bearer tokens)."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib.auth import login, logout
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.permissions import CLINIC_TEAM
+from clinic.services import SignInLocked, user_sign_in
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            # The same lockout as the API's sign-in, so the web page is no side door.
+            user = user_sign_in(username=data["username"], password=data["password"])
+        except SignInLocked:
+            raise forms.ValidationError(
+                "Too many failed attempts; wait a few minutes and try again."
+            ) from None
+        if user is None:
+            raise forms.ValidationError("The username or password is not correct.")
+        if user.role not in CLINIC_TEAM:
+            raise forms.ValidationError("These pages are for clinicians and clinic staff.")
+        data["user"] = user
+        return data
+
+
+def team_member_required(view):
+    """Signed in by session as a clinician or staff member, else off to the sign-in page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated or user.role not in CLINIC_TEAM:
+            return redirect(f"{reverse('staff-login')}?next={request.path}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.cleaned_data["user"])
+        target = request.GET.get("next", "")
+        # Only paths on this site: never an open redirect.
+        return redirect(target if target.startswith("/staff/") else reverse("staff-home"))
+    return render(request, "staff/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    return redirect("staff-login")

@@ -1,0 +1,97 @@
+"""The clinic team's web page: adherence at a glance, the CSV export, open alerts."""
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic import web as auth
+from prescriptions import adherence, alerts
+from prescriptions.api.adherence import ClinicRowSerializer, as_csv, sort_rows
+from prescriptions.models import Alert
+
+OPEN_ALERTS_SHOWN = 50
+
+
+def clinic_report(clinic):
+    """Every patient's row over the default range; who needs attention first."""
+    start, end = adherence.default_range(adherence.local_today(ZoneInfo(clinic.timezone)))
+    patients = list(adherence.clinic_patients(clinic.id).order_by("last_name", "first_name"))
+    rows = adherence.clinic_rows(
+        patients, start=start, end=end, now=timezone.now(), clinic_id=clinic.id
+    )
+    return start, end, sort_rows(rows, "adherence_pct", descending=False)
+
+
+def band(pct) -> str:
+    if pct is None:
+        return ""
+    return "good" if pct >= 80 else "fair" if pct >= 50 else "poor"
+
+
+@require_GET
+@auth.team_member_required
+def home(request):
+    clinic = request.user.clinic
+    start, end, rows = clinic_report(clinic)
+    for row in rows:
+        row["band"] = band(row["adherence_pct"])
+    open_alerts = (
+        Alert.objects.filter(patient__clinic_id=clinic.id, acknowledged_at__isnull=True)
+        .select_related("patient")
+        .order_by("-created_at", "-id")[:OPEN_ALERTS_SHOWN]
+    )
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "clinic": clinic,
+            "start": start,
+            "end": end,
+            "rows": rows,
+            "alerts": open_alerts,
+            "can_acknowledge": request.user.is_clinician,
+        },
+    )
+
+
+@require_GET
+@auth.team_member_required
+def adherence_csv(request):
+    """The same rows and columns as GET /api/v1/adherence/?format=csv, for a signed-in page."""
+    clinic = request.user.clinic
+    start, end, rows = clinic_report(clinic)
+    response = HttpResponse(
+        as_csv(ClinicRowSerializer(rows, many=True).data), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"adherence-{clinic.slug}-{start.isoformat()}-{end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@auth.team_member_required
+def acknowledge(request, pk: int):
+    alert = get_object_or_404(Alert, pk=pk, patient__clinic_id=request.user.clinic_id)
+    if not request.user.is_clinician:
+        return HttpResponseForbidden("Only clinicians acknowledge alerts.")
+    try:
+        alerts.alert_acknowledge(alert=alert, by=request.user)
+    except alerts.AlertAlreadyAcknowledged:
+        messages.info(request, "That alert had already been acknowledged.")
+    else:
+        messages.success(request, f"Alert for {alert.patient} acknowledged.")
+    return redirect("staff-home")
+
+
+urlpatterns = [
+    path("", home, name="staff-home"),
+    path("login/", auth.sign_in, name="staff-login"),
+    path("logout/", auth.sign_out, name="staff-logout"),
+    path("adherence.csv", adherence_csv, name="staff-adherence-csv"),
+    path("alerts/<int:pk>/acknowledge/", acknowledge, name="staff-alert-acknowledge"),
+]
