@@ -1,4 +1,3 @@
-import importlib
 import threading
 from datetime import date
 
@@ -6,9 +5,10 @@ import pytest
 import time_machine
 from django.db import connection
 
-from prescriptions.models import CheckIn, IdempotencyRecord, Protocol
+from prescriptions.models import CheckIn, IdempotencyRecord
 from tests.conftest import client_for
 from tests.factories import PrescriptionFactory
+from tests.live_worker import restore_migration_data
 
 NOW = "2026-03-10T15:00:00Z"
 
@@ -22,13 +22,6 @@ def _clock():
 @pytest.fixture
 def prescription(patient_a):
     return PrescriptionFactory(patient=patient_a, start_date=date(2026, 3, 3))
-
-
-@pytest.fixture
-def knee_rocks_restored(transactional_db):
-    # Transactional tests flush the database, data migrations included.
-    seed = importlib.import_module("prescriptions.migrations.0002_knee_rocks_protocol")
-    Protocol.objects.update_or_create(slug="knee-rocks", defaults=seed.KNEE_ROCKS)
 
 
 def body_for(prescription, **fields):
@@ -134,7 +127,8 @@ def test_it_stores_every_post_without_a_key(patient_a, prescription):
     connection.vendor == "sqlite", reason="SQLite serialises writers; the race needs PostgreSQL"
 )
 @pytest.mark.django_db(transaction=True)
-def test_it_stores_one_check_in_when_retries_race(patient_a, knee_rocks_restored):
+def test_it_stores_one_check_in_when_retries_race(patient_a):
+    restore_migration_data()
     prescription = PrescriptionFactory(patient=patient_a, start_date=date(2026, 3, 3))
     clients = [client_for(patient_a.user) for _ in range(4)]
     barrier = threading.Barrier(len(clients))

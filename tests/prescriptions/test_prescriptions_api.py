@@ -1,3 +1,4 @@
+import threading
 from datetime import date, time, timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from prescriptions.models import Prescription, PrescriptionSlot, StatusChange
 from tests.conftest import client_for
 from tests.factories import PatientFactory, PrescriptionFactory
+from tests.live_worker import restore_migration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -306,3 +308,34 @@ def test_it_reschedules_reminders_after_every_change(clinician_a, patient_a, mon
     change(clinician_a, Prescription.objects.get(id=created["id"]), notes="x")
 
     assert calls == [{"prescription_id": created["id"]}] * 2
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="SQLite serialises writers; the race needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_it_creates_one_prescription_when_a_double_submit_races(clinician_a, patient_a):
+    restore_migration_data()
+    clients = [client_for(clinician_a) for _ in range(3)]
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def attempt(client):
+        try:
+            barrier.wait()
+            statuses.append(prescribe_with(client, patient_a).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [201, 400, 400]
+    assert Prescription.objects.filter(patient=patient_a).count() == 1
+
+
+def prescribe_with(client, patient):
+    return client.post("/api/v1/prescriptions/", {"patient": patient.id})
