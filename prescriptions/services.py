@@ -169,6 +169,9 @@ def prescription_update(
     if end is not None and end < start:
         raise ValidationError({"end_date": "The end date cannot be before the start date."})
     dates_move = (start, end) != (prescription.start_date, prescription.end_date)
+    if dates_move:
+        # As in prescription_create: one writer at a time decides what overlaps.
+        Patient.objects.select_for_update().filter(pk=prescription.patient_id).first()
     others = _overlapping(prescription.patient, prescription.protocol, start, end).exclude(
         pk=prescription.pk
     )
