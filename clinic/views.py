@@ -10,7 +10,8 @@ from clinic.models import Heartbeat
 from config import celery_app
 
 BROKER_TIMEOUT_SECONDS = 1.0
-# Beat ticks the heartbeat every minute; a few missed ticks mean beat or every worker is down.
+# The reminder tick (beat, every minute, run by a worker) records the heartbeat; a few
+# missed ticks mean beat or every worker is down.
 SCHEDULER_STALE_AFTER = timedelta(minutes=5)
 
 

@@ -247,13 +247,6 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CELERY_BEAT_SCHEDULE = {
-    # Beat → broker → worker → database: /healthz reports the last instant this ran, so a
-    # stopped scheduler or worker shows as a stale `scheduler` value.
-    "scheduler-heartbeat": {
-        "task": "clinic.tasks.scheduler_heartbeat",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
     # Finds reminder slots whose fire instant has come, claims them and queues delivery.
     # A tick that waited more than a minute in the queue is useless: the next one covers it.
     "reminders-tick": {
