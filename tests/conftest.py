@@ -4,7 +4,11 @@ from rest_framework.test import APIClient
 
 from config import celery_app
 from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, StaffFactory
-from tests.live_worker import _live_worker_process, live_worker  # noqa: F401  (fixtures)
+from tests.live_worker import (  # noqa: F401  (fixtures)
+    _live_worker_process,
+    _migration_data_in_transactional_tests,
+    live_worker,
+)
 
 
 @pytest.fixture(autouse=True)

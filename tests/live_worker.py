@@ -156,16 +156,28 @@ def _live_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def restore_migration_data() -> None:
-    """Puts back what data migrations made: the flush after an earlier transactional test
-    empties every table. (Serialized rollback would too, but clashes on PostgreSQL with
-    the content types that flush re-creates.)"""
+    """Puts back what data migrations made (the knee-rocks protocol)."""
     knee_rocks = importlib.import_module("prescriptions.migrations.0002_knee_rocks_protocol")
     knee_rocks.create_knee_rocks(django_apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _migration_data_in_transactional_tests(request):
+    """Transactional tests (a live worker, threads, subprocesses) see real commits, and the
+    flush after each one empties every table, the data migrations' rows included; the next
+    such test gets them back here. (Serialized rollback would do it too, but on PostgreSQL
+    it clashes with the content types that flush re-creates.)"""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        restore_migration_data()
+
+
 @pytest.fixture
 def live_worker(request, transactional_db, _live_worker_process):
-    restore_migration_data()
     worker = _live_worker_process
     request.node.add_marker("celery_worker")
     if worker.process.poll() is not None:
