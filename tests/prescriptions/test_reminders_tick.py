@@ -11,6 +11,7 @@ from patients.models import Patient, ReminderPreference
 from patients.signals import timezone_changed
 from prescriptions import reminders
 from prescriptions.models import PrescriptionSlot, Reminder, StatusChange
+from tests.conftest import client_for
 from tests.factories import CheckInFactory
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
 
@@ -287,3 +288,19 @@ def test_it_runs_a_constant_number_of_queries_however_many_slots_are_due(
         tick()
 
     assert Reminder.objects.count() == 12
+
+
+def test_it_follows_a_zone_change_made_through_the_api(
+    clinician_a, patient_a, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(CREATED, tick=False):
+        prescription = scheduled_prescription(patient_a, slots=[("morning", "07:00")])
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(clinician_a).patch(
+                f"/api/v1/patients/{patient_a.id}/", {"timezone": "Asia/Kolkata"}
+            )
+
+    assert response.status_code == 200
+    slot = PrescriptionSlot.objects.get(prescription=prescription)
+    assert slot.next_fire_at == datetime(2024, 6, 4, 1, 30, tzinfo=UTC)  # 07:00 IST
