@@ -13,6 +13,17 @@ with an indexed range query, however many patients there are:
    twice sends once, checks again that nothing changed (a check-in, a pause), sends it on
    the patient's channel and records the outcome; a failure is retried with backoff and
    jitter, and the last failure leaves the reminder `failed` with the reason.
+
+Rules where the contract is silent:
+- A reminder is due when the prescription is active at its fire instant (for a
+  heat-prepared bedtime, the earlier instant); its local date is the slot's.
+- Quiet hours cover [quiet_start, quiet_end) of the local time the reminder fires.
+- Every occurrence missed while the scheduler was down gets its row, `skipped` as late, so
+  the history shows the gap instead of hiding it.
+- The reasons are checked in this order: checked in, channel none, quiet hours, late.
+- A worker that dies after sending but before recording leaves the reminder held; the
+  broker hands the task over again after its visibility timeout (an hour), by which time
+  the reminder is too late and is skipped, not sent twice.
 """
 
 import logging
