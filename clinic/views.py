@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from clinic.models import Heartbeat
 from config import celery_app
@@ -33,7 +33,7 @@ def broker_status() -> str:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """For load balancers and operators; 503 only when the database cannot be reached."""
     try:

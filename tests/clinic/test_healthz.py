@@ -84,3 +84,7 @@ def test_it_answers_503_when_the_database_is_unreachable(anon, monkeypatch):
 
 def test_it_is_never_cached(anon):
     assert "no-cache" in anon.get("/healthz")["Cache-Control"]
+
+
+def test_it_answers_head_requests_from_load_balancers(anon):
+    assert anon.head("/healthz").status_code == 200
