@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import connection
 from django.http import JsonResponse
@@ -27,6 +28,11 @@ def broker_status() -> str:
         ) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
             conn.default_channel  # noqa: B018  (opening a channel is what talks to the broker)
+            if conn.transport.driver_type == "filesystem":
+                # The embedded broker "connects" to anything; its folder must really exist.
+                folder = conn.transport_options.get("data_folder_in")
+                if folder and not Path(folder).is_dir():
+                    return "unreachable"
     except Exception:
         return "unreachable"
     return "ok"

@@ -28,6 +28,22 @@ def silent_broker():
             celery_app.conf.update(previous)
 
 
+@pytest.fixture
+def embedded_broker_without_its_folder(tmp_path):
+    keys = ("broker_url", "broker_write_url", "broker_transport_options")
+    previous = {key: celery_app.conf.get(key) for key in keys}
+    missing = str(tmp_path / "gone")
+    celery_app.conf.update(
+        broker_url="filesystem://",
+        broker_write_url="filesystem://",
+        broker_transport_options={"data_folder_in": missing, "data_folder_out": missing},
+    )
+    try:
+        yield
+    finally:
+        celery_app.conf.update(previous)
+
+
 def test_it_answers_without_credentials_with_every_part(anon):
     Heartbeat.beat("scheduler", timezone.now())
 
@@ -67,6 +83,12 @@ def test_it_reports_an_unreachable_broker_quickly_and_still_answers_200(anon, si
     assert response.json()["broker"] == "unreachable"
     assert response.json()["status"] == "degraded"
     assert timezone.now() - started < timedelta(seconds=5)
+
+
+def test_it_reports_the_embedded_broker_unreachable_when_its_folder_is_gone(
+    anon, embedded_broker_without_its_folder
+):
+    assert anon.get("/healthz").json()["broker"] == "unreachable"
 
 
 def test_it_answers_503_when_the_database_is_unreachable(anon, monkeypatch):
