@@ -26,9 +26,14 @@ class Enrolment(NamedTuple):
     activation_expires_at: datetime
 
 
+# Files that sit beside the zones in the system's tz database without being zones: the
+# server's own local time, whatever that happens to be.
+NOT_ZONES = frozenset({"localtime", "posixrules"})
+
+
 @cache
 def iana_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def normalize_email(email: str) -> str:

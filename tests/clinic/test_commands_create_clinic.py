@@ -37,6 +37,7 @@ def test_it_refuses_a_slug_already_taken(clinic_a):
     [
         (["Harbour", "--slug", "har bour"], "--slug"),
         (["Harbour", "--slug", "harbour", "--timezone", "Mars/Olympus"], "--timezone"),
+        (["Harbour", "--slug", "harbour", "--timezone", "localtime"], "--timezone"),
         (["  ", "--slug", "harbour"], "name"),
     ],
 )

@@ -77,7 +77,9 @@ def test_it_defaults_the_timezone_to_the_clinic(clinician_a):
     assert body["timezone"] == clinician_a.clinic.timezone
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "EST5", "../etc/passwd", ""])
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "EST5", "../etc/passwd", "", "localtime", "posixrules"]
+)
 def test_it_refuses_a_timezone_that_is_not_an_iana_name(clinician_a, zone):
     response = enrol(clinician_a, timezone=zone)
 
