@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from clinic.models import User
@@ -26,3 +27,20 @@ class RolePermission(BasePermission):
         else:
             roles = getattr(view, "write_roles", frozenset())
         return user.role in roles
+
+
+def in_reach(queryset: QuerySet, user, *, via: str = "patient") -> QuerySet:
+    """The rows of `queryset` the user may see: the clinic team their clinic's, a patient
+    their own, anyone else nothing.
+
+    Every API list and detail is scoped by this one rule. `via` is the path from the
+    queryset's model to its patient ("" when the queryset is of patients).
+    """
+    prefix = f"{via}__" if via else ""
+    # The schema generator calls views signed out, with a user that has no role.
+    role = getattr(user, "role", None)
+    if role in CLINIC_TEAM:
+        return queryset.filter(**{f"{prefix}clinic_id": user.clinic_id})
+    if role == PATIENT:
+        return queryset.filter(**{f"{prefix}user": user})
+    return queryset.none()

@@ -12,7 +12,7 @@ from clinic.api.serializers import TokenSerializer
 from clinic.api.validation import as_api_error
 from clinic.api.views import token_response
 from clinic.models import User
-from clinic.permissions import CLINIC_TEAM, CLINICIAN, EVERYONE, PATIENT, RolePermission
+from clinic.permissions import CLINICIAN, EVERYONE, RolePermission, in_reach
 from patients import services
 from patients.api.serializers import (
     ActivateSerializer,
@@ -29,14 +29,7 @@ def email_in_use() -> exceptions.ValidationError:
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
-    patients = Patient.objects.select_related("user")
-    # Anonymous users have no role; the schema generator calls this with one.
-    role = getattr(user, "role", None)
-    if role in CLINIC_TEAM:
-        return patients.filter(clinic_id=user.clinic_id)
-    if role == PATIENT:
-        return patients.filter(user=user)
-    return patients.none()
+    return in_reach(Patient.objects.select_related("user"), user, via="")
 
 
 class PatientList(generics.ListCreateAPIView):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.pagination import PageNumberPagination
-from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission
+from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.models import Patient
 from prescriptions import adherence
 
@@ -123,14 +123,6 @@ class ClinicPageSerializer(serializers.Serializer):
 # --- Views ------------------------------------------------------------------------------
 
 
-def patients_in_reach(user):
-    if user.role in CLINIC_TEAM:
-        return Patient.objects.filter(clinic_id=user.clinic_id)
-    if user.is_patient:
-        return Patient.objects.filter(user=user)
-    return Patient.objects.none()
-
-
 class PatientAdherenceView(APIView):
     """One patient's adherence and pain over a range of their local dates."""
 
@@ -139,7 +131,7 @@ class PatientAdherenceView(APIView):
 
     @extend_schema(parameters=RANGE_PARAMETERS, responses=PatientReportSerializer)
     def get(self, request, pk: int):
-        patient = get_object_or_404(patients_in_reach(request.user), pk=pk)
+        patient = get_object_or_404(in_reach(Patient.objects.all(), request.user, via=""), pk=pk)
         start, end = date_range(request, ZoneInfo(patient.timezone))
         report = adherence.adherence_report(patient=patient, start=start, end=end)
         return Response(PatientReportSerializer(report).data)

@@ -7,7 +7,7 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission
+from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission, in_reach
 from prescriptions import alerts
 from prescriptions.models import Alert
 
@@ -38,10 +38,6 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["patient", "kind", "open"]
 
 
-def alerts_in_reach(user):
-    return Alert.objects.filter(patient__clinic_id=user.clinic_id)
-
-
 class AlreadyAcknowledged(exceptions.APIException):
     status_code = 400
     default_code = "already_acknowledged"
@@ -58,7 +54,7 @@ class AlertList(generics.ListAPIView):
     queryset = Alert.objects.none()
 
     def get_queryset(self):
-        return alerts_in_reach(self.request.user)
+        return in_reach(Alert.objects.all(), self.request.user)
 
 
 class AlertAcknowledge(APIView):
@@ -69,7 +65,7 @@ class AlertAcknowledge(APIView):
 
     @extend_schema(request=None, responses=AlertSerializer)
     def post(self, request, pk: int):
-        alert = get_object_or_404(alerts_in_reach(request.user), pk=pk)
+        alert = get_object_or_404(in_reach(Alert.objects.all(), request.user), pk=pk)
         try:
             alert = alerts.alert_acknowledge(alert=alert, by=request.user)
         except alerts.AlertAlreadyAcknowledged as already:

@@ -12,7 +12,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.permissions import EVERYONE, PATIENT, RolePermission
+from clinic.permissions import EVERYONE, PATIENT, RolePermission, in_reach
 from patients.models import ReminderPreference
 from prescriptions.models import Prescription, Reminder
 from prescriptions.reminders import histories_for, plan_for, reminder_preference_update
@@ -21,13 +21,6 @@ from prescriptions.schedule import local_date_of, occurrences
 # The contract's bound on a schedule request, both ends included.
 SCHEDULE_MAX_DATES = 92
 DEFAULT_SCHEDULE_DATES = 7
-
-
-def in_reach(queryset, user, patient_path: str):
-    """Rows the caller may see: the patient their own, clinic team members their clinic's."""
-    if user.is_patient:
-        return queryset.filter(**{f"{patient_path}__user": user})
-    return queryset.filter(**{f"{patient_path}__clinic_id": user.clinic_id})
 
 
 # --- Schedule ---------------------------------------------------------------------------
@@ -77,11 +70,7 @@ class ScheduleView(APIView):
     )
     def get(self, request, pk: int):
         prescription = get_object_or_404(
-            in_reach(
-                Prescription.objects.select_related("patient", "protocol"),
-                request.user,
-                "patient",
-            ),
+            in_reach(Prescription.objects.select_related("patient", "protocol"), request.user),
             pk=pk,
         )
         query = ScheduleQuerySerializer(data=request.query_params)
@@ -144,10 +133,10 @@ class ReminderListView(generics.ListAPIView):
     filterset_class = ReminderFilter
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator, signed out
-            return Reminder.objects.none()
         return in_reach(
-            Reminder.objects.order_by("-fire_at", "-id"), self.request.user, "prescription__patient"
+            Reminder.objects.order_by("-fire_at", "-id"),
+            self.request.user,
+            via="prescription__patient",
         )
 
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import as_api_error
 from clinic.models import User
-from clinic.permissions import CLINIC_TEAM, CLINICIAN, EVERYONE, PATIENT, RolePermission
+from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from prescriptions import services
 from prescriptions.api.serializers import (
     CheckInSerializer,
@@ -27,25 +27,11 @@ from prescriptions.models import CheckIn, IdempotencyRecord, Prescription, Proto
 
 
 def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:
-    prescriptions = Prescription.objects.select_related("protocol", "patient")
-    # Anonymous users have no role; the schema generator calls this with one.
-    role = getattr(user, "role", None)
-    if role in CLINIC_TEAM:
-        return prescriptions.filter(patient__clinic_id=user.clinic_id)
-    if role == PATIENT:
-        return prescriptions.filter(patient__user=user)
-    return prescriptions.none()
+    return in_reach(Prescription.objects.select_related("protocol", "patient"), user)
 
 
 def checkins_visible_to(user: User) -> QuerySet[CheckIn]:
-    checkins = CheckIn.objects.select_related("patient")
-    # Anonymous users have no role; the schema generator calls this with one.
-    role = getattr(user, "role", None)
-    if role in CLINIC_TEAM:
-        return checkins.filter(patient__clinic_id=user.clinic_id)
-    if role == PATIENT:
-        return checkins.filter(patient__user=user)
-    return checkins.none()
+    return in_reach(CheckIn.objects.select_related("patient"), user)
 
 
 class ProtocolList(generics.ListAPIView):
