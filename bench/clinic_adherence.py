@@ -10,44 +10,12 @@ the database again. Options: --patients, --days, --repeat.
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# harness sets Django up, so it comes before any project import.
+from harness import filled_clinic, measure, signed_in, throwaway_database
 
-import django
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from knox.models import AuthToken  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
-
-from clinic.models import Clinic, User  # noqa: E402
-from prescriptions.alerts import evaluate_alerts  # noqa: E402
-from prescriptions.models import CheckIn  # noqa: E402
-from tests.prescriptions.bulk import bulk_clinic  # noqa: E402
-
-
-def measure(label: str, call, repeat: int) -> None:
-    timings = []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = call()
-            timings.append(time.perf_counter() - started)
-        status = getattr(response, "status_code", "-")
-    print(
-        f"{label:<44} {status!s:>4} {len(queries):>4} queries  "
-        f"median {statistics.median(timings) * 1000:7.1f} ms  "
-        f"(min {min(timings) * 1000:.1f}, max {max(timings) * 1000:.1f})"
-    )
+from prescriptions.alerts import evaluate_alerts
 
 
 def main() -> None:
@@ -57,35 +25,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    setup_test_environment()
-    settings_dict = connection.settings_dict
-    settings_dict["TEST"]["NAME"] = f"bench_{Path(str(settings_dict['NAME'])).stem}"
-    original = settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database():
         run(args)
-    finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
 
 
 def run(args) -> None:
-    today = date.today()
-    start = today - timedelta(days=args.days - 1)
-    clinic = Clinic.objects.create(name="Bench Clinic", slug="bench", timezone="UTC")
-    clinician = User.objects.create(
-        username="bench.dr@example.test", role=User.Role.CLINICIAN, clinic=clinic
-    )
-    began = time.perf_counter()
-    bulk_clinic(clinic, clinician, args.patients, start=start, days=args.days)
-    print(
-        f"{connection.vendor}: {args.patients} patients x {args.days} days, "
-        f"{clinician.prescriptions.count()} prescriptions, "
-        f"{CheckIn.objects.count()} check-ins "
-        f"(made in {time.perf_counter() - began:.1f} s)"
-    )
-    client = APIClient()
-    _, token = AuthToken.objects.create(user=clinician)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    clinic, clinician, start, today = filled_clinic(patients=args.patients, days=args.days)
+    client = signed_in(clinician)
     window = {"from": start.isoformat(), "to": today.isoformat()}
 
     def get(**params):

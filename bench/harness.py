@@ -1,0 +1,79 @@
+"""What the bench scripts share: Django set up from the command line, a throwaway database
+beside the configured one, a clinic filled in bulk, and timing of calls with their queries."""
+
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from clinic.models import Clinic, User  # noqa: E402
+from prescriptions.models import CheckIn  # noqa: E402
+from tests.prescriptions.bulk import bulk_clinic  # noqa: E402
+
+
+@contextmanager
+def throwaway_database():
+    """`bench_<name>` next to the configured database, dropped afterwards."""
+    setup_test_environment()
+    settings_dict = connection.settings_dict
+    settings_dict["TEST"]["NAME"] = f"bench_{Path(str(settings_dict['NAME'])).stem}"
+    original = settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(original, verbosity=0)
+
+
+def filled_clinic(*, patients: int, days: int) -> tuple[Clinic, User, date, date]:
+    """A clinic with `patients` patients checking in over the last `days` days."""
+    today = date.today()
+    start = today - timedelta(days=days - 1)
+    clinic = Clinic.objects.create(name="Bench Clinic", slug="bench", timezone="UTC")
+    clinician = User.objects.create(
+        username="bench.dr@example.test", role=User.Role.CLINICIAN, clinic=clinic
+    )
+    began = time.perf_counter()
+    bulk_clinic(clinic, clinician, patients, start=start, days=days)
+    print(
+        f"{connection.vendor}: {patients} patients x {days} days, "
+        f"{CheckIn.objects.count()} check-ins (made in {time.perf_counter() - began:.1f} s)"
+    )
+    return clinic, clinician, start, today
+
+
+def signed_in(user) -> APIClient:
+    client = APIClient()
+    _, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def measure(label: str, call, repeat: int) -> None:
+    timings = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = call()
+            timings.append(time.perf_counter() - started)
+    status = getattr(response, "status_code", "-")
+    print(
+        f"{label:<48} {status!s:>4} {len(queries):>4} queries  "
+        f"median {statistics.median(timings) * 1000:7.1f} ms  "
+        f"(min {min(timings) * 1000:.1f}, max {max(timings) * 1000:.1f})"
+    )
