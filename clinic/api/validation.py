@@ -1,5 +1,7 @@
 """Strict input fields and error shaping shared by the apps' serializers and views."""
 
+from datetime import date
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers, status
@@ -36,6 +38,27 @@ class OffsetDateTimeField(serializers.DateTimeField):
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
+
+
+class LocalDateField(serializers.DateField):
+    """A `YYYY-MM-DD` date a clinic could mean. Dates at the edges of the calendar (year 1,
+    year 9999) would overflow the day arithmetic and the conversion to instants."""
+
+    first = date(1900, 1, 1)
+    last = date(2999, 12, 31)
+    default_error_messages = {
+        "out_of_range": f"Use a date between {first.isoformat()} and {last.isoformat()}.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["iso-8601"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not self.first <= parsed <= self.last:
+            self.fail("out_of_range")
+        return parsed
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -12,6 +12,7 @@ from rest_framework import renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.api.validation import LocalDateField
 from clinic.pagination import PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.models import Patient
@@ -25,8 +26,8 @@ class RangeSerializer(serializers.Serializer):
 
     def get_fields(self):
         return {
-            "from": serializers.DateField(required=False, input_formats=["iso-8601"]),
-            "to": serializers.DateField(required=False, input_formats=["iso-8601"]),
+            "from": LocalDateField(required=False),
+            "to": LocalDateField(required=False),
         }
 
     def validate(self, attrs):

@@ -12,6 +12,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.api.validation import LocalDateField
 from clinic.permissions import EVERYONE, PATIENT, RolePermission, in_reach
 from patients.models import ReminderPreference
 from prescriptions.models import Prescription, Reminder
@@ -30,8 +31,8 @@ class ScheduleQuerySerializer(serializers.Serializer):
     # `from` is a Python keyword, hence the declared field names below.
     def get_fields(self):
         return {
-            "from": serializers.DateField(required=False),
-            "to": serializers.DateField(required=False),
+            "from": LocalDateField(required=False),
+            "to": LocalDateField(required=False),
         }
 
     def validate(self, attrs):

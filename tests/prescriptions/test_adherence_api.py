@@ -106,6 +106,8 @@ def test_it_shapes_the_report_as_the_contract_says(clinician_a, prescribed):
         ({"from": "2026-05-10", "to": "2026-05-01"}, "from"),
         ({"from": "2025-01-01", "to": "2026-01-02"}, "to"),  # 367 days
         ({"from": "2000-01-01"}, "from"),  # up to today: far more than 366 days
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
     ],
 )
 def test_it_refuses_a_bad_range_naming_the_field(clinician_a, patient_a, params, field):

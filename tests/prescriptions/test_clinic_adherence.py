@@ -174,6 +174,14 @@ def test_it_answers_bad_input_as_json_even_when_csv_was_asked(clinician_a):
     assert "from" in response.json()
 
 
+@pytest.mark.parametrize("edge", ["0001-01-01", "9999-12-31"])
+def test_it_refuses_dates_at_the_edges_of_the_calendar(clinician_a, clinic_rows, edge):
+    response = client_for(clinician_a).get(URL, {"from": edge, "to": edge})
+
+    assert response.status_code == 400
+    assert "from" in response.json()
+
+
 @pytest.mark.parametrize("patients", [10, 500])
 @pytest.mark.parametrize("ordering", ["last_name", "-adherence_pct"])
 def test_it_uses_the_same_few_queries_for_a_page_however_big_the_clinic(

@@ -94,7 +94,14 @@ def test_it_refuses_more_than_92_dates(prescription, clinician_a):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("from=2024-03-10&to=2024-03-09", "to"), ("from=yesterday", "from"), ("to=2024-13-01", "to")],
+    [
+        ("from=2024-03-10&to=2024-03-09", "to"),
+        ("from=yesterday", "from"),
+        ("to=2024-13-01", "to"),
+        ("from=9999-12-25&to=9999-12-31", "from"),
+        ("from=9999-12-31", "from"),
+        ("to=0001-01-01", "to"),
+    ],
 )
 def test_it_refuses_bad_dates_naming_the_field(prescription, clinician_a, query, field):
     response = client_for(clinician_a).get(url(prescription, query))
