@@ -1,6 +1,7 @@
 """Invariants of the adherence report over random histories of sessions and pauses."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -71,3 +72,185 @@ def test_it_keeps_its_totals_consistent(clinic_a, zone, sessions, pauses, span):
     assert report["night_sessions"] <= report["extra_sessions"]
     if report["expected_sessions"]:
         assert 0 <= report["adherence_pct"] <= 100
+
+
+# --- Against an oracle written from the contract, over clock changes ------------------------
+
+# (zone, a local date on which its offset changes) in 2026, both directions.
+CLOCK_CHANGES = [
+    ("America/New_York", date(2026, 3, 8)),
+    ("America/New_York", date(2026, 11, 1)),
+    ("Europe/London", date(2026, 3, 29)),
+    ("Europe/London", date(2026, 10, 25)),
+    ("Australia/Sydney", date(2026, 4, 5)),
+    ("Australia/Sydney", date(2026, 10, 4)),
+    ("America/Santiago", date(2026, 4, 4)),
+    ("America/Santiago", date(2026, 9, 6)),  # midnight itself is skipped
+    ("Australia/Lord_Howe", date(2026, 4, 5)),  # half an hour back
+    ("Australia/Lord_Howe", date(2026, 10, 4)),  # half an hour forward
+]
+ORACLE_TIMES = ["00:00", "00:30", "01:45", "02:15", "02:45", "03:59", "07:00", "21:30", "23:45"]
+
+
+class Oracle:
+    """PRODUCT.md, Definitions, read literally; shares no code with prescriptions/."""
+
+    def __init__(self, tz, start, end_date, slots, history, check_ins, now):
+        self.tz, self.start, self.end_date, self.now = tz, start, end_date, now
+        self.slots = slots
+        # Active from 00:00 local of the start date, then as the history says.
+        self.history = [(self.midnight(start), "active"), *history]
+        self.ended_on = next(
+            (at.astimezone(tz).date() for at, status in history if status == "ended"), None
+        )
+        self.check_ins = [(self.dated(slot, at), slot, pain) for slot, at, pain in check_ins]
+        self.today = now.astimezone(tz).date()
+
+    def at(self, day, hhmm):
+        wall = datetime.combine(day, time.fromisoformat(hhmm), tzinfo=self.tz)
+        return wall.replace(fold=0).astimezone(UTC)
+
+    def midnight(self, day):
+        return self.at(day, "00:00")
+
+    def dated(self, slot, performed_at):
+        local = performed_at.astimezone(self.tz)
+        if slot == "bedtime" and local.hour < 4:
+            return local.date() - timedelta(days=1)
+        return local.date()
+
+    def status(self, instant):
+        found = None
+        for effective_at, status in self.history:
+            if effective_at <= instant:
+                found = status
+        return found
+
+    def in_dates(self, day):
+        last = min(d for d in (self.end_date, self.ended_on, date.max) if d)
+        return self.start <= day <= last
+
+    def active_day(self, day):
+        if not self.in_dates(day):
+            return False
+        begin, stop = self.midnight(day), self.midnight(day + timedelta(days=1))
+        instants = [begin] + [at for at, _ in self.history if begin < at < stop]
+        return any(self.status(i) == "active" for i in instants)
+
+    def expected(self, day):
+        return [
+            kind
+            for kind, hhmm in self.slots
+            if self.in_dates(day)
+            and self.at(day, hhmm) <= self.now
+            and self.status(self.at(day, hhmm)) == "active"
+        ]
+
+    def done(self, day, kind):
+        return any(d == day and slot == kind for d, slot, _ in self.check_ins)
+
+    def day(self, day):
+        expected = self.expected(day)
+        completed = sum(self.done(day, kind) for kind in expected)
+        count = sum(d == day for d, _, _ in self.check_ins)
+        return len(expected), completed, count - completed, count
+
+    def today_done(self):
+        wanted = set(self.expected(self.today))
+        if self.in_dates(self.today) and self.status(self.now) == "active":
+            wanted |= {k for k, hhmm in self.slots if self.at(self.today, hhmm) > self.now}
+        return bool(wanted) and all(self.done(self.today, kind) for kind in wanted)
+
+    def streak(self, first, last):
+        streak = 0
+        for day in reversed(list(dates(first, last))):
+            if day > self.today:
+                continue
+            if day == self.today:
+                streak += self.today_done()
+                continue
+            expected, completed, _, _ = self.day(day)
+            if not self.active_day(day) or not expected:
+                continue  # passed over
+            if completed < expected:
+                break
+            streak += 1
+        return streak
+
+
+def dates(first, last):
+    while first <= last:
+        yield first
+        first += timedelta(days=1)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    change=st.sampled_from(CLOCK_CHANGES),
+    morning=st.sampled_from(ORACLE_TIMES),
+    bedtime=st.sampled_from(ORACLE_TIMES),
+    now_hours=st.integers(min_value=0, max_value=5 * 24),
+    change_hours=st.lists(st.integers(min_value=0, max_value=8 * 24), max_size=4, unique=True),
+    ends=st.booleans(),
+    sessions=st.lists(
+        st.tuples(
+            st.sampled_from(["morning", "bedtime", "night", "other"]),
+            st.integers(min_value=0, max_value=8 * 24 * 4),  # quarter hours from the start
+            st.integers(min_value=0, max_value=10),
+        ),
+        max_size=20,
+    ),
+)
+def test_it_agrees_with_the_contract_over_clock_changes(
+    clinic_a, change, morning, bedtime, now_hours, change_hours, ends, sessions
+):
+    zone, changes_on = change
+    tz = ZoneInfo(zone)
+    start = changes_on - timedelta(days=3)
+    first, last = start - timedelta(days=1), changes_on + timedelta(days=4)
+    begins = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
+    now = begins + timedelta(days=2, hours=now_hours)
+    slots = [("morning", morning), ("bedtime", bedtime)]
+
+    # Alternate pause and resume at the given hours (up to now), maybe ending at the last.
+    history = []
+    instants = sorted(begins + timedelta(hours=h) for h in change_hours)
+    for n, effective_at in enumerate(i for i in instants if i <= now):
+        history.append((effective_at, "paused" if n % 2 == 0 else "active"))
+    if ends and history:
+        history[-1] = (history[-1][0], "ended")
+    check_ins = [
+        (slot, begins + timedelta(minutes=15 * quarters), pain)
+        for slot, quarters, pain in sessions
+        if begins + timedelta(minutes=15 * quarters) <= now
+    ]
+
+    patient = PatientFactory(clinic=clinic_a, timezone=zone)
+    rx = PrescriptionFactory(patient=patient, start_date=start, slots=slots)
+    for effective_at, status in history:
+        StatusChange.objects.create(prescription=rx, status=status, effective_at=effective_at)
+    for slot, performed_at, pain in check_ins:
+        CheckInFactory(prescription=rx, slot=slot, performed_at=performed_at, pain_before=pain)
+    with time_machine.travel(now, tick=False):
+        report = adherence_report(patient=patient, start=first, end=last)
+
+    oracle = Oracle(tz, start, None, slots, history, check_ins, now)
+    by_day = {d: oracle.day(d) for d in dates(first, last)}
+    assert [(d["expected"], d["completed"], d["extra"]) for d in report["by_day"]] == [
+        row[:3] for row in by_day.values()
+    ]
+    assert report["expected_sessions"] == sum(row[0] for row in by_day.values())
+    assert report["completed_sessions"] == sum(row[1] for row in by_day.values())
+    assert report["extra_sessions"] == sum(row[2] for row in by_day.values())
+    assert report["night_sessions"] == sum(
+        slot == "night" and first <= d <= last for d, slot, _ in oracle.check_ins
+    )
+    active = [d for d in by_day if oracle.active_day(d)]
+    assert report["active_days"] == len(active)
+    assert report["days_with_session"] == sum(by_day[d][3] > 0 for d in active)
+    assert report["current_streak_days"] == oracle.streak(first, last)
