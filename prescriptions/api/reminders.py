@@ -1,6 +1,8 @@
 """Reminder times, sent reminders and the patient's reminder preferences."""
 
+import ipaddress
 from datetime import UTC, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.shortcuts import get_object_or_404
@@ -12,7 +14,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import LocalDateField
+from clinic.api.validation import LocalDateField, StrictSerializerMixin
 from clinic.permissions import EVERYONE, PATIENT, RolePermission, in_reach
 from patients.models import ReminderPreference
 from prescriptions.models import Prescription, Reminder
@@ -144,7 +146,20 @@ class ReminderListView(generics.ListAPIView):
 # --- Preferences ------------------------------------------------------------------------
 
 
-class ReminderPreferenceSerializer(serializers.ModelSerializer):
+def webhook_host_allowed(url: str) -> bool:
+    """Whether the worker may post to this URL's host: not this machine, nor an address on
+    a private or link-local network (the cloud metadata service, the broker, the database).
+    Host names are trusted to resolve publicly; an address written out is checked here."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True
+
+
+class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     quiet_start = serializers.TimeField(
         format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
     )
@@ -177,6 +192,17 @@ class ReminderPreferenceSerializer(serializers.ModelSerializer):
         if merged("channel") == ReminderPreference.Channel.WEBHOOK and not merged("webhook_url"):
             raise serializers.ValidationError(
                 {"webhook_url": ["Required when the channel is webhook."]}
+            )
+        if attrs.get("webhook_url") and not webhook_host_allowed(attrs["webhook_url"]):
+            raise serializers.ValidationError(
+                {"webhook_url": ["Use an address on the public internet."]}
+            )
+        if (
+            attrs.get("channel") == ReminderPreference.Channel.SMS
+            and not self.instance.patient.phone
+        ):
+            raise serializers.ValidationError(
+                {"channel": ["No phone number is on file: ask the clinic to add one first."]}
             )
         return attrs
 

@@ -54,6 +54,13 @@ def test_it_clears_quiet_hours_together(client):
         ({"channel": "pigeon"}, "channel"),
         ({"channel": "webhook"}, "webhook_url"),
         ({"channel": "webhook", "webhook_url": "not a url"}, "webhook_url"),
+        ({"channel": "webhook", "webhook_url": "http://127.0.0.1:6379/"}, "webhook_url"),
+        ({"channel": "webhook", "webhook_url": "http://169.254.169.254/latest"}, "webhook_url"),
+        ({"channel": "webhook", "webhook_url": "http://[::1]/hook"}, "webhook_url"),
+        ({"channel": "webhook", "webhook_url": "http://10.0.0.5/hook"}, "webhook_url"),
+        ({"channel": "webhook", "webhook_url": "http://localhost:8000/"}, "webhook_url"),
+        ({"channel": "sms"}, "channel"),  # no phone number on file
+        ({"chanel": "none"}, "chanel"),
     ],
 )
 def test_it_refuses_bad_preferences_naming_the_field(client, body, field):
@@ -87,6 +94,16 @@ def test_it_gives_a_new_secret_when_asked_to_rotate(client, patient_a):
     assert ReminderPreference.objects.get(patient=patient_a).webhook_secret == second
 
 
+def test_it_offers_sms_once_the_clinic_has_a_phone_number(client, patient_a):
+    patient_a.phone = "+1 555 010 0199"
+    patient_a.save()
+
+    response = client.patch(URL, {"channel": "sms"})
+
+    assert response.status_code == 200
+    assert response.json()["channel"] == "sms"
+
+
 def test_it_lets_the_patient_turn_reminders_off(client):
     response = client.patch(URL, {"channel": "none"})
 
@@ -106,6 +123,6 @@ def test_it_asks_for_credentials(anon):
 
 
 def test_it_keeps_each_patient_to_their_own_preferences(client, other_patient):
-    client.patch(URL, {"channel": "sms"})
+    client.patch(URL, {"channel": "none"})
 
     assert client_for(other_patient.user).get(URL).json()["channel"] == "email"
