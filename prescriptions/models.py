@@ -209,6 +209,14 @@ class Reminder(models.Model):
                 fields=["prescription", "slot", "local_date"], name="one_reminder_per_slot_day"
             )
         ]
+        indexes = [
+            # The tick looks for reminders still waiting; a small slice of a long history.
+            models.Index(
+                fields=["fire_at"],
+                condition=models.Q(status="queued"),
+                name="reminder_waiting",
+            )
+        ]
 
 
 class DigestClaim(models.Model):

@@ -60,6 +60,10 @@ RETRY_MAX_SECONDS = 600
 # How long a delivery attempt holds a reminder; longer than any send may take (the
 # webhook timeout is 5 s), so no second attempt starts while the first may still succeed.
 CLAIM_LEASE = timedelta(minutes=5)
+# A queued reminder that no delivery attempt has touched this long after it was created
+# lost its message (a broker restarted without its data, a dropped task): the tick queues
+# it again. Long enough that a backlog of tens of thousands drains first.
+STRANDED_AFTER = timedelta(minutes=10)
 
 Status = Reminder.Status
 Channel = ReminderPreference.Channel
@@ -169,8 +173,25 @@ def reminders_tick(*, now: datetime | None = None) -> int:
         queued += len(queued_ids)
         if claimed < TICK_BATCH:
             break
+    _recover_undelivered(now)
     Heartbeat.beat("scheduler", now)
     return queued
+
+
+def _recover_undelivered(now: datetime) -> None:
+    """Leaves no reminder waiting forever when a delivery message or a worker was lost."""
+    waiting = Reminder.objects.filter(status=Status.QUEUED)
+    stranded = waiting.filter(
+        attempts=0, created_at__lte=now - STRANDED_AFTER, fire_at__gte=now - LATE_LIMIT
+    )
+    enqueue_delivery(list(stranded.values_list("id", flat=True)))
+    # A worker killed mid-batch leaves reminders it may or may not have sent: sending them
+    # again could send twice, so once it is too late anyway they are closed as failed.
+    waiting.filter(fire_at__lt=now - LATE_LIMIT - CLAIM_LEASE).update(
+        status=Status.FAILED,
+        reason="delivery was interrupted and it is now too late to send",
+        claimed_until=None,
+    )
 
 
 def enqueue_delivery(reminder_ids: list[int]) -> None:

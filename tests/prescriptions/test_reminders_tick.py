@@ -284,7 +284,7 @@ def test_it_runs_a_constant_number_of_queries_however_many_slots_are_due(
             scheduled_prescription()
     monkeypatch.setattr("prescriptions.tasks.deliver_reminders.delay", lambda ids: None)
 
-    with time_machine.travel(MORNING, tick=False), django_assert_num_queries(15):
+    with time_machine.travel(MORNING, tick=False), django_assert_num_queries(17):
         tick()
 
     assert Reminder.objects.count() == 12
@@ -304,3 +304,40 @@ def test_it_follows_a_zone_change_made_through_the_api(
     assert response.status_code == 200
     slot = PrescriptionSlot.objects.get(prescription=prescription)
     assert slot.next_fire_at == datetime(2024, 6, 4, 1, 30, tzinfo=UTC)  # 07:00 IST
+
+
+def test_it_sends_again_a_reminder_whose_delivery_message_was_lost(prescription, monkeypatch):
+    with time_machine.travel(MORNING, tick=False):
+        monkeypatch.setattr("prescriptions.tasks.deliver_reminders.delay", lambda ids: None)
+        tick()  # the reminder is queued, but its message never reaches a worker
+    monkeypatch.undo()
+    assert only_reminder().status == "queued"
+
+    with time_machine.travel(MORNING + timedelta(minutes=5), tick=False):
+        tick()
+    assert only_reminder().status == "queued"  # may still be waiting in a busy queue
+
+    with time_machine.travel(MORNING + timedelta(minutes=11), tick=False):
+        tick()
+        tick()
+    assert only_reminder().status == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_it_closes_a_reminder_an_interrupted_delivery_left_queued(prescription, monkeypatch):
+    monkeypatch.setattr("prescriptions.tasks.deliver_reminders.delay", lambda ids: None)
+    with time_machine.travel(MORNING, tick=False):
+        tick()
+    # A worker claimed it and was killed before it recorded the outcome.
+    Reminder.objects.update(attempts=1, claimed_until=MORNING + timedelta(minutes=5))
+
+    with time_machine.travel(MORNING + timedelta(minutes=30), tick=False):
+        tick()
+    assert only_reminder().status == "queued"
+
+    with time_machine.travel(MORNING + timedelta(minutes=66), tick=False):
+        tick()
+    reminder = only_reminder()
+    assert reminder.status == "failed"
+    assert "interrupted" in reminder.reason
+    assert not mail.outbox
