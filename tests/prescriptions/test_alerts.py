@@ -112,6 +112,20 @@ def test_it_does_not_raise_no_check_in_for_a_prescription_paused_now(patient):
     assert not Alert.objects.filter(kind="no_check_in").exists()
 
 
+def test_it_reads_the_three_complete_days_in_the_patients_own_zone(clinic_a):
+    # Kiritimati is UTC+14: at 10 April 12:00Z it is 02:00 on 11 April there, so the last
+    # complete local days are 8, 9 and 10 April (in UTC they would be 7, 8 and 9).
+    patient = PatientFactory(clinic=clinic_a, timezone="Pacific/Kiritimati")
+    rx = prescribe(patient)
+    # 07:10Z is 21:10 the same date in Kiritimati: sessions up to 7 April local.
+    every_day(rx, date(2026, 3, 20), date(2026, 4, 7))
+
+    evaluate_alerts()
+
+    alert = Alert.objects.get(patient=patient, kind="no_check_in")
+    assert (alert.details["from"], alert.details["to"]) == ("2026-04-08", "2026-04-10")
+
+
 # --- low_adherence ------------------------------------------------------------------------
 
 
@@ -154,6 +168,23 @@ def test_it_does_not_raise_low_adherence_on_three_expected_sessions(patient):
     evaluate_alerts()
 
     assert not Alert.objects.filter(kind="low_adherence").exists()
+
+
+def test_it_counts_a_slot_skipped_by_spring_forward_as_expected_for_low_adherence(clinic_a):
+    # New York, 12 March 2026: the last 7 complete days are 5-11 March, across 8 March when
+    # 02:30 does not exist (read as 02:30 EST, 07:30Z). 3 of 7 = 42.9 %; a report that lost
+    # the 8 March slot would see 3 of 6 = 50 % and stay quiet.
+    patient = PatientFactory(clinic=clinic_a, timezone="America/New_York")
+    rx = prescribe(patient, start=date(2026, 3, 1), slots=[("morning", "02:30")])
+    for day in (5, 6, 7):
+        session(rx, date(2026, 3, day), hour=13)  # 08:10 EST
+
+    with time_machine.travel(datetime(2026, 3, 12, 16, tzinfo=UTC), tick=False):
+        evaluate_alerts()
+
+    alert = Alert.objects.get(patient=patient, kind="low_adherence")
+    assert (alert.details["from"], alert.details["to"]) == ("2026-03-05", "2026-03-11")
+    assert (alert.details["expected_sessions"], alert.details["completed_sessions"]) == (7, 3)
 
 
 # --- pain_worsening -----------------------------------------------------------------------
