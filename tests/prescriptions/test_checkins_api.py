@@ -96,6 +96,56 @@ def test_it_stores_a_check_in_on_a_paused_prescription(patient_a, prescription):
     assert check_in(patient_a.user, prescription).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("ahead", "status"), [(timedelta(minutes=5), 201), (timedelta(minutes=5, seconds=1), 400)]
+)
+def test_it_refuses_a_time_only_when_more_than_five_minutes_ahead(
+    patient_a, prescription, ahead, status
+):
+    response = check_in(patient_a.user, prescription, performed_at=(NOW + ahead).isoformat())
+
+    assert response.status_code == status
+
+
+def paused_at_nine(clinician_a, prescription):
+    # 09:00 EDT on 10 March: the 07:00 morning slot had passed while active, bedtime has not.
+    url = f"/api/v1/prescriptions/{prescription.id}/pause/"
+    response = client_for(clinician_a).post(url, {"effective": "2026-03-10T09:00:00-04:00"})
+    assert response.status_code == 200
+
+
+def today_in_the_report(clinician_a, patient_a):
+    url = f"/api/v1/patients/{patient_a.id}/adherence/"
+    report = client_for(clinician_a).get(url, {"from": "2026-03-10", "to": "2026-03-10"}).data
+    return report["by_day"][0]
+
+
+def test_it_completes_an_expected_session_with_a_check_in_posted_while_paused(
+    patient_a, clinician_a, prescription
+):
+    paused_at_nine(clinician_a, prescription)
+
+    response = check_in(patient_a.user, prescription, performed_at="2026-03-10T10:30:00-04:00")
+
+    assert response.status_code == 201
+    day = today_in_the_report(clinician_a, patient_a)
+    assert (day["expected"], day["completed"], day["extra"]) == (1, 1, 0)
+
+
+def test_it_counts_a_check_in_posted_while_paused_as_extra_when_none_was_expected(
+    patient_a, clinician_a, prescription
+):
+    paused_at_nine(clinician_a, prescription)
+
+    response = check_in(
+        patient_a.user, prescription, slot="bedtime", performed_at="2026-03-10T10:30:00-04:00"
+    )
+
+    assert response.status_code == 201
+    day = today_in_the_report(clinician_a, patient_a)
+    assert (day["expected"], day["completed"], day["extra"]) == (1, 0, 1)
+
+
 def test_it_saves_and_returns_the_advice_of_the_follow_up(patient_a, prescription, monkeypatch):
     seen = []
 
