@@ -365,3 +365,37 @@ def test_it_expects_nothing_yet_of_a_range_still_to_come(kolkata_patient):
     assert report["adherence_pct"] is None
     assert report["days_with_session"] == 0
     assert report["current_streak_days"] == 0
+
+
+@time_machine.travel(utc(2026, 3, 10, 12), tick=False)
+def test_it_takes_the_baseline_from_the_first_prescription_and_counts_every_one(clinic_a):
+    patient = PatientFactory(clinic=clinic_a, timezone="UTC")
+    first = PrescriptionFactory(
+        patient=patient, start_date=date(2026, 2, 1), slots=[("morning", "07:00")]
+    )
+    StatusChange.objects.create(
+        prescription=first, status="ended", effective_at=utc(2026, 2, 10, 12)
+    )
+    second = PrescriptionFactory(
+        patient=patient, start_date=date(2026, 3, 1), slots=[("bedtime", "21:00")]
+    )
+    # First week of the first prescription (1-7 February): 6 and 8, baseline 7.0. The
+    # 8 February session is outside that week.
+    check_in(first, "morning", utc(2026, 2, 1, 7, 5), 6)
+    check_in(first, "morning", utc(2026, 2, 7, 7, 5), 8)
+    check_in(first, "morning", utc(2026, 2, 8, 7, 5), 1)
+    # The second prescription's first days do not make a baseline: recent 4-10 March is 3.0.
+    check_in(second, "bedtime", utc(2026, 3, 4, 21, 5), 3)
+
+    report = adherence_report(patient=patient, start=date(2026, 2, 9), end=date(2026, 3, 10))
+
+    assert report["pain"] == {
+        "baseline": Decimal("7.0"),
+        "recent": Decimal("3.0"),
+        "change": Decimal("-4.0"),
+        "meaningful": True,
+    }
+    # 9 and 10 February of the first (ended at noon on the 10th, after its 07:00 slot),
+    # then 1-9 March of the second (10 March's 21:00 is still to come): 2 + 9.
+    assert report["expected_sessions"] == 11
+    assert report["completed_sessions"] == 1

@@ -86,6 +86,27 @@ def test_it_agrees_with_each_patients_own_report(clinician_a, clinic_rows):
         assert {k: rows[patient.id][k] for k in own} == own
 
 
+def test_it_agrees_with_the_own_report_when_the_pain_baseline_lies_before_the_range(
+    clinician_a, clinic_a
+):
+    patient = PatientFactory(clinic=clinic_a)
+    rx = PrescriptionFactory(patient=patient, start_date=date(2026, 3, 1))
+    for day, pain in [(1, 7), (3, 8), (20, 2)]:  # 1-7 March: baseline 7.5
+        at = datetime(2026, 3, day, 12, tzinfo=UTC)
+        CheckInFactory(prescription=rx, slot="other", performed_at=at, pain_before=pain)
+    CheckInFactory(
+        prescription=rx, slot="other", performed_at=datetime(2026, 5, 9, 12, tzinfo=UTC)
+    )  # pain 5: recent 5.0
+    client = client_for(clinician_a)
+    params = {"from": "2026-05-01", "to": "2026-05-10"}
+
+    row = rows_by_patient(client.get(URL, params).json())[patient.id]
+    own = client.get(f"/api/v1/patients/{patient.id}/adherence/", params).json()
+
+    assert own["pain"] == {"baseline": 7.5, "recent": 5.0, "change": -2.5, "meaningful": True}
+    assert row["pain"] == own["pain"]
+
+
 def test_it_computes_each_row_from_the_patients_sessions(clinician_a, clinic_rows):
     rows = rows_by_patient(client_for(clinician_a).get(URL).json())
 
