@@ -302,6 +302,22 @@ def test_it_rounds_pain_means_half_up(clinic_a):
 
 
 @time_machine.travel(utc(2026, 2, 20, 12), tick=False)
+def test_it_takes_recent_pain_from_the_whole_range_when_it_is_under_seven_days(clinic_a):
+    patient = PatientFactory(clinic=clinic_a, timezone="UTC")
+    rx = PrescriptionFactory(
+        patient=patient, start_date=date(2026, 2, 1), slots=[("morning", "07:00")]
+    )
+    # 15 February is within 7 days of the range's end but before its start: left out.
+    check_in(rx, "other", utc(2026, 2, 15, 8), 9)
+    check_in(rx, "night", utc(2026, 2, 17, 3), 4)
+    check_in(rx, "morning", utc(2026, 2, 18, 7, 5), 3)
+
+    report = adherence_report(patient=patient, start=date(2026, 2, 17), end=date(2026, 2, 19))
+
+    assert report["pain"]["recent"] == Decimal("3.5")
+
+
+@time_machine.travel(utc(2026, 2, 20, 12), tick=False)
 def test_it_does_not_call_a_change_under_two_points_meaningful(clinic_a):
     patient = PatientFactory(clinic=clinic_a, timezone="UTC")
     rx = PrescriptionFactory(

@@ -3,10 +3,11 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prescriptions.schedule import Plan, next_occurrence, occurrences
+from prescriptions.schedule import Plan, checkin_local_date, next_occurrence, occurrences
 
 NEW_YORK = ZoneInfo("America/New_York")
 ZONES = [
@@ -133,3 +134,32 @@ def test_it_fires_every_slot_once_a_day_at_the_local_time_read_with_fold_0(zone,
         # Stepping from one reminder to the next finds exactly the following one.
         following = next_occurrence(plan(tz, start=first, slots=()), "morning", at, o.fire_at)
         assert following.local_date == o.local_date + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("zone", "performed_at", "slot", "dated"),
+    [
+        # The second 01:30 of New York's fall-back night is still before 04:00.
+        ("America/New_York", "2026-11-01T01:30:00-05:00", "bedtime", "2026-10-31"),
+        ("America/New_York", "2026-11-01T01:30:00-05:00", "morning", "2026-11-01"),
+        ("America/New_York", "2026-11-01T01:30:00-05:00", "night", "2026-11-01"),
+        ("Europe/London", "2026-03-29T03:59:00+01:00", "bedtime", "2026-03-28"),
+        ("Europe/London", "2026-03-29T04:00:00+01:00", "bedtime", "2026-03-29"),
+        ("Europe/London", "2026-10-25T01:30:00+00:00", "bedtime", "2026-10-24"),
+        ("Australia/Sydney", "2026-04-05T02:30:00+10:00", "bedtime", "2026-04-04"),
+        ("Australia/Sydney", "2026-10-04T03:30:00+11:00", "bedtime", "2026-10-03"),
+        ("America/Santiago", "2026-09-06T01:30:00-03:00", "bedtime", "2026-09-05"),
+        ("America/Santiago", "2026-09-06T01:30:00-03:00", "other", "2026-09-06"),
+        ("Australia/Lord_Howe", "2026-10-04T03:59:00+11:00", "bedtime", "2026-10-03"),
+        ("Australia/Lord_Howe", "2026-04-05T01:45:00+10:30", "bedtime", "2026-04-04"),
+        # In UTC: 03:59 and 04:00 EDT, just after the clocks went forward.
+        ("America/New_York", "2026-03-08T07:59:00+00:00", "bedtime", "2026-03-07"),
+        ("America/New_York", "2026-03-08T08:00:00+00:00", "bedtime", "2026-03-08"),
+    ],
+)
+def test_it_dates_a_check_in_by_the_patients_local_date_and_late_bedtimes_the_day_before(
+    zone, performed_at, slot, dated
+):
+    instant = datetime.fromisoformat(performed_at)
+
+    assert checkin_local_date(instant, ZoneInfo(zone), slot) == date.fromisoformat(dated)
