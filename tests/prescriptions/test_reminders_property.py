@@ -15,8 +15,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prescriptions.models import Reminder
-from tests.factories import PatientFactory
+from patients.models import ReminderPreference
+from prescriptions.models import Reminder, StatusChange
+from prescriptions.reminders import slots_reschedule
+from tests.factories import CheckInFactory, PatientFactory
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
 
 pytestmark = pytest.mark.django_db
@@ -130,4 +132,117 @@ def test_it_reminds_once_per_active_slot_day_at_the_contract_instant_across_cloc
         assert rows.count() == len(expected)
         assert set(rows.values_list("status", flat=True)) <= {"sent"}
         assert len(mail.outbox) == len(expected)
+        transaction.set_rollback(True)
+
+
+@st.composite
+def paused_cases(draw):
+    zone, changes_on = draw(st.sampled_from(CLOCK_CHANGE_DAYS))
+    times = st.sampled_from([*TRICKY_TIMES, "07:00", "21:30"])
+    quiet = draw(st.one_of(st.none(), st.tuples(times, times).filter(lambda q: q[0] != q[1])))
+    return {
+        "zone": zone,
+        "first": changes_on - timedelta(days=1),
+        "last": changes_on + timedelta(days=1),
+        "slots": [("morning", draw(times)), ("bedtime", draw(times))],
+        "heat_prep": draw(st.booleans()),
+        # Hours after local midnight of the first date at which it is paused, then resumed…
+        "changes": sorted(draw(st.lists(st.integers(0, 3 * 24), max_size=4, unique=True))),
+        "quiet": quiet,
+        # (slot, hours after local midnight of the first date) of sessions logged up front.
+        "sessions": draw(
+            st.lists(st.tuples(st.sampled_from(["morning", "bedtime"]), st.integers(0, 72)))
+        ),
+    }
+
+
+CLOCK_CHANGE_DAYS = [
+    ("America/New_York", date(2026, 3, 8)),
+    ("America/New_York", date(2026, 11, 1)),
+    ("Europe/London", date(2026, 3, 29)),
+    ("Europe/London", date(2026, 10, 25)),
+    ("Australia/Sydney", date(2026, 4, 5)),
+    ("Australia/Sydney", date(2026, 10, 4)),
+    ("America/Santiago", date(2026, 9, 6)),
+    ("Australia/Lord_Howe", date(2026, 4, 5)),
+    ("Australia/Lord_Howe", date(2026, 10, 4)),
+]
+
+
+def in_quiet(quiet, at: time) -> bool:
+    start, end = (time.fromisoformat(t) for t in quiet)
+    return start <= at < end if start < end else at >= start or at < end
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=paused_cases())
+def test_it_reminds_only_while_active_and_skips_sessions_done_and_quiet_hours(case):
+    tz = ZoneInfo(case["zone"])
+    first, last = case["first"], case["last"]
+    begins = datetime.combine(first, time(0), tz).astimezone(UTC)
+    history = [
+        (begins + timedelta(hours=h), "paused" if n % 2 == 0 else "active")
+        for n, h in enumerate(case["changes"])
+    ]
+    sessions = [(slot, begins + timedelta(hours=h)) for slot, h in case["sessions"]]
+
+    def status_at(instant):
+        found = "active"  # from 00:00 local of the start date
+        for effective_at, status in history:
+            if effective_at <= instant:
+                found = status
+        return found
+
+    def dated(slot, at):
+        local = at.astimezone(tz)
+        return local.date() - timedelta(days=slot == "bedtime" and local.hour < 4)
+
+    done = {(slot, dated(slot, at)) for slot, at in sessions}
+    expected = {}
+    for kind, day, instant in expected_instants(tz, case["slots"], case["heat_prep"], first, last):
+        if status_at(instant) != "active":
+            continue  # paused: nothing at all
+        if (kind, day) in done:
+            expected[(kind, day, instant)] = "skipped: already checked in for this session"
+        elif case["quiet"] and in_quiet(case["quiet"], instant.astimezone(tz).time()):
+            expected[(kind, day, instant)] = "skipped: inside the patient's quiet hours"
+        else:
+            expected[(kind, day, instant)] = "sent: "
+
+    with transaction.atomic():
+        with time_machine.travel(begins - timedelta(hours=1), tick=False):
+            patient = PatientFactory(timezone=case["zone"])
+            if case["quiet"]:
+                ReminderPreference.objects.create(
+                    patient=patient,
+                    quiet_start=time.fromisoformat(case["quiet"][0]),
+                    quiet_end=time.fromisoformat(case["quiet"][1]),
+                )
+            prescription = scheduled_prescription(
+                patient,
+                start_date=first,
+                end_date=last,
+                slots=case["slots"],
+                heat_prep=case["heat_prep"],
+            )
+            for effective_at, status in history:
+                StatusChange.objects.create(
+                    prescription=prescription, status=status, effective_at=effective_at
+                )
+            for slot, at in sessions:
+                CheckInFactory(prescription=prescription, slot=slot, performed_at=at)
+            slots_reschedule(prescription_id=prescription.id)
+        all_instants = expected_instants(tz, case["slots"], case["heat_prep"], first, last)
+        ticks = sorted({instant for _, _, instant in all_instants})
+        for now in ticks:
+            with time_machine.travel(now, tick=False):
+                tick()
+
+        rows = Reminder.objects.filter(prescription=prescription)
+        found = {(r.slot, r.local_date, r.fire_at): f"{r.status}: {r.reason}" for r in rows}
+        assert found == expected
         transaction.set_rollback(True)
