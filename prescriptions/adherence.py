@@ -95,6 +95,15 @@ class Timeline:
             ended_on = local_date_of(effective_at, self.tz)
             self.last_day = min(ended_on, self.last_day or ended_on)
 
+    @property
+    def ever_active(self) -> bool:
+        """False for a prescription called off (or paused) from the instant it began."""
+        ends = [*self.instants[1:], None]
+        return any(
+            status == ACTIVE and (end is None or end > start)
+            for status, start, end in zip(self.statuses, self.instants, ends, strict=True)
+        )
+
     def status_at(self, instant: datetime) -> str | None:
         index = bisect_right(self.instants, instant)
         return self.statuses[index - 1] if index else None
@@ -160,7 +169,8 @@ class PatientData:
 
     @property
     def first_start(self) -> date | None:
-        return min((t.start_date for t in self.timelines), default=None)
+        """The start of the patient's first prescription, leaving out any that never ran."""
+        return min((t.start_date for t in self.timelines if t.ever_active), default=None)
 
     def pain_totals(self, start: date, end: date) -> tuple[int, int]:
         rows = [r for day in dates_between(start, end) for r in self.days.get(day, ())]

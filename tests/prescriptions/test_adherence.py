@@ -415,3 +415,23 @@ def test_it_takes_the_baseline_from_the_first_prescription_and_counts_every_one(
     # then 1-9 March of the second (10 March's 21:00 is still to come): 2 + 9.
     assert report["expected_sessions"] == 11
     assert report["completed_sessions"] == 1
+
+
+@time_machine.travel(utc(2026, 3, 20, 12), tick=False)
+def test_it_takes_no_baseline_from_a_prescription_called_off_before_it_began(clinic_a):
+    patient = PatientFactory(clinic=clinic_a, timezone="UTC")
+    called_off = PrescriptionFactory(patient=patient, start_date=date(2026, 3, 1))
+    # Ended at the instant it would have started: not one day of it was active.
+    StatusChange.objects.create(
+        prescription=called_off, status="ended", effective_at=utc(2026, 3, 1)
+    )
+    rx = PrescriptionFactory(patient=patient, start_date=date(2026, 3, 10))
+    check_in(rx, "morning", utc(2026, 3, 10, 7, 5), 6)
+    check_in(rx, "morning", utc(2026, 3, 16, 7, 5), 4)
+    check_in(rx, "morning", utc(2026, 3, 19, 7, 5), 2)
+
+    report = adherence_report(patient=patient, start=date(2026, 3, 14), end=date(2026, 3, 20))
+
+    # The patient's first prescription that ran is the one from 10 March: 6 and 4 → 5.0.
+    assert report["pain"]["baseline"] == Decimal("5.0")
+    assert report["pain"]["change"] == Decimal("-2.0")
