@@ -91,6 +91,15 @@ def test_it_shows_the_clinics_patients_and_open_alerts_but_no_other_clinics(
     assert "Acknowledge" not in page
 
 
+def test_it_keeps_each_table_inside_a_scrolling_box_on_narrow_screens(staff_a, patient_a, alert_a):
+    PrescriptionFactory(patient=patient_a)
+
+    page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert page.count("<table>") == 2
+    assert page.count('<div class="scroll">\n  <table>') == 2
+
+
 def test_it_reads_the_page_in_a_constant_number_of_queries(staff_a, clinic_a):
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as queries:
