@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from prescriptions import services
 from prescriptions.models import StatusChange
 from tests.conftest import client_for
-from tests.factories import PrescriptionFactory
+from tests.factories import PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +96,23 @@ def test_it_accepts_the_very_start_of_the_prescription(clinician_a, prescription
     response = post(clinician_a, prescription, "pause", effective="2026-03-03T05:00:00Z")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("effective", "status"), [("03:59:59", 400), ("04:00:00", 200)])
+def test_it_starts_a_prescription_at_the_first_instant_of_a_day_whose_midnight_is_skipped(
+    clinician_a, clinic_a, effective, status
+):
+    # Santiago's clocks go from 00:00 straight to 01:00 on 6 September 2026: the day begins
+    # at 01:00 -03, which is 04:00 UTC.
+    patient = PatientFactory(clinic=clinic_a, timezone="America/Santiago")
+    with time_machine.travel("2026-09-06T15:00:00Z", tick=False):
+        rx = PrescriptionFactory(
+            patient=patient, clinician=clinician_a, start_date=date(2026, 9, 6)
+        )
+
+        response = post(clinician_a, rx, "pause", effective=f"2026-09-06T{effective}Z")
+
+    assert response.status_code == status
 
 
 def test_it_refuses_an_instant_before_the_last_change(clinician_a, prescription):
