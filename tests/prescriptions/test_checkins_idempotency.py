@@ -3,9 +3,10 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 
-from prescriptions.models import CheckIn, IdempotencyRecord
+from prescriptions.models import Alert, CheckIn, IdempotencyRecord
 from tests.conftest import client_for
 from tests.factories import PrescriptionFactory
 from tests.live_worker import restore_migration_data
@@ -60,6 +61,23 @@ def test_it_treats_the_same_body_in_another_key_order_as_the_same(patient_a, pre
     post(client, dict(reversed(list(body.items()))), "k-1")
 
     assert CheckIn.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_acts_on_a_red_flag_once_however_often_the_post_is_retried(
+    django_capture_on_commit_callbacks, patient_a, prescription
+):
+    client = client_for(patient_a.user)
+    body = body_for(prescription, red_flags=["fever"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post(client, body, "k-1")
+        again = post(client, body, "k-1")
+
+    assert again.json()["advice"] == first.json()["advice"]
+    assert Alert.objects.filter(kind="red_flag").count() == 1
+    assert prescription.status_changes.filter(status="paused").count() == 1
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
