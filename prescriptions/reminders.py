@@ -366,18 +366,17 @@ def reminder_text(reminder: Reminder, *, heat_minutes: int) -> tuple[str, str]:
             "and rock them slowly from side to side for a few minutes, staying well "
             "within what feels easy. Then get up and log your session in the app.",
         )
-    heat = (
-        f"First put moist heat on your lower back and leave it there for about "
-        f"{heat_minutes} minutes. "
-        if heat_minutes
-        else ""
+    rocks = (
+        "lying on your back with knees bent, rock them gently side to side until your back "
+        "feels looser. Small and easy is enough. Log the session in the app when you are done."
     )
-    return (
-        "Start the heat, then knee rocks" if heat_minutes else "Knee rocks before sleep",
-        f"Bedtime. {heat}Then, lying on your back with knees bent, rock them gently side "
-        "to side until your back feels looser. Small and easy is enough. Log the session "
-        "in the app when you are done.",
-    )
+    if heat_minutes:
+        return (
+            "Start the heat, then knee rocks",
+            f"Bedtime. First put moist heat on your lower back and leave it there for about "
+            f"{heat_minutes} minutes. Then, {rocks}",
+        )
+    return "Knee rocks before sleep", f"Bedtime. {rocks[0].upper()}{rocks[1:]}"
 
 
 def webhook_payload(reminder: Reminder, subject: str, body: str) -> dict:

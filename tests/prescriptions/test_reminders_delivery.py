@@ -101,6 +101,20 @@ def test_it_emails_the_reminder_to_the_patient(prescription):
     assert mail.outbox[0].to == [prescription.patient.email]
 
 
+@pytest.mark.parametrize(
+    ("heat_minutes", "opening"),
+    [(0, "Bedtime. Lying on your back"), (10, "Bedtime. First put moist heat")],
+)
+def test_it_words_the_bedtime_reminder_with_or_without_heat(prescription, heat_minutes, opening):
+    reminder = queued(prescription, slot="bedtime")
+
+    subject, body = reminders.reminder_text(reminder, heat_minutes=heat_minutes)
+
+    assert body.startswith(opening)
+    assert ("Then, lying" in body) == bool(heat_minutes)
+    assert ("heat" in subject) == bool(heat_minutes)
+
+
 def test_it_texts_the_reminder_through_the_configured_sms_backend(prescription, settings):
     prescription.patient.phone = "+1 555 0100"
     prescription.patient.save()
