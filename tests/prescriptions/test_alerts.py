@@ -119,11 +119,17 @@ def test_it_reads_the_three_complete_days_in_the_patients_own_zone(clinic_a):
     rx = prescribe(patient)
     # 07:10Z is 21:10 the same date in Kiritimati: sessions up to 7 April local.
     every_day(rx, date(2026, 3, 20), date(2026, 4, 7))
+    # Evaluated in the same batch, 24 hours behind: Honolulu's last complete days are 7-9 April.
+    honolulu = PatientFactory(clinic=clinic_a, timezone="Pacific/Honolulu")
+    # 07:10Z is 21:10 the day before in Honolulu: sessions up to 6 April local.
+    every_day(prescribe(honolulu), date(2026, 3, 21), date(2026, 4, 7))
 
     evaluate_alerts()
 
     alert = Alert.objects.get(patient=patient, kind="no_check_in")
     assert (alert.details["from"], alert.details["to"]) == ("2026-04-08", "2026-04-10")
+    alert = Alert.objects.get(patient=honolulu, kind="no_check_in")
+    assert (alert.details["from"], alert.details["to"]) == ("2026-04-07", "2026-04-09")
 
 
 # --- low_adherence ------------------------------------------------------------------------
