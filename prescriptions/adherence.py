@@ -407,14 +407,31 @@ def clinic_patients(clinic_id: int):
 
 
 def clinic_rows(
-    patients: list[Patient], *, start: date, end: date, now: datetime, clinic_id: int | None = None
+    patients: list[Patient],
+    *,
+    start: date | None,
+    end: date | None,
+    now: datetime,
+    clinic_id: int | None = None,
 ) -> list[dict]:
-    """Report rows (without by_day) for patients of one clinic annotated by `clinic_patients`."""
+    """Report rows (without by_day) for patients of one clinic annotated by `clinic_patients`.
+
+    Without `start` and `end`, each row covers its patient's own default range, as their
+    own report does: around midnight a patient's local today is not the clinic's.
+    """
+    ranges = {
+        patient.id: (start, end)
+        if start is not None and end is not None
+        else default_range(local_today(ZoneInfo(patient.timezone), now))
+        for patient in patients
+    }
     scope = Q(patient__clinic_id=clinic_id) if clinic_id is not None else None
-    data = load(patients, start=start, end=end, scope=scope)
+    first = min((first for first, _ in ranges.values()), default=start or now.date())
+    last = max((last for _, last in ranges.values()), default=end or now.date())
+    data = load(patients, start=first, end=last, scope=scope)
     rows = []
     for patient in patients:
-        row = compute(data[patient.id], start, end, now, with_days=False)
+        row = compute(data[patient.id], *ranges[patient.id], now, with_days=False)
         row.update(
             first_name=patient.first_name,
             last_name=patient.last_name,

@@ -225,6 +225,10 @@ class ClinicAdherenceView(APIView):
     def get(self, request):
         clinic = request.user.clinic
         start, end = date_range(request, ZoneInfo(clinic.timezone))
+        # Without a range each row takes its patient's own default, in their zone; the
+        # clinic's dates then only name the export.
+        given = {"from", "to"} & request.query_params.keys()
+        row_start, row_end = (start, end) if given else (None, None)
         ordering = request.query_params.get("ordering", "last_name")
         field = ordering.removeprefix("-")
         if field not in SQL_ORDERINGS and field not in COMPUTED_ORDERINGS:
@@ -256,11 +260,11 @@ class ClinicAdherenceView(APIView):
                 list(patients) if export else paginator.paginate_queryset(patients, request, self)
             )
             # Only this page's patients: their ids bound the check-ins read.
-            rows = adherence.clinic_rows(page, start=start, end=end, now=now)
+            rows = adherence.clinic_rows(page, start=row_start, end=row_end, now=now)
         else:
             everyone = list(patients.order_by("last_name", "first_name", "id"))
             rows = adherence.clinic_rows(
-                everyone, start=start, end=end, now=now, clinic_id=clinic.id
+                everyone, start=row_start, end=row_end, now=now, clinic_id=clinic.id
             )
             rows = sort_rows(rows, field, descending)
             paginator = PageNumberPagination()

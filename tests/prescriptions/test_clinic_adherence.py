@@ -107,6 +107,25 @@ def test_it_agrees_with_the_own_report_when_the_pain_baseline_lies_before_the_ra
     assert row["pain"] == own["pain"]
 
 
+def test_it_gives_each_row_the_patients_own_default_range(clinician_a, clinic_a):
+    # 16:00 on 10 May in the clinic's New York is already 01:30 on 11 May in Kolkata.
+    patient = PatientFactory(clinic=clinic_a, timezone="Asia/Kolkata")
+    rx = PrescriptionFactory(patient=patient, start_date=date(2026, 4, 1))
+    for day in range(1, 11):
+        CheckInFactory(
+            prescription=rx, slot="morning", performed_at=datetime(2026, 5, day, 2, tzinfo=UTC)
+        )
+    client = client_for(clinician_a)
+
+    with time_machine.travel(datetime(2026, 5, 10, 20, tzinfo=UTC), tick=False):
+        row = rows_by_patient(client.get(URL).json())[patient.id]
+        own = client.get(f"/api/v1/patients/{patient.id}/adherence/").json()
+
+    assert (own["from"], own["to"]) == ("2026-04-14", "2026-05-11")
+    del own["by_day"]
+    assert {k: row[k] for k in own} == own
+
+
 def test_it_computes_each_row_from_the_patients_sessions(clinician_a, clinic_rows):
     rows = rows_by_patient(client_for(clinician_a).get(URL).json())
 
