@@ -2,8 +2,12 @@
 
 from datetime import date
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 
 
@@ -59,6 +63,19 @@ class LocalDateField(serializers.DateField):
         if not self.first <= parsed <= self.last:
             self.fail("out_of_range")
         return parsed
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A query filter on an object's id: a whole number that fits the id column. A number
+    such as `1e48` would otherwise reach the database and overflow its integers."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class StrictIntegerField(serializers.IntegerField):

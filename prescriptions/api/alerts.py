@@ -7,6 +7,7 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.api.validation import IdFilter
 from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission, in_reach
 from prescriptions import alerts
 from prescriptions.models import Alert
@@ -29,7 +30,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     kind = django_filters.ChoiceFilter(choices=Alert.Kind.choices)
     open = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull")
 

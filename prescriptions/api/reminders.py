@@ -14,7 +14,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import LocalDateField, StrictSerializerMixin
+from clinic.api.validation import IdFilter, LocalDateField, StrictSerializerMixin
 from clinic.permissions import EVERYONE, PATIENT, RolePermission, in_reach
 from patients.models import ReminderPreference
 from prescriptions.models import Prescription, Reminder
@@ -113,7 +113,7 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 
 class ReminderFilter(filters.FilterSet):
-    prescription = filters.NumberFilter(field_name="prescription_id")
+    prescription = IdFilter(field_name="prescription_id")
     status = filters.ChoiceFilter(choices=Reminder.Status.choices)
 
     class Meta:

@@ -10,7 +10,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import as_api_error
+from clinic.api.validation import IdFilter, as_api_error
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from prescriptions import services
@@ -50,7 +50,7 @@ class ProtocolDetail(generics.RetrieveAPIView):
 
 
 class PrescriptionFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     status = django_filters.ChoiceFilter(choices=Prescription.Status.choices)
 
     class Meta:
@@ -152,8 +152,8 @@ class PrescriptionStatusChange(APIView):
 
 
 class CheckInFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    prescription = django_filters.NumberFilter(field_name="prescription_id")
+    patient = IdFilter(field_name="patient_id")
+    prescription = IdFilter(field_name="prescription_id")
 
     class Meta:
         model = CheckIn

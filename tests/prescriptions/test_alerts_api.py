@@ -72,6 +72,14 @@ def test_it_filters_by_patient_kind_and_openness(clinician_a, patient_a, other_p
     assert client.get(URL, {"kind": "bored"}).status_code == 400
 
 
+@pytest.mark.parametrize("value", ["3.85e48", "9223372036854775808", "0"])
+def test_it_refuses_a_patient_filter_that_is_no_possible_id(clinician_a, value):
+    response = client_for(clinician_a).get(URL, {"patient": value})
+
+    assert response.status_code == 400
+    assert "patient" in response.json()
+
+
 @pytest.mark.parametrize("alerts", [3, 60])
 def test_it_lists_with_the_same_queries_however_many_alerts(
     django_assert_num_queries, clinic_a, clinician_a, alerts

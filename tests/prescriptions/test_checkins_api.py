@@ -337,6 +337,15 @@ def test_it_refuses_a_bad_filter_naming_it(clinician_a, name):
     assert name in response.data
 
 
+@pytest.mark.parametrize("name", ["patient", "prescription"])
+@pytest.mark.parametrize("value", ["3.85e48", "-6e38", "9223372036854775808", "1.5"])
+def test_it_refuses_an_id_filter_that_is_no_possible_id(clinician_a, name, value):
+    response = client_for(clinician_a).get("/api/v1/check-ins/", {name: value})
+
+    assert response.status_code == 400
+    assert name in response.data
+
+
 @pytest.mark.parametrize("rows", [2, 20])
 def test_it_lists_in_a_constant_number_of_queries(clinician_a, rows):
     for patient in PatientFactory.create_batch(rows, clinic=clinician_a.clinic):

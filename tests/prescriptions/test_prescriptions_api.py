@@ -181,7 +181,10 @@ def test_it_filters_by_patient_and_status(clinician_a, patient_a, other_patient)
     assert [row["id"] for row in by_status["results"]] == [paused.id]
 
 
-@pytest.mark.parametrize(("name", "value"), [("status", "sleeping"), ("patient", "ada")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("status", "sleeping"), ("patient", "ada"), ("patient", "-6.3e38"), ("patient", "1e48")],
+)
 def test_it_refuses_a_bad_filter_naming_it(clinician_a, name, value):
     response = client_for(clinician_a).get("/api/v1/prescriptions/", {name: value})
 

@@ -95,7 +95,12 @@ def test_it_filters_by_prescription_status_and_local_dates(mine, neighbours, cli
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("status=lost", "status"), ("from=soon", "from"), ("prescription=abc", "prescription")],
+    [
+        ("status=lost", "status"),
+        ("from=soon", "from"),
+        ("prescription=abc", "prescription"),
+        ("prescription=2.8e295", "prescription"),
+    ],
 )
 def test_it_refuses_a_bad_filter_naming_it(mine, clinician_a, query, field):
     response = client_for(clinician_a).get(f"/api/v1/reminders/?{query}")
