@@ -1,6 +1,7 @@
 """Invariants of the adherence report over random histories of sessions and pauses."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -161,6 +162,23 @@ class Oracle:
             wanted |= {k for k, hhmm in self.slots if self.at(self.today, hhmm) > self.now}
         return bool(wanted) and all(self.done(self.today, kind) for kind in wanted)
 
+    def mean(self, first, last):
+        pains = [pain for d, _, pain in self.check_ins if first <= d <= last]
+        if not pains:
+            return None
+        return (Decimal(sum(pains)) / len(pains)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    def pain(self, first, last):
+        baseline = self.mean(self.start, self.start + timedelta(days=6))
+        recent = self.mean(max(first, last - timedelta(days=6)), last)
+        change = None if baseline is None or recent is None else recent - baseline
+        return {
+            "baseline": baseline,
+            "recent": recent,
+            "change": change,
+            "meaningful": change is not None and abs(change) >= 2,
+        }
+
     def streak(self, first, last):
         streak = 0
         for day in reversed(list(dates(first, last))):
@@ -195,8 +213,10 @@ def dates(first, last):
     morning=st.sampled_from(ORACLE_TIMES),
     bedtime=st.sampled_from(ORACLE_TIMES),
     now_hours=st.integers(min_value=0, max_value=5 * 24),
-    change_hours=st.lists(st.integers(min_value=0, max_value=8 * 24), max_size=4, unique=True),
+    # From the first hour on: a prescription that never ran gives no baseline (tested apart).
+    change_hours=st.lists(st.integers(min_value=1, max_value=8 * 24), max_size=4, unique=True),
     ends=st.booleans(),
+    end_after=st.one_of(st.none(), st.integers(min_value=0, max_value=7)),
     sessions=st.lists(
         st.tuples(
             st.sampled_from(["morning", "bedtime", "night", "other"]),
@@ -207,7 +227,7 @@ def dates(first, last):
     ),
 )
 def test_it_agrees_with_the_contract_over_clock_changes(
-    clinic_a, change, morning, bedtime, now_hours, change_hours, ends, sessions
+    clinic_a, change, morning, bedtime, now_hours, change_hours, ends, end_after, sessions
 ):
     zone, changes_on = change
     tz = ZoneInfo(zone)
@@ -216,6 +236,7 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     begins = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
     now = begins + timedelta(days=2, hours=now_hours)
     slots = [("morning", morning), ("bedtime", bedtime)]
+    end_date = None if end_after is None else start + timedelta(days=end_after)
 
     # Alternate pause and resume at the given hours (up to now), maybe ending at the last.
     history = []
@@ -232,6 +253,8 @@ def test_it_agrees_with_the_contract_over_clock_changes(
 
     patient = PatientFactory(clinic=clinic_a, timezone=zone)
     rx = PrescriptionFactory(patient=patient, start_date=start, slots=slots)
+    rx.end_date = end_date
+    rx.save()
     for effective_at, status in history:
         StatusChange.objects.create(prescription=rx, status=status, effective_at=effective_at)
     for slot, performed_at, pain in check_ins:
@@ -239,7 +262,7 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     with time_machine.travel(now, tick=False):
         report = adherence_report(patient=patient, start=first, end=last)
 
-    oracle = Oracle(tz, start, None, slots, history, check_ins, now)
+    oracle = Oracle(tz, start, end_date, slots, history, check_ins, now)
     by_day = {d: oracle.day(d) for d in dates(first, last)}
     assert [(d["expected"], d["completed"], d["extra"]) for d in report["by_day"]] == [
         row[:3] for row in by_day.values()
@@ -254,3 +277,4 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     assert report["active_days"] == len(active)
     assert report["days_with_session"] == sum(by_day[d][3] > 0 for d in active)
     assert report["current_streak_days"] == oracle.streak(first, last)
+    assert report["pain"] == oracle.pain(first, last)
