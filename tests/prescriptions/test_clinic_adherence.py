@@ -41,6 +41,20 @@ def clinic_rows(clinic_a, patient_a, other_patient, patient_b):
     return {"ada": patient_a, "ben": other_patient, "cleo": cleo}
 
 
+def test_it_answers_no_rows_when_no_patient_has_an_open_alert(clinician_a, clinic_rows):
+    response = client_for(clinician_a).get(URL, {"has_open_alerts": "true"})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_it_answers_a_clinic_without_patients_with_no_rows(clinician_b):
+    response = client_for(clinician_b).get(URL)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
 def rows_by_patient(body):
     return {row["patient"]: row for row in body["results"]}
 
