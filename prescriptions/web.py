@@ -18,11 +18,12 @@ OPEN_ALERTS_SHOWN = 50
 
 
 def clinic_report(clinic):
-    """Every patient's row over the default range; who needs attention first."""
+    """Every patient's row over their last 28 local days, as their own report has it (the
+    dates shown are the clinic's); who needs attention first."""
     start, end = adherence.default_range(adherence.local_today(ZoneInfo(clinic.timezone)))
     patients = list(adherence.clinic_patients(clinic.id).order_by("last_name", "first_name"))
     rows = adherence.clinic_rows(
-        patients, start=start, end=end, now=timezone.now(), clinic_id=clinic.id
+        patients, start=None, end=None, now=timezone.now(), clinic_id=clinic.id
     )
     return start, end, sort_rows(rows, "adherence_pct", descending=False)
 

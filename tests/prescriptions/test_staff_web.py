@@ -2,14 +2,17 @@
 
 import csv
 import io
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from prescriptions.api.adherence import CSV_COLUMNS
 from prescriptions.models import Alert
+from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +131,29 @@ def test_it_downloads_the_same_csv_columns_as_the_api(staff_a, patient_a, patien
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert list(rows[0]) == CSV_COLUMNS
     assert [r["patient"] for r in rows] == [str(patient_a.id)]
+
+
+def test_it_gives_a_patient_far_from_the_clinic_their_own_28_days(staff_a, clinic_a):
+    # 16:00 on 10 May in the clinic's New York is already 01:30 on 11 May in Kolkata, so
+    # the patient's last 28 days are 14 April to 11 May, as in their own report.
+    patient = PatientFactory(clinic=clinic_a, timezone="Asia/Kolkata")
+    rx = PrescriptionFactory(patient=patient, start_date=date(2026, 4, 1))
+    CheckInFactory(
+        prescription=rx, slot="morning", performed_at=datetime(2026, 4, 13, 2, tzinfo=UTC)
+    )
+    CheckInFactory(
+        prescription=rx, slot="morning", performed_at=datetime(2026, 5, 10, 2, tzinfo=UTC)
+    )
+
+    with time_machine.travel(datetime(2026, 5, 10, 20, tzinfo=UTC), tick=False):
+        response = signed_in(staff_a).get("/staff/adherence.csv")
+        own = client_for(staff_a).get(f"/api/v1/patients/{patient.id}/adherence/").json()
+
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert (own["from"], own["to"]) == ("2026-04-14", "2026-05-11")
+    assert row["from"] == own["from"]
+    assert int(row["expected_sessions"]) == own["expected_sessions"]
+    assert int(row["completed_sessions"]) == own["completed_sessions"] == 1
 
 
 def test_it_lets_a_clinician_acknowledge_an_alert(clinician_a, alert_a):
