@@ -48,6 +48,17 @@ class SlotSerializer(StrictSerializerMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=SlotKind.choices)
     time = HourMinuteField(help_text="Local time, HH:MM")
 
+    def to_internal_value(self, data):
+        # A PATCH replaces the slots whole, so a slot needs both fields even then (DRF would
+        # otherwise pass the partial update down and let a slot without a kind through).
+        if isinstance(data, dict):
+            missing = [name for name in self.fields if name not in data]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["This field is required."] for name in missing}
+                )
+        return super().to_internal_value(data)
+
 
 class ProtocolSerializer(serializers.ModelSerializer):
     steps = serializers.ListField(child=serializers.CharField())

@@ -240,6 +240,17 @@ def test_it_replaces_the_slots(clinician_a, prescription):
     assert list(prescription.slots.values_list("kind", flat=True)) == ["bedtime"]
 
 
+@pytest.mark.parametrize(
+    ("slot", "missing"), [({"time": "07:00"}, "kind"), ({"kind": "morning"}, "time")]
+)
+def test_it_refuses_a_replacement_slot_missing_a_field(clinician_a, prescription, slot, missing):
+    response = change(clinician_a, prescription, slots=[slot])
+
+    assert response.status_code == 400
+    assert missing in response.data["slots"][0]
+    assert prescription.slots.count() == 2
+
+
 def test_it_sets_and_clears_the_end_date(clinician_a, prescription):
     assert change(clinician_a, prescription, end_date="2026-04-30").data["end_date"] == (
         "2026-04-30"
