@@ -66,3 +66,9 @@ def healthz(request):
             "scheduler": tick.isoformat() if tick else None,
         }
     )
+
+
+def api_not_found(request, rest: str = ""):
+    """Any other path under /api/v1/ (e.g. `patients/-1/`): a JSON 404 like the API's own,
+    not Django's HTML page, which API clients cannot read."""
+    return JsonResponse({"detail": "Not found."}, status=404)

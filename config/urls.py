@@ -1,14 +1,16 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from clinic.views import healthz
+from clinic.views import api_not_found, healthz
 
 api_v1 = [
     path("", include("clinic.api.urls")),
     path("", include("patients.api.urls")),
     path("", include("prescriptions.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Last: paths without their slash still get CommonMiddleware's redirect.
+    re_path(r"^(?P<rest>.*/)$", api_not_found),
 ]
 
 urlpatterns = [

@@ -1,0 +1,24 @@
+"""Paths under /api/v1/ that name nothing answer a JSON 404, whoever asks."""
+
+import pytest
+
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path", ["patients/-1/", "check-ins/abc/", "prescriptions/1.5/schedule/", "nothing-here/"]
+)
+def test_it_answers_json_for_a_path_that_names_nothing(clinician_a, path):
+    response = client_for(clinician_a).get(f"/api/v1/{path}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_it_still_redirects_a_path_missing_its_slash(clinician_a):
+    response = client_for(clinician_a).get("/api/v1/me")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/me/"
