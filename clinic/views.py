@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.db import connection
 from django.http import JsonResponse
+from django.urls import resolve
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -70,5 +71,12 @@ def healthz(request):
 
 def api_not_found(request, rest: str = ""):
     """Any other path under /api/v1/ (e.g. `patients/-1/`): a JSON 404 like the API's own,
-    not Django's HTML page, which API clients cannot read."""
+    not Django's HTML page, which API clients cannot read.
+
+    A path missing its final slash is answered here too rather than redirected: a redirect
+    would drop a POST's body (and Django refuses it with a 500 under DEBUG)."""
+    slashed = f"{request.path}/"
+    if not request.path.endswith("/") and resolve(slashed).func is not api_not_found:
+        detail = f"Not found. Did you mean {slashed}? Every API path ends with a slash."
+        return JsonResponse({"detail": detail}, status=404)
     return JsonResponse({"detail": "Not found."}, status=404)

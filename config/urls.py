@@ -9,8 +9,7 @@ api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("prescriptions.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Last: paths without their slash still get CommonMiddleware's redirect.
-    re_path(r"^(?P<rest>.*/)$", api_not_found),
+    re_path(r"^(?P<rest>.*)$", api_not_found),  # last
 ]
 
 urlpatterns = [
