@@ -2,7 +2,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import resolve
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -73,10 +73,13 @@ def api_not_found(request, rest: str = ""):
     """Any other path under /api/v1/ (e.g. `patients/-1/`): a JSON 404 like the API's own,
     not Django's HTML page, which API clients cannot read.
 
-    A path missing its final slash is answered here too rather than redirected: a redirect
-    would drop a POST's body (and Django refuses it with a 500 under DEBUG)."""
+    A path missing its final slash is redirected only for reading: a redirect would drop a
+    POST's body (and Django refuses one with a 500 under DEBUG), so writes get a 404 that
+    names the right path."""
     slashed = f"{request.path}/"
     if not request.path.endswith("/") and resolve(slashed).func is not api_not_found:
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(slashed)
         detail = f"Not found. Did you mean {slashed}? Every API path ends with a slash."
         return JsonResponse({"detail": detail}, status=404)
     return JsonResponse({"detail": "Not found."}, status=404)

@@ -9,12 +9,12 @@ api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("prescriptions.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^(?P<rest>.*)$", api_not_found),  # last
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # after every API route
     path("healthz", healthz, name="healthz"),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web")),

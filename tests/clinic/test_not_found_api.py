@@ -18,10 +18,17 @@ def test_it_answers_json_for_a_path_that_names_nothing(clinician_a, path):
     assert response.json() == {"detail": "Not found."}
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_it_points_to_the_path_with_its_slash_instead_of_redirecting(clinician_a, method):
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_it_points_a_write_to_the_path_with_its_slash_instead_of_redirecting(clinician_a, method):
     response = getattr(client_for(clinician_a), method)("/api/v1/patients")
 
     assert response.status_code == 404
     assert "/api/v1/patients/" in response.json()["detail"]
     assert not Patient.objects.exists()
+
+
+def test_it_still_redirects_a_read_missing_its_slash(clinician_a):
+    response = client_for(clinician_a).get("/api/v1/me")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/me/"
