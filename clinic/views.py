@@ -6,6 +6,7 @@ from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import resolve
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from clinic.models import Heartbeat
@@ -69,6 +70,7 @@ def healthz(request):
     )
 
 
+@csrf_exempt  # Bearer-token clients carry no CSRF cookie; this view changes nothing
 def api_not_found(request, rest: str = ""):
     """Any other path under /api/v1/ (e.g. `patients/-1/`): a JSON 404 like the API's own,
     not Django's HTML page, which API clients cannot read.

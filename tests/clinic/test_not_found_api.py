@@ -27,6 +27,17 @@ def test_it_points_a_write_to_the_path_with_its_slash_instead_of_redirecting(cli
     assert not Patient.objects.exists()
 
 
+def test_it_answers_json_to_a_write_from_a_token_client_without_a_csrf_cookie(clinician_a):
+    client = client_for(clinician_a)
+    client.enforce_csrf_checks = True
+    client.handler.enforce_csrf_checks = True
+
+    response = client.post("/api/v1/alerts/null,null/acknowledge/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
 def test_it_still_redirects_a_read_missing_its_slash(clinician_a):
     response = client_for(clinician_a).get("/api/v1/me")
 
