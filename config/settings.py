@@ -277,6 +277,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "clinic.api.validation.StrictFormatNegotiation",
     "DEFAULT_THROTTLE_RATES": {
         "sign_in": env_str("SIGN_IN_THROTTLE_RATE", "20/min"),
         "activate": env_str("ACTIVATE_THROTTLE_RATE", "10/min"),

@@ -5,10 +5,12 @@ from datetime import date
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 
 
 # Refuses keys the serializer does not accept, rather than silently dropping them: a typo
@@ -94,6 +96,17 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
+
+
+class StrictFormatNegotiation(DefaultContentNegotiation):
+    """`?format=` naming no renderer is bad input (400 naming it), not a missing page."""
+
+    def filter_renderers(self, renderers, format):
+        try:
+            return super().filter_renderers(renderers, format)
+        except Http404:
+            choices = ", ".join(sorted({renderer.format for renderer in renderers}))
+            raise exceptions.ValidationError({"format": [f"Choose one of: {choices}."]}) from None
 
 
 class InvalidState(exceptions.APIException):

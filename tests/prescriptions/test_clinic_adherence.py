@@ -221,6 +221,13 @@ def test_it_exports_every_row_as_csv(clinician_a, clinic_rows):
     assert {"expected_sessions", "current_streak_days", "night_sessions"} <= set(rows[0])
 
 
+def test_it_refuses_an_unknown_format_naming_it_and_the_choices(clinician_a):
+    response = client_for(clinician_a).get(URL, {"format": "xlsx"})
+
+    assert response.status_code == 400
+    assert "csv" in response.json()["format"][0]
+
+
 def test_it_answers_bad_input_as_json_even_when_csv_was_asked(clinician_a):
     response = client_for(clinician_a).get(URL, {"format": "csv", "from": "soon"})
 
