@@ -94,12 +94,21 @@ def send_webhook(*, url: str, secret: str, payload: dict) -> None:
         "X-KneeRocks-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
     }
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS)
+        # A redirect is not followed: it could point the worker at an internal service.
+        response = requests.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
     except requests.RequestException as error:
         raise DeliveryError(f"webhook: {error.__class__.__name__}") from error
-    if response.ok:
+    if 200 <= response.status_code < 300:
         return
     message = f"webhook: the receiver answered {response.status_code}"
+    if 300 <= response.status_code < 400:
+        raise PermanentDeliveryError(f"{message}; redirects are not followed")
     if 400 <= response.status_code < 500 and response.status_code not in RETRYABLE_STATUSES:
         raise PermanentDeliveryError(message)
     raise DeliveryError(message)

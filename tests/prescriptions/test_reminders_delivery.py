@@ -192,6 +192,19 @@ def test_it_does_not_retry_a_webhook_the_receiver_rejects(prescription, receiver
     assert (reminder.status, len(hook.requests)) == ("failed", 1)
 
 
+def test_it_does_not_follow_a_webhook_redirect(prescription, receiver):
+    hook = receiver(status=307)
+    prefer(prescription, channel="webhook", webhook_url=hook.url)
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert len(hook.requests) == 1
+    assert reminder.status == "failed"
+    assert "redirects are not followed" in reminder.reason
+
+
 def test_it_backs_off_exponentially_with_jitter():
     first, third = reminders.retry_delay(1), reminders.retry_delay(3)
 
