@@ -287,6 +287,11 @@ def sort_rows(rows: list[dict], field: str, descending: bool) -> list[dict]:
     return sorted(present, key=lambda r: r[field], reverse=descending) + missing
 
 
+def spreadsheet_safe(text: str) -> str:
+    """A name a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def as_csv(rows) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -296,6 +301,8 @@ def as_csv(rows) -> str:
         writer.writerow(
             {
                 **row,
+                "first_name": spreadsheet_safe(row["first_name"]),
+                "last_name": spreadsheet_safe(row["last_name"]),
                 "pain_baseline": pain["baseline"],
                 "pain_recent": pain["recent"],
                 "pain_change": pain["change"],

@@ -221,6 +221,15 @@ def test_it_exports_every_row_as_csv(clinician_a, clinic_rows):
     assert {"expected_sessions", "current_streak_days", "night_sessions"} <= set(rows[0])
 
 
+def test_it_keeps_a_name_a_spreadsheet_would_run_as_a_formula_as_text(clinician_a, clinic_a):
+    PatientFactory(clinic=clinic_a, first_name="=HYPERLINK(1)", last_name="-Dash")
+
+    response = client_for(clinician_a).get(URL, {"format": "csv"})
+
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert (row["first_name"], row["last_name"]) == ("'=HYPERLINK(1)", "'-Dash")
+
+
 def test_it_refuses_an_unknown_format_naming_it_and_the_choices(clinician_a):
     response = client_for(clinician_a).get(URL, {"format": "xlsx"})
 
