@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from prescriptions.adherence import adherence_report
 from prescriptions.models import CheckIn, StatusChange
+from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 
 NOW = datetime(2026, 3, 20, 15, tzinfo=UTC)
@@ -77,19 +78,6 @@ def test_it_keeps_its_totals_consistent(clinic_a, zone, sessions, pauses, span):
 
 # --- Against an oracle written from the contract, over clock changes ------------------------
 
-# (zone, a local date on which its offset changes) in 2026, both directions.
-CLOCK_CHANGES = [
-    ("America/New_York", date(2026, 3, 8)),
-    ("America/New_York", date(2026, 11, 1)),
-    ("Europe/London", date(2026, 3, 29)),
-    ("Europe/London", date(2026, 10, 25)),
-    ("Australia/Sydney", date(2026, 4, 5)),
-    ("Australia/Sydney", date(2026, 10, 4)),
-    ("America/Santiago", date(2026, 4, 4)),
-    ("America/Santiago", date(2026, 9, 6)),  # midnight itself is skipped
-    ("Australia/Lord_Howe", date(2026, 4, 5)),  # half an hour back
-    ("Australia/Lord_Howe", date(2026, 10, 4)),  # half an hour forward
-]
 ORACLE_TIMES = ["00:00", "00:30", "01:45", "02:15", "02:45", "03:59", "07:00", "21:30", "23:45"]
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from patients.models import ReminderPreference
 from prescriptions.models import Reminder, StatusChange
 from prescriptions.reminders import slots_reschedule
+from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import CheckInFactory, PatientFactory
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
 
@@ -137,7 +138,7 @@ def test_it_reminds_once_per_active_slot_day_at_the_contract_instant_across_cloc
 
 @st.composite
 def paused_cases(draw):
-    zone, changes_on = draw(st.sampled_from(CLOCK_CHANGE_DAYS))
+    zone, changes_on = draw(st.sampled_from(CLOCK_CHANGES))
     times = st.sampled_from([*TRICKY_TIMES, "07:00", "21:30"])
     quiet = draw(st.one_of(st.none(), st.tuples(times, times).filter(lambda q: q[0] != q[1])))
     return {
@@ -154,19 +155,6 @@ def paused_cases(draw):
             st.lists(st.tuples(st.sampled_from(["morning", "bedtime"]), st.integers(0, 72)))
         ),
     }
-
-
-CLOCK_CHANGE_DAYS = [
-    ("America/New_York", date(2026, 3, 8)),
-    ("America/New_York", date(2026, 11, 1)),
-    ("Europe/London", date(2026, 3, 29)),
-    ("Europe/London", date(2026, 10, 25)),
-    ("Australia/Sydney", date(2026, 4, 5)),
-    ("Australia/Sydney", date(2026, 10, 4)),
-    ("America/Santiago", date(2026, 9, 6)),
-    ("Australia/Lord_Howe", date(2026, 4, 5)),
-    ("Australia/Lord_Howe", date(2026, 10, 4)),
-]
 
 
 def in_quiet(quiet, at: time) -> bool:
