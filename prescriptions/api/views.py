@@ -1,12 +1,8 @@
-import hashlib
-import json
-
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +10,7 @@ from clinic.api.validation import IdFilter, as_api_error
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from prescriptions import services
+from prescriptions.api import idempotency
 from prescriptions.api.serializers import (
     CheckInSerializer,
     CheckInWriteSerializer,
@@ -23,7 +20,7 @@ from prescriptions.api.serializers import (
     PrescriptionWriteSerializer,
     ProtocolSerializer,
 )
-from prescriptions.models import CheckIn, IdempotencyRecord, Prescription, Protocol
+from prescriptions.models import CheckIn, Prescription, Protocol
 
 
 def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:
@@ -169,33 +166,6 @@ CheckInFilter.base_filters["to"] = django_filters.DateFilter(
 )
 
 
-IDEMPOTENCY_KEY_MAX = IdempotencyRecord._meta.get_field("key").max_length
-
-
-class IdempotencyConflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This Idempotency-Key was already used with a different request body."
-    default_code = "idempotency_conflict"
-
-
-def _fingerprint(data) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replay(user: User, key: str, fingerprint: str) -> Response | None:
-    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
-    if record is None:
-        return None
-    if record.request_fingerprint != fingerprint:
-        raise IdempotencyConflict()
-    return Response(
-        record.response_body,
-        status=record.response_status,
-        headers={"Idempotent-Replayed": "true"},
-    )
-
-
 class CheckInList(generics.ListAPIView):
     """Sessions reported by patients; a patient posts and reads their own.
 
@@ -229,37 +199,16 @@ class CheckInList(generics.ListAPIView):
         },
     )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key and len(key) > IDEMPOTENCY_KEY_MAX:
-            raise exceptions.ValidationError(
-                {"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX} characters."]}
-            )
-        fingerprint = _fingerprint(request.data)
-        if key and (replay := _replay(request.user, key, fingerprint)):
-            return replay
-        serializer = CheckInWriteSerializer(data=request.data, patient_user=request.user)
-        serializer.is_valid(raise_exception=True)
-        try:
-            with transaction.atomic():
+        def record() -> tuple[int, dict]:
+            serializer = CheckInWriteSerializer(data=request.data, patient_user=request.user)
+            serializer.is_valid(raise_exception=True)
+            try:
                 checkin = services.checkin_record(**serializer.validated_data)
-                body = CheckInSerializer(checkin).data
-                if key:
-                    IdempotencyRecord.objects.create(
-                        user=request.user,
-                        key=key,
-                        request_fingerprint=fingerprint,
-                        response_status=status.HTTP_201_CREATED,
-                        response_body=body,
-                    )
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
-        except IntegrityError:
-            # A concurrent request with the same key committed first; ours rolled back
-            # whole (check-in included), so answer as a retry of that one.
-            if key and (replay := _replay(request.user, key, fingerprint)):
-                return replay
-            raise
-        return Response(body, status=status.HTTP_201_CREATED)
+            except DjangoValidationError as error:
+                raise as_api_error(error) from None
+            return status.HTTP_201_CREATED, CheckInSerializer(checkin).data
+
+        return idempotency.respond_once(request, record)
 
 
 class CheckInDetail(generics.RetrieveAPIView):

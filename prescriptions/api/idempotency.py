@@ -1,0 +1,77 @@
+"""Retry-safe POSTs: the `Idempotency-Key` header, scoped to the signed-in user.
+
+A phone that loses its connection after sending a check-in cannot know whether it was
+stored; it sends the same request again with the same key. The first response is kept
+with the key and answered again, so nothing is stored twice. The same key with another
+body is a client bug and answers 409.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from prescriptions.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+KEY_MAX = IdempotencyRecord._meta.get_field("key").max_length
+
+
+class IdempotencyConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_conflict"
+
+
+def _fingerprint(data) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(user, key: str, fingerprint: str) -> Response | None:
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    return Response(
+        record.response_body,
+        status=record.response_status,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def respond_once(request: Request, create: Callable[[], tuple[int, dict]]) -> Response:
+    """Answers `create()` (status, body), or the stored answer when the key came before.
+
+    `create` runs in the same transaction as the stored answer: either both are saved or
+    neither, so a failed request (a 400) keeps nothing and may be retried with its key.
+    """
+    key = request.headers.get(HEADER, "").strip() or None
+    if key and len(key) > KEY_MAX:
+        raise exceptions.ValidationError({HEADER: [f"Use at most {KEY_MAX} characters."]})
+    fingerprint = _fingerprint(request.data)
+    if key and (replay := _replay(request.user, key, fingerprint)):
+        return replay
+    try:
+        with transaction.atomic():
+            status_code, body = create()
+            if key:
+                IdempotencyRecord.objects.create(
+                    user=request.user,
+                    key=key,
+                    request_fingerprint=fingerprint,
+                    response_status=status_code,
+                    response_body=body,
+                )
+    except IntegrityError:
+        # A concurrent request with the same key committed first; ours rolled back whole,
+        # so answer as a retry of that one.
+        if key and (replay := _replay(request.user, key, fingerprint)):
+            return replay
+        raise
+    return Response(body, status=status_code)
