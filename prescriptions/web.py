@@ -3,6 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -12,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic import web as auth
 from prescriptions import adherence, alerts
 from prescriptions.api.adherence import ClinicRowSerializer, as_csv, sort_rows
-from prescriptions.models import Alert
+from prescriptions.models import Alert, Prescription, StatusChange
+from prescriptions.schedule import local_date_of
 
 OPEN_ALERTS_SHOWN = 50
 
@@ -28,6 +30,52 @@ def clinic_report(clinic):
     return start, end, sort_rows(rows, "adherence_pct", descending=False)
 
 
+def prescription_states(clinic_id: int, now) -> dict[int, dict]:
+    """Each patient's current prescription state, by patient id, in one query.
+
+    The current prescription is the newest one still running, else the newest that ended:
+    a patient given a new course after an old one shows the new one.
+    """
+    last_pause = StatusChange.objects.filter(
+        prescription=OuterRef("pk"), status=Prescription.Status.PAUSED
+    ).order_by("-effective_at", "-id")
+    prescriptions = (
+        Prescription.objects.filter(patient__clinic_id=clinic_id)
+        .order_by("-start_date", "-id")
+        .values("patient_id", "status", "start_date", "end_date", "patient__timezone")
+        .annotate(
+            paused_at=Subquery(last_pause.values("effective_at")[:1]),
+            pause_reason=Subquery(last_pause.values("reason")[:1]),
+        )
+    )
+    states: dict[int, dict] = {}
+    for rx in prescriptions:
+        state = prescription_state(rx, now)
+        current = states.get(rx["patient_id"])
+        if current is None or (current["status"] == "ended" and state["status"] != "ended"):
+            states[rx["patient_id"]] = state
+    return states
+
+
+def prescription_state(rx: dict, now) -> dict:
+    tz = ZoneInfo(rx["patient__timezone"])
+    today = adherence.local_today(tz, now)
+    # Past its end date a prescription expects nothing, whatever its stored status says.
+    if rx["status"] == Prescription.Status.ENDED or (rx["end_date"] and rx["end_date"] < today):
+        return {"status": "ended"}
+    if rx["status"] == Prescription.Status.PAUSED:
+        paused_at = rx["paused_at"]
+        return {
+            "status": "paused",
+            # The patient's own date, like every day of their adherence row.
+            "since": local_date_of(paused_at, tz) if paused_at else None,
+            "reason": rx["pause_reason"],
+        }
+    if rx["start_date"] > today:
+        return {"status": "upcoming", "since": rx["start_date"]}
+    return {"status": "active"}
+
+
 def band(pct) -> str:
     if pct is None:
         return ""
@@ -39,8 +87,10 @@ def band(pct) -> str:
 def home(request):
     clinic = request.user.clinic
     start, end, rows = clinic_report(clinic)
+    states = prescription_states(clinic.id, timezone.now())
     for row in rows:
         row["band"] = band(row["adherence_pct"])
+        row["prescription"] = states.get(row["patient"], {"status": "none"})
     open_alerts = (
         Alert.objects.filter(patient__clinic_id=clinic.id, acknowledged_at__isnull=True)
         .select_related("patient")

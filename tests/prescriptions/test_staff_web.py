@@ -2,7 +2,8 @@
 
 import csv
 import io
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from prescriptions import services
 from prescriptions.api.adherence import CSV_COLUMNS
 from prescriptions.models import Alert
 from tests.conftest import client_for
@@ -22,6 +24,13 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def prescription_cell(page: str, name: str) -> str:
+    """The text of the Prescription cell in the adherence row of the patient called `name`."""
+    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f"<td>{name}</td>" in r]
+    cell = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[1]
+    return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
 
 
 @pytest.fixture
@@ -185,3 +194,91 @@ def test_it_signs_out(staff_a):
     client.post("/staff/logout/")
 
     assert client.get("/staff/").status_code == 302
+
+
+def test_it_flags_a_paused_prescription_with_the_patients_own_date_it_was_paused(staff_a, clinic_a):
+    patient = PatientFactory(clinic=clinic_a, first_name="Ida", last_name="Park")
+    patient.timezone = "Asia/Tokyo"
+    patient.save()
+    with time_machine.travel(datetime(2026, 5, 12, 12, tzinfo=UTC), tick=False):
+        rx = PrescriptionFactory(patient=patient)
+        # 16:00 UTC on 9 May is already 10 May in Tokyo.
+        services.prescription_pause(
+            prescription=rx, effective=datetime(2026, 5, 9, 16, tzinfo=UTC), reason="Red flag"
+        )
+        page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert prescription_cell(page, "Ida Park") == "Paused since May 10"
+    assert '<span class="pill paused" title="Red flag">Paused since May 10</span>' in page
+
+
+def test_it_shows_a_resumed_prescription_as_active(staff_a, patient_a):
+    rx = PrescriptionFactory(patient=patient_a)
+    services.prescription_pause(prescription=rx, effective=datetime.now(UTC) - timedelta(hours=2))
+    services.prescription_resume(prescription=rx)
+
+    page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert prescription_cell(page, "Ada Moss") == "Active"
+    assert "pill paused" not in page
+
+
+def test_it_shows_ended_prescriptions_whether_ended_early_or_run_to_their_end_date(
+    staff_a, patient_a, other_patient
+):
+    services.prescription_end(prescription=PrescriptionFactory(patient=patient_a))
+    PrescriptionFactory(patient=other_patient, end_date=date.today() - timedelta(days=3))
+
+    page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert prescription_cell(page, "Ada Moss") == "Ended"
+    assert prescription_cell(page, "Ben Lowe") == "Ended"
+
+
+def test_it_shows_the_new_course_rather_than_an_older_ended_one(staff_a, patient_a):
+    old = PrescriptionFactory(patient=patient_a, start_date=date.today() - timedelta(days=60))
+    services.prescription_end(prescription=old)
+    PrescriptionFactory(patient=patient_a, start_date=date.today() - timedelta(days=5))
+
+    page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert prescription_cell(page, "Ada Moss") == "Active"
+
+
+def test_it_shows_when_a_prescription_not_yet_started_begins(staff_a, patient_a):
+    with time_machine.travel(datetime(2026, 5, 12, 12, tzinfo=UTC), tick=False):
+        PrescriptionFactory(patient=patient_a, start_date=date(2026, 5, 18))
+        page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert prescription_cell(page, "Ada Moss") == "Starts May 18"
+
+
+def test_it_shows_none_for_a_patient_never_prescribed(staff_a, patient_a):
+    page = signed_in(staff_a).get("/staff/").content.decode()
+
+    assert prescription_cell(page, "Ada Moss") == "None"
+
+
+def test_it_reads_prescription_states_in_the_same_queries_for_2_or_20_patients(staff_a, clinic_a):
+    def add_patients(n: int) -> None:
+        for i in range(n):
+            patient = PatientFactory(clinic=clinic_a)
+            if i % 4 == 0:
+                continue  # never prescribed
+            rx = PrescriptionFactory(patient=patient)
+            if i % 4 == 1:
+                services.prescription_pause(prescription=rx, reason="Red flag")
+            elif i % 4 == 2:
+                services.prescription_end(prescription=rx)
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = signed_in(staff_a).get("/staff/").content.decode()
+        assert "Paused since" in page
+        return len(queries)
+
+    add_patients(2)
+    two = count_queries()
+    add_patients(18)
+
+    assert count_queries() == two
