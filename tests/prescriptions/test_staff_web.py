@@ -28,7 +28,8 @@ def signed_in(user) -> Client:
 
 def prescription_cell(page: str, name: str) -> str:
     """The text of the Prescription cell in the adherence row of the patient called `name`."""
-    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f"<td>{name}</td>" in r]
+    table = page.split("<h2>Adherence")[1]
+    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", table, re.S) if f"<td>{name}</td>" in r]
     cell = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[1]
     return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
 
