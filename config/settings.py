@@ -216,6 +216,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Knee Rocks <reminders@kneero
 SMS_BACKEND = env_str("SMS_BACKEND", "prescriptions.channels.FileSMSBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 
+# Webhooks refuse hosts that resolve to private, loopback or link-local addresses, which
+# would let a patient's URL reach internal services. Tests post to a receiver on 127.0.0.1,
+# and a closed network may have its receivers on private addresses: there, turn it on.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+
 # --- Celery -----------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

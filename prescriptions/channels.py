@@ -21,20 +21,28 @@ Webhooks
 A POST of a JSON body with `X-KneeRocks-Timestamp: <unix seconds>` and
 `X-KneeRocks-Signature: sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` under the
 patient's webhook secret. Receivers recompute it and reject old timestamps.
+
+The host is resolved just before each post and every address it resolves to must be on the
+public internet (unless `settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES`), so a patient's host
+name cannot point the worker at the database, the broker or a cloud metadata service.
 """
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
+from requests.adapters import HTTPAdapter
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 # Statuses that tell us the receiver may accept the same request later.
@@ -83,25 +91,69 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    # is_global already rules out private, loopback, link-local and unspecified addresses.
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
+
+
+def webhook_address(host: str, port: int) -> str:
+    """The address to post to, once every address `host` resolves to has passed the check."""
+    try:
+        addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except OSError as error:
+        raise DeliveryError(f"webhook: could not resolve the host ({error})") from error
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not all(map(is_public_address, addresses)):
+        # The reason is shown to the patient, so it does not say which address was found.
+        raise PermanentDeliveryError(
+            "webhook: the host resolves to an address that is not on the public internet"
+        )
+    return addresses[0]
+
+
+class _TLSHostnameAdapter(HTTPAdapter):
+    """Sends SNI for, and checks the certificate against, the host name in the patient's
+    URL while the request itself goes to the address that was checked."""
+
+    def __init__(self, hostname: str):
+        self.hostname = hostname
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, server_hostname=self.hostname, **kwargs)
+
+
 def send_webhook(*, url: str, secret: str, payload: dict) -> None:
     if not url:
         raise PermanentDeliveryError("webhook: no webhook_url is set")
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = webhook_address(parts.hostname or "", port)
+    userinfo, at, host_header = parts.netloc.rpartition("@")
+    literal = f"[{address}]" if ":" in address else address
+    # Pinned to the checked address (Host and TLS name kept): DNS rebinding cannot switch it.
+    pinned_url = parts._replace(netloc=f"{userinfo}{at}{literal}:{port}").geturl()
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
+        "Host": host_header,
         "Content-Type": "application/json",
         "X-KneeRocks-Timestamp": timestamp,
         "X-KneeRocks-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
     }
     try:
-        # A redirect is not followed: it could point the worker at an internal service.
-        response = requests.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
+        with requests.Session() as session:
+            # A proxy from the environment would connect to the host by name, unchecked.
+            session.trust_env = False
+            session.mount("https://", _TLSHostnameAdapter(parts.hostname))
+            # A redirect is not followed: it could point the worker at an internal service.
+            response = session.post(
+                pinned_url,
+                data=body,
+                headers=headers,
+                timeout=WEBHOOK_TIMEOUT_SECONDS,
+                allow_redirects=False,
+            )
     except requests.RequestException as error:
         raise DeliveryError(f"webhook: {error.__class__.__name__}") from error
     if 200 <= response.status_code < 300:

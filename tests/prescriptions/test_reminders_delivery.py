@@ -3,13 +3,16 @@
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 import time_machine
 from django.core import mail
+from requests.adapters import HTTPAdapter
 
 from patients.models import ReminderPreference
 from prescriptions import reminders
@@ -79,7 +82,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on loopback, which webhooks refuse unless told otherwise.
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     receivers = []
 
     def start(status=204):
@@ -203,6 +208,100 @@ def test_it_does_not_follow_a_webhook_redirect(prescription, receiver):
     assert len(hook.requests) == 1
     assert reminder.status == "failed"
     assert "redirects are not followed" in reminder.reason
+
+
+HOOK_HOST = "hooks.example.test"
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture
+def resolve(monkeypatch):
+    """Makes HOOK_HOST resolve to each answer in turn, the last one from then on: a list
+    of addresses, or an error to raise."""
+    real = socket.getaddrinfo
+
+    def start(*answers):
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host != HOOK_HOST:
+                return real(host, port, *args, **kwargs)
+            answer = answers[min(len(calls), len(answers) - 1)]
+            calls.append(host)
+            if isinstance(answer, Exception):
+                raise answer
+            family = socket.AF_INET6 if ":" in answer[0] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (a, port)) for a in answer]
+
+        calls = []
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    return start
+
+
+@pytest.fixture
+def posted(monkeypatch):
+    """Requests that would have left the machine; each gets a 204 and none is sent."""
+    sent = []
+
+    def send(adapter, request, **kwargs):
+        sent.append((adapter, request))
+        response = requests.Response()
+        response.status_code, response._content, response.request = 204, b"", request
+        return response
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    return sent
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [["10.0.0.5"], ["169.254.169.254"], ["::1"], [PUBLIC_ADDRESS, "10.0.0.5"], ["224.0.0.1"]],
+)
+def test_it_fails_a_webhook_whose_host_resolves_to_an_internal_address(
+    prescription, resolve, posted, addresses
+):
+    resolve(addresses)
+    prefer(prescription, channel="webhook", webhook_url=f"https://{HOOK_HOST}/kr")
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts, posted) == ("failed", 1, [])
+    assert "not on the public internet" in reminder.reason
+
+
+def test_it_posts_to_the_public_address_it_checked_under_the_host_name(
+    prescription, resolve, posted
+):
+    resolve([PUBLIC_ADDRESS])
+    prefer(prescription, channel="webhook", webhook_url=f"https://{HOOK_HOST}/kr?via=kneerocks")
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    [(adapter, request)] = posted
+    assert request.url == f"https://{PUBLIC_ADDRESS}:443/kr?via=kneerocks"
+    assert request.headers["Host"] == HOOK_HOST
+    # TLS still names, and checks the certificate of, the host the patient gave.
+    assert adapter.poolmanager.connection_pool_kw["server_hostname"] == HOOK_HOST
+    reminder.refresh_from_db()
+    assert reminder.status == "sent"
+
+
+def test_it_retries_a_webhook_whose_host_did_not_resolve(prescription, resolve, posted):
+    resolve(socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), [PUBLIC_ADDRESS])
+    prefer(prescription, channel="webhook", webhook_url=f"http://{HOOK_HOST}:8080/kr")
+    reminder = queued(prescription, channel="webhook")
+
+    deliver_reminders.delay([reminder.id])
+
+    [(_, request)] = posted
+    assert (request.url, request.headers["Host"]) == (
+        f"http://{PUBLIC_ADDRESS}:8080/kr",
+        f"{HOOK_HOST}:8080",
+    )
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == ("sent", 2)
 
 
 def test_it_backs_off_exponentially_with_jitter():
