@@ -13,6 +13,9 @@ with an indexed range query, however many patients there are:
    twice sends once, checks again that nothing changed (a check-in, a pause), sends it on
    the patient's channel and records the outcome; a failure is retried with backoff and
    jitter, and the last failure leaves the reminder `failed` with the reason.
+3. Each tick also recovers what a lost message or a killed worker left behind: a reminder
+   never attempted is queued again while still on time; one left mid-attempt is closed as
+   `failed` once too late, since it may already have been sent.
 
 Rules where the contract is silent:
 - A reminder is due when the prescription is active at its fire instant (for a
