@@ -103,10 +103,11 @@ def _red_flag(checkin: CheckIn) -> None:
         alert.save(update_fields=["details"])
     if prescription.status == Prescription.Status.ACTIVE:
         # Imported here: services imports this module for checkin_record.
-        from prescriptions.services import prescription_pause
+        from prescriptions.services import prescription_status_change
 
-        prescription_pause(
+        prescription_status_change(
             prescription=prescription,
+            to=Prescription.Status.PAUSED,
             effective=_pause_instant(prescription, checkin.performed_at),
             by=None,
             reason=f"Red flag reported in check-in {checkin.id}",

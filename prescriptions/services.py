@@ -194,19 +194,33 @@ def prescription_update(
     return prescription
 
 
-def _status_change(
+# Each status a prescription can be moved to: the statuses it may come from, and what a
+# clinician is told otherwise.
+TRANSITIONS = {
+    Status.PAUSED: ({Status.ACTIVE}, "This prescription is already paused."),
+    Status.ACTIVE: ({Status.PAUSED}, "This prescription is not paused."),
+    Status.ENDED: ({Status.ACTIVE, Status.PAUSED}, "This prescription has already ended."),
+}
+
+
+@transaction.atomic
+def prescription_status_change(
     *,
     prescription: Prescription,
     to: str,
-    allowed_from: set[str],
-    refusal: str,
-    effective: datetime | None,
-    by: User | None,
-    reason: str,
+    effective: datetime | None = None,
+    by: User | None = None,
+    reason: str = "",
 ) -> Prescription:
+    """Pauses, resumes or ends from `effective` (default now), kept in the history.
+
+    While paused or after the end nothing is expected and no reminder goes out. `by` is
+    None when the system acts (a red flag pauses).
+    """
     prescription = _locked(prescription)
     if prescription.status == Status.ENDED:
         raise ValidationError("This prescription has ended and can no longer change.")
+    allowed_from, refusal = TRANSITIONS[to]
     if prescription.status not in allowed_from:
         raise ValidationError(refusal)
     now = timezone.now()
@@ -239,67 +253,6 @@ def _status_change(
     prescription.save(update_fields=["status", "updated_at"])
     reminders.slots_reschedule(prescription_id=prescription.id)
     return prescription
-
-
-@transaction.atomic
-def prescription_pause(
-    *,
-    prescription: Prescription,
-    effective: datetime | None = None,
-    by: User | None = None,
-    reason: str = "",
-) -> Prescription:
-    """From `effective` (default now) nothing is expected and no reminder goes out.
-
-    `by` is None when the system pauses (a red flag); a paused prescription is refused.
-    """
-    return _status_change(
-        prescription=prescription,
-        to=Status.PAUSED,
-        allowed_from={Status.ACTIVE},
-        refusal="This prescription is already paused.",
-        effective=effective,
-        by=by,
-        reason=reason,
-    )
-
-
-@transaction.atomic
-def prescription_resume(
-    *,
-    prescription: Prescription,
-    effective: datetime | None = None,
-    by: User | None = None,
-    reason: str = "",
-) -> Prescription:
-    return _status_change(
-        prescription=prescription,
-        to=Status.ACTIVE,
-        allowed_from={Status.PAUSED},
-        refusal="This prescription is not paused.",
-        effective=effective,
-        by=by,
-        reason=reason,
-    )
-
-
-@transaction.atomic
-def prescription_end(
-    *,
-    prescription: Prescription,
-    effective: datetime | None = None,
-    by: User | None = None,
-    reason: str = "",
-) -> Prescription:
-    return _status_change(
-        prescription=prescription,
-        to=Status.ENDED,
-        allowed_from={Status.ACTIVE, Status.PAUSED},
-        refusal="This prescription has already ended.",
-        effective=effective,
-        by=by,
-        reason=reason,
-    )
 
 
 @transaction.atomic

@@ -123,6 +123,11 @@ class PrescriptionStatusChange(APIView):
     permission_classes = [RolePermission]
     write_roles = {CLINICIAN}
     change = None  # "pause", "resume" or "end", set in urls
+    target = {
+        "pause": Prescription.Status.PAUSED,
+        "resume": Prescription.Status.ACTIVE,
+        "end": Prescription.Status.ENDED,
+    }
 
     @extend_schema(
         request=PrescriptionStatusChangeSerializer,
@@ -135,9 +140,13 @@ class PrescriptionStatusChange(APIView):
         prescription = generics.get_object_or_404(prescriptions_visible_to(request.user), pk=pk)
         serializer = PrescriptionStatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        service = getattr(services, f"prescription_{self.change}")
         try:
-            service(prescription=prescription, by=request.user, **serializer.validated_data)
+            services.prescription_status_change(
+                prescription=prescription,
+                to=self.target[self.change],
+                by=request.user,
+                **serializer.validated_data,
+            )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         prescription = (

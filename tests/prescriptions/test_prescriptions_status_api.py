@@ -5,7 +5,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from prescriptions import services
-from prescriptions.models import StatusChange
+from prescriptions.models import Prescription, StatusChange
 from tests.conftest import client_for
 from tests.factories import PatientFactory, PrescriptionFactory
 
@@ -167,7 +167,8 @@ def test_it_hides_another_clinics_prescription(clinician_b, prescription):
 
 
 def test_the_system_can_pause_without_a_user(prescription):
-    services.prescription_pause(
+    services.prescription_status_change(
+        to=Prescription.Status.PAUSED,
         prescription=prescription,
         effective=prescription.status_changes.get().effective_at + timedelta(days=2),
         by=None,
@@ -188,7 +189,9 @@ def test_a_refused_change_leaves_nothing_behind(prescription, monkeypatch):
     monkeypatch.setattr(reminders, "slots_reschedule", broken)
 
     with pytest.raises(RuntimeError):
-        services.prescription_pause(prescription=prescription)
+        services.prescription_status_change(
+            to=Prescription.Status.PAUSED, prescription=prescription
+        )
 
     prescription.refresh_from_db()
     assert prescription.status == "active"
@@ -197,7 +200,9 @@ def test_a_refused_change_leaves_nothing_behind(prescription, monkeypatch):
 
 def test_the_service_raises_a_plain_error_on_an_invalid_transition(prescription):
     with pytest.raises(ValidationError) as error:
-        services.prescription_resume(prescription=prescription)
+        services.prescription_status_change(
+            to=Prescription.Status.ACTIVE, prescription=prescription
+        )
 
     assert not hasattr(error.value, "error_dict")
 

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from prescriptions import services
 from prescriptions.api.adherence import CSV_COLUMNS
-from prescriptions.models import Alert
+from prescriptions.models import Alert, Prescription
 from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
 
@@ -204,8 +204,11 @@ def test_it_flags_a_paused_prescription_with_the_patients_own_date_it_was_paused
     with time_machine.travel(datetime(2026, 5, 12, 12, tzinfo=UTC), tick=False):
         rx = PrescriptionFactory(patient=patient)
         # 16:00 UTC on 9 May is already 10 May in Tokyo.
-        services.prescription_pause(
-            prescription=rx, effective=datetime(2026, 5, 9, 16, tzinfo=UTC), reason="Red flag"
+        services.prescription_status_change(
+            to=Prescription.Status.PAUSED,
+            prescription=rx,
+            effective=datetime(2026, 5, 9, 16, tzinfo=UTC),
+            reason="Red flag",
         )
         page = signed_in(staff_a).get("/staff/").content.decode()
 
@@ -215,8 +218,12 @@ def test_it_flags_a_paused_prescription_with_the_patients_own_date_it_was_paused
 
 def test_it_shows_a_resumed_prescription_as_active(staff_a, patient_a):
     rx = PrescriptionFactory(patient=patient_a)
-    services.prescription_pause(prescription=rx, effective=datetime.now(UTC) - timedelta(hours=2))
-    services.prescription_resume(prescription=rx)
+    services.prescription_status_change(
+        to=Prescription.Status.PAUSED,
+        prescription=rx,
+        effective=datetime.now(UTC) - timedelta(hours=2),
+    )
+    services.prescription_status_change(to=Prescription.Status.ACTIVE, prescription=rx)
 
     page = signed_in(staff_a).get("/staff/").content.decode()
 
@@ -227,7 +234,9 @@ def test_it_shows_a_resumed_prescription_as_active(staff_a, patient_a):
 def test_it_shows_ended_prescriptions_whether_ended_early_or_run_to_their_end_date(
     staff_a, patient_a, other_patient
 ):
-    services.prescription_end(prescription=PrescriptionFactory(patient=patient_a))
+    services.prescription_status_change(
+        to=Prescription.Status.ENDED, prescription=PrescriptionFactory(patient=patient_a)
+    )
     PrescriptionFactory(patient=other_patient, end_date=date.today() - timedelta(days=3))
 
     page = signed_in(staff_a).get("/staff/").content.decode()
@@ -238,7 +247,7 @@ def test_it_shows_ended_prescriptions_whether_ended_early_or_run_to_their_end_da
 
 def test_it_shows_the_new_course_rather_than_an_older_ended_one(staff_a, patient_a):
     old = PrescriptionFactory(patient=patient_a, start_date=date.today() - timedelta(days=60))
-    services.prescription_end(prescription=old)
+    services.prescription_status_change(to=Prescription.Status.ENDED, prescription=old)
     PrescriptionFactory(patient=patient_a, start_date=date.today() - timedelta(days=5))
 
     page = signed_in(staff_a).get("/staff/").content.decode()
@@ -268,9 +277,11 @@ def test_it_reads_prescription_states_in_the_same_queries_for_2_or_20_patients(s
                 continue  # never prescribed
             rx = PrescriptionFactory(patient=patient)
             if i % 4 == 1:
-                services.prescription_pause(prescription=rx, reason="Red flag")
+                services.prescription_status_change(
+                    to=Prescription.Status.PAUSED, prescription=rx, reason="Red flag"
+                )
             elif i % 4 == 2:
-                services.prescription_end(prescription=rx)
+                services.prescription_status_change(to=Prescription.Status.ENDED, prescription=rx)
 
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as queries:
