@@ -3,6 +3,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from config import celery_app
+from tests.browser import chromium_browser, page, phone_page  # noqa: F401  (fixtures)
 from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, StaffFactory
 from tests.live_worker import (  # noqa: F401  (fixtures)
     _live_worker_process,
