@@ -15,13 +15,18 @@ class RolePermission(BasePermission):
 
     Views declare `read_roles` (GET, HEAD, OPTIONS) and `write_roles` (everything else).
     A role outside the list gets 403 before any object is looked up, so the answer says
-    nothing about whether the object exists.
+    nothing about whether the object exists. A method the view does not answer at all is
+    let through to DRF's 405, which says so, rather than a 403 that suggests another role
+    could use it.
     """
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        method = request.method.lower()
+        if method not in view.http_method_names or not hasattr(view, method):
+            return True
         if request.method in SAFE_METHODS:
             roles = getattr(view, "read_roles", frozenset())
         else:

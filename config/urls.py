@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clinic.views import api_not_found, healthz
@@ -16,6 +17,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),  # after every API route
     path("healthz", healthz, name="healthz"),
+    path("healthz/", healthz),  # probes are configured both ways; both answer
+    # The site's address opened in a browser is most likely someone of the clinic team.
+    path("", RedirectView.as_view(pattern_name="staff-home")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web")),
     path("admin/", admin.site.urls),

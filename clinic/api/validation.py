@@ -1,5 +1,6 @@
 """Strict input fields and error shaping shared by the apps' serializers and views."""
 
+import re
 from datetime import date
 
 import django_filters
@@ -46,6 +47,9 @@ class OffsetDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+ISO_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class LocalDateField(serializers.DateField):
     """A `YYYY-MM-DD` date a clinic could mean. Dates at the edges of the calendar (year 1,
     year 9999) would overflow the day arithmetic and the conversion to instants."""
@@ -54,6 +58,7 @@ class LocalDateField(serializers.DateField):
     last = date(2999, 12, 31)
     default_error_messages = {
         "out_of_range": f"Use a date between {first.isoformat()} and {last.isoformat()}.",
+        "no_such_date": "{value} is not a valid date.",
     }
 
     def __init__(self, **kwargs):
@@ -61,6 +66,12 @@ class LocalDateField(serializers.DateField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
+        # 2026-02-30 is written the right way but names no day: say that, not "wrong format".
+        if isinstance(value, str) and ISO_DATE_SHAPE.fullmatch(value):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                self.fail("no_such_date", value=value)
         parsed = super().to_internal_value(value)
         if not self.first <= parsed <= self.last:
             self.fail("out_of_range")

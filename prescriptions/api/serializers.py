@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.api.validation import (
+    LocalDateField,
     OffsetDateTimeField,
     StrictBooleanField,
     StrictIntegerField,
@@ -135,6 +136,17 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def start_within_a_year(start: date, patient: Patient) -> date:
+    """The one rule on a start date, for a new prescription and a changed one alike: up to
+    a year in the past (a plan already under way) and at most a year ahead."""
+    today = patient_today(patient)
+    if start < _years_before(today, 1):
+        raise serializers.ValidationError("The start may lie at most a year in the past.")
+    if start > _years_before(today, -1):
+        raise serializers.ValidationError("The start may lie at most a year ahead.")
+    return start
+
+
 class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer):
     """A new prescription (POST); PATCH uses PrescriptionChangeSerializer."""
 
@@ -145,10 +157,10 @@ class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer)
         required=False,
         help_text="Protocol slug; knee-rocks when omitted.",
     )
-    start_date = serializers.DateField(
+    start_date = LocalDateField(
         required=False, help_text="Local date; today in the patient's zone when omitted."
     )
-    end_date = serializers.DateField(required=False, allow_null=True)
+    end_date = LocalDateField(required=False, allow_null=True)
     slots = SlotSerializer(
         many=True,
         required=False,
@@ -166,16 +178,11 @@ class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer)
         return _validate_slots(slots)
 
     def validate(self, attrs):
-        today = patient_today(attrs["patient"])
-        start = attrs.setdefault("start_date", today)
-        if start < _years_before(today, 1):
-            raise serializers.ValidationError(
-                {"start_date": ["The start may lie at most a year in the past."]}
-            )
-        if start > _years_before(today, -1):
-            raise serializers.ValidationError(
-                {"start_date": ["The start may lie at most a year ahead."]}
-            )
+        start = attrs.setdefault("start_date", patient_today(attrs["patient"]))
+        try:
+            start_within_a_year(start, attrs["patient"])
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({"start_date": error.detail}) from None
         end = attrs.get("end_date")
         if end is not None and end < start:
             raise serializers.ValidationError(
@@ -187,8 +194,8 @@ class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer)
 
 
 class PrescriptionChangeSerializer(StrictSerializerMixin, serializers.Serializer):
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False, allow_null=True)
+    start_date = LocalDateField(required=False)
+    end_date = LocalDateField(required=False, allow_null=True)
     slots = SlotSerializer(many=True, required=False)
     as_needed = StrictBooleanField(required=False)
     heat_prep = StrictBooleanField(required=False)
@@ -198,9 +205,7 @@ class PrescriptionChangeSerializer(StrictSerializerMixin, serializers.Serializer
         return _validate_slots(slots)
 
     def validate_start_date(self, start: date) -> date:
-        if start < _years_before(patient_today(self.instance.patient), 1):
-            raise serializers.ValidationError("The start may lie at most a year in the past.")
-        return start
+        return start_within_a_year(start, self.instance.patient)
 
 
 class PrescriptionStatusChangeSerializer(StrictSerializerMixin, serializers.Serializer):

@@ -110,3 +110,10 @@ def test_it_is_never_cached(anon):
 
 def test_it_answers_head_requests_from_load_balancers(anon):
     assert anon.head("/healthz").status_code == 200
+
+
+def test_it_answers_with_a_final_slash_too(anon):
+    response = anon.get("/healthz/")
+
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"

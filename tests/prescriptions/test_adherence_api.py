@@ -117,6 +117,15 @@ def test_it_refuses_a_bad_range_naming_the_field(clinician_a, patient_a, params,
     assert field in response.json()
 
 
+def test_it_says_a_well_written_date_that_does_not_exist_is_not_a_valid_date(
+    clinician_a, patient_a
+):
+    response = client_for(clinician_a).get(url(patient_a), {"from": "2026-02-30"})
+
+    assert response.status_code == 400
+    assert response.json() == {"from": ["2026-02-30 is not a valid date."]}
+
+
 def test_it_accepts_a_range_of_exactly_366_days(clinician_a, patient_a):
     response = client_for(clinician_a).get(
         url(patient_a), {"from": "2024-01-01", "to": "2024-12-31"}

@@ -99,6 +99,21 @@ def test_it_lists_with_the_same_queries_however_many_alerts(
     assert response.json()["count"] == alerts // 3 * 3
 
 
+@pytest.mark.parametrize("persona", ["clinician_a", "staff_a", "patient_a"])
+def test_it_answers_405_to_reading_the_acknowledge_action(request, persona, alert_a):
+    user = request.getfixturevalue(persona)
+    user = getattr(user, "user", user)
+
+    response = client_for(user).get(ack_url(alert_a))
+
+    assert response.status_code == 405
+    assert response.json()["detail"] == 'Method "GET" not allowed.'
+
+
+def test_it_still_asks_for_credentials_before_naming_the_method(anon, alert_a):
+    assert anon.get(ack_url(alert_a)).status_code == 401
+
+
 @time_machine.travel(datetime(2026, 5, 1, 9, tzinfo=UTC), tick=False)
 def test_it_lets_a_clinician_acknowledge_an_alert(clinician_a, alert_a):
     response = client_for(clinician_a).post(ack_url(alert_a))

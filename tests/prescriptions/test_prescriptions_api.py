@@ -275,6 +275,25 @@ def test_it_moves_the_start_while_nothing_happened(clinician_a, prescription):
     assert opening.effective_at.isoformat() == "2026-03-05T05:00:00+00:00"
 
 
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("2030-01-01", "The start may lie at most a year ahead."),
+        ("2025-03-09", "The start may lie at most a year in the past."),
+    ],
+)
+def test_it_holds_a_moved_start_to_the_rule_a_new_one_meets(
+    clinician_a, patient_a, prescription, start, message
+):
+    refused_on_post = prescribe(clinician_a, patient_a, start_date=start)
+    response = change(clinician_a, prescription, start_date=start)
+
+    assert refused_on_post.status_code == response.status_code == 400
+    assert refused_on_post.data["start_date"] == response.data["start_date"] == [message]
+    prescription.refresh_from_db()
+    assert prescription.start_date == TODAY - timedelta(days=7)
+
+
 def test_it_refuses_to_move_the_start_once_check_ins_exist(clinician_a, prescription):
     from tests.factories import CheckInFactory
 

@@ -294,3 +294,10 @@ def test_it_reads_prescription_states_in_the_same_queries_for_2_or_20_patients(s
     add_patients(18)
 
     assert count_queries() == two
+
+
+def test_the_site_root_leads_to_the_staff_pages(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/"
