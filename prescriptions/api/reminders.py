@@ -5,6 +5,7 @@ from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from django.core.validators import URLValidator
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -166,7 +167,16 @@ class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSeria
     quiet_end = serializers.TimeField(
         format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
     )
-    webhook_url = serializers.URLField(allow_blank=True, required=False, max_length=200)
+    # https only: the API refuses private addresses, so every webhook crosses the public
+    # internet, where plain http would show anyone on the path that this person is treated
+    # for back pain and when they go to bed, and hand them the signed request to replay.
+    webhook_url = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=200,
+        validators=[URLValidator(schemes=["https"], message="Use an https:// address.")],
+        help_text="An https:// address on the public internet; required for the webhook channel.",
+    )
     rotate_webhook_secret = serializers.BooleanField(
         write_only=True,
         required=False,

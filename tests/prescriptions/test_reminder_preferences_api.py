@@ -71,6 +71,24 @@ def test_it_refuses_bad_preferences_naming_the_field(client, body, field):
     assert client.get(URL).json()["channel"] == "email"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://hooks.example.test/kr",
+        "file:///etc/passwd",
+        "gopher://hooks.example.test/",
+        "http://hooks.example.test/kr",
+        "hooks.example.test/kr",
+    ],
+)
+def test_it_takes_only_an_https_webhook_url(client, url):
+    response = client.patch(URL, {"channel": "webhook", "webhook_url": url})
+
+    assert response.status_code == 400
+    assert response.json() == {"webhook_url": ["Use an https:// address."]}
+    assert client.get(URL).json()["webhook_url"] == ""
+
+
 def test_it_shows_the_webhook_secret_once_when_the_url_is_set(client, patient_a):
     response = client.patch(
         URL, {"channel": "webhook", "webhook_url": "https://hooks.example.test/kr"}
