@@ -194,11 +194,11 @@ def _open(
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by: User) -> Alert:
+def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
     now = timezone.now()
     # The filtered update is the claim: of two clinicians acknowledging at once, one wins.
     claimed = Alert.objects.filter(id=alert.id, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=by
+        acknowledged_at=now, acknowledged_by=by, note=note
     )
     if not claimed:
         raise AlertAlreadyAcknowledged("This alert has already been acknowledged.")

@@ -167,6 +167,8 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What the clinician did about it, written when acknowledging.
+    note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

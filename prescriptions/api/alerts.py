@@ -7,7 +7,7 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import IdFilter
+from clinic.api.validation import IdFilter, StrictSerializerMixin
 from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission, in_reach
 from prescriptions import alerts
 from prescriptions.models import Alert
@@ -25,8 +25,20 @@ class AlertSerializer(serializers.ModelSerializer):
             "details",
             "acknowledged_at",
             "acknowledged_by",
+            "note",
         ]
         read_only_fields = fields
+        extra_kwargs = {"note": {"help_text": "What the clinician did, from the acknowledgement."}}
+
+
+class AcknowledgeSerializer(StrictSerializerMixin, serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="What the clinician did about it (optional).",
+    )
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -64,11 +76,13 @@ class AlertAcknowledge(APIView):
     permission_classes = [RolePermission]
     write_roles = {CLINICIAN}
 
-    @extend_schema(request=None, responses=AlertSerializer)
+    @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
     def post(self, request, pk: int):
         alert = get_object_or_404(in_reach(Alert.objects.all(), request.user), pk=pk)
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         try:
-            alert = alerts.alert_acknowledge(alert=alert, by=request.user)
+            alert = alerts.alert_acknowledge(alert=alert, by=request.user, **body.validated_data)
         except alerts.AlertAlreadyAcknowledged as already:
             raise AlreadyAcknowledged(str(already)) from None
         return Response(AlertSerializer(alert).data)

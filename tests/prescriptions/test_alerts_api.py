@@ -44,6 +44,7 @@ def test_it_lists_the_alerts_of_the_callers_clinic(request, persona, alert_a, al
         "details": {"adherence_pct": 30.0, "message": "…"},
         "acknowledged_at": None,
         "acknowledged_by": None,
+        "note": "",
     }
 
 
@@ -123,6 +124,30 @@ def test_it_lets_a_clinician_acknowledge_an_alert(clinician_a, alert_a):
     assert response.json()["acknowledged_by"] == clinician_a.id
     alert_a.refresh_from_db()
     assert alert_a.acknowledged_by == clinician_a
+
+
+def test_it_keeps_the_note_the_clinician_writes_when_acknowledging(clinician_a, alert_a):
+    client = client_for(clinician_a)
+
+    response = client.post(ack_url(alert_a), {"note": "Called the patient; reviewed on Monday."})
+
+    assert response.status_code == 200
+    assert response.json()["note"] == "Called the patient; reviewed on Monday."
+    shown = client.get(URL).json()["results"][0]
+    assert shown["note"] == "Called the patient; reviewed on Monday."
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"note": "x" * 2001}, "note"), ({"note": ["a"]}, "note"), ({"notes": "typo"}, "notes")],
+)
+def test_it_refuses_a_bad_note_and_leaves_the_alert_open(clinician_a, alert_a, body, field):
+    response = client_for(clinician_a).post(ack_url(alert_a), body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    alert_a.refresh_from_db()
+    assert (alert_a.acknowledged_at, alert_a.note) == (None, "")
 
 
 def test_it_refuses_a_second_acknowledgement(clinician_a, alert_a):
