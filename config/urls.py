@@ -15,7 +15,8 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # after every API route
+    # After every API route; [\s\S], not `.`, so a path holding a newline is caught too.
+    re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),  # probes are configured both ways; both answer
     # The site's address opened in a browser is most likely someone of the clinic team.
