@@ -110,7 +110,26 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictFormatNegotiation(DefaultContentNegotiation):
-    """`?format=` naming no renderer is bad input (400 naming it), not a missing page."""
+    """`?format=` wins over the Accept header (a browser or a client library sends one of
+    its own); naming no renderer it is bad input (400 naming it), not a missing page.
+
+    DRF negotiates before it authenticates; when negotiation fails, the caller's
+    credentials and role are checked first, so an anonymous caller learns it needs to sign
+    in (401) rather than which formats exist."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            format = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+            if format:
+                renderer = self.filter_renderers(renderers, format)[0]
+                return renderer, renderer.media_type
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.APIException:
+            view = (getattr(request, "parser_context", None) or {}).get("view")
+            if view is not None:
+                view.perform_authentication(request)
+                view.check_permissions(request)
+            raise
 
     def filter_renderers(self, renderers, format):
         try:
