@@ -254,10 +254,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CELERY_BEAT_SCHEDULE = {
     # Finds reminder slots whose fire instant has come, claims them and queues delivery.
+    # On the minute (not every 60 s from beat's start): slot times are whole minutes, so a
+    # reminder due at 07:00 goes out at 07:00, not up to a minute later.
     # A tick that waited more than a minute in the queue is useless: the next one covers it.
     "reminders-tick": {
         "task": "prescriptions.tasks.reminders_tick",
-        "schedule": 60.0,
+        "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
     # The contract asks for alerts at least hourly; every 15 minutes keeps them fresh.
