@@ -46,6 +46,7 @@ def add_error_responses(result, generator, request, public):
             if "{" in path or "page" in queries:
                 wanted["404"] = _answer("Outside the caller's reach, or no such page.", "Error")
             if "requestBody" in operation:
+                wanted["413"] = _answer("The body is over the size limit.", "Error")
                 wanted["415"] = _answer("The body is not JSON.", "Error")
             if not signed_in:
                 wanted["429"] = _answer("Too many attempts; wait and retry.", "Error")
