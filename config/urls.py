@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clinic.views import api_not_found, healthz
+from prescriptions import public
 
 api_v1 = [
     path("", include("clinic.api.urls")),
@@ -24,4 +25,6 @@ urlpatterns = [
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web")),
     path("admin/", admin.site.urls),
+    # Opened without signing in: the signed value in the path is the key.
+    path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),
 ]

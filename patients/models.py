@@ -15,6 +15,8 @@ class Patient(models.Model):
     email = models.EmailField(unique=True)
     phone = models.CharField(max_length=32, blank=True)
     timezone = models.CharField(max_length=64)
+    # Part of the signed calendar-feed URL: raising it (a reset) kills every older URL.
+    calendar_feed_version = models.PositiveIntegerField(default=1)
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

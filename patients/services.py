@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -175,4 +175,13 @@ def patient_update(
     if patient.timezone != old_timezone:
         patient_id = patient.id
         transaction.on_commit(lambda: timezone_changed.send(sender=Patient, patient_id=patient_id))
+    return patient
+
+
+def calendar_feed_reset(*, patient: Patient) -> Patient:
+    """A new secret calendar URL; the old one stops working at once."""
+    Patient.objects.filter(id=patient.id).update(
+        calendar_feed_version=models.F("calendar_feed_version") + 1
+    )
+    patient.refresh_from_db(fields=["calendar_feed_version"])
     return patient

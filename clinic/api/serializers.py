@@ -17,10 +17,18 @@ class TokenSerializer(serializers.Serializer):
 class MeSerializer(serializers.ModelSerializer):
     clinic_name = serializers.CharField(source="clinic.name", read_only=True, default=None)
     patient = serializers.SerializerMethodField()
+    timezone = serializers.SerializerMethodField(help_text="A patient's IANA zone, else null.")
+    phone = serializers.SerializerMethodField(help_text="A patient's phone number, else null.")
 
     class Meta:
         model = User
-        fields = ["id", "username", "role", "clinic", "clinic_name", "patient"]
+        fields = ["id", "username", "role", "clinic", "clinic_name", "patient", "timezone", "phone"]
 
     def get_patient(self, user: User) -> int | None:
         return user.patient.id if user.is_patient else None
+
+    def get_timezone(self, user: User) -> str | None:
+        return user.patient.timezone if user.is_patient else None
+
+    def get_phone(self, user: User) -> str | None:
+        return user.patient.phone if user.is_patient else None

@@ -54,6 +54,8 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    """The caller. (patients.api.views.MeView adds a patient's PATCH; it is the one routed.)"""
+
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)

@@ -33,6 +33,14 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def validate_zone(value: str) -> str:
+    if value not in services.iana_zones():
+        raise serializers.ValidationError(
+            f"{value!r} is not an IANA time zone name (such as America/New_York)."
+        )
+    return value
+
+
 class PatientWriteSerializer(StrictSerializerMixin, serializers.Serializer):
     """Enrolment (POST) and changes (PATCH, partial) of a patient's record."""
 
@@ -56,11 +64,21 @@ class PatientWriteSerializer(StrictSerializerMixin, serializers.Serializer):
         return value
 
     def validate_timezone(self, value: str) -> str:
-        if value not in services.iana_zones():
-            raise serializers.ValidationError(
-                f"{value!r} is not an IANA time zone name (such as America/New_York)."
-            )
-        return value
+        return validate_zone(value)
+
+
+class MeChangeSerializer(StrictSerializerMixin, serializers.Serializer):
+    """What a patient may change about themselves; the clinic keeps the rest."""
+
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        validators=[validate_zone],
+        help_text="IANA time zone name; reminders follow it from the next slot on.",
+    )
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
+    )
 
 
 class EnrolmentSerializer(PatientSerializer):

@@ -3,6 +3,7 @@ from django.urls import path
 from patients.api import views
 
 urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
     path("auth/activate/", views.Activate.as_view(), name="auth-activate"),
     path("patients/", views.PatientList.as_view(), name="patient-list"),
     path("patients/<int:pk>/", views.PatientDetail.as_view(), name="patient-detail"),

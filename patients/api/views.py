@@ -8,8 +8,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from clinic.api.serializers import TokenSerializer
+from clinic.api.serializers import MeSerializer, TokenSerializer
 from clinic.api.validation import as_api_error
+from clinic.api.views import MeView as BaseMeView
 from clinic.api.views import token_response
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, RolePermission, in_reach
@@ -18,6 +19,7 @@ from patients.api.serializers import (
     ActivateSerializer,
     ActivationCodeSerializer,
     EnrolmentSerializer,
+    MeChangeSerializer,
     PatientSerializer,
     PatientWriteSerializer,
 )
@@ -143,3 +145,21 @@ class Activate(APIView):
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return token_response(user)
+
+
+class MeView(BaseMeView):
+    """The caller; a patient changes their own time zone and phone number with PATCH."""
+
+    @extend_schema(request=MeChangeSerializer, responses={200: MeSerializer})
+    def patch(self, request):
+        if not request.user.is_patient:
+            raise exceptions.PermissionDenied(
+                "Only patients change their details here; the clinic team uses patients/{id}/."
+            )
+        serializer = MeChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "timezone" in changes:
+            changes["timezone_name"] = changes.pop("timezone")
+        services.patient_update(patient=request.user.patient, **changes)
+        return Response(MeSerializer(request.user).data)

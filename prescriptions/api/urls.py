@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prescriptions.api import adherence, alerts, reminders, views
+from prescriptions.api import adherence, alerts, me, reminders, views
 
 urlpatterns = [
     path("protocols/", views.ProtocolList.as_view(), name="protocol-list"),
@@ -39,6 +39,9 @@ urlpatterns = [
         name="alert-acknowledge",
     ),
     path("reminders/", reminders.ReminderListView.as_view(), name="reminder-list"),
+    path("me/calendar/", me.MeCalendar.as_view(), name="me-calendar"),
+    path("me/calendar/reset/", me.MeCalendarReset.as_view(), name="me-calendar-reset"),
+    path("me/export/", me.MeExport.as_view(), name="me-export"),
     path(
         "me/reminder-preferences/",
         reminders.ReminderPreferenceView.as_view(),

@@ -1,0 +1,119 @@
+"""Everything stored about one patient, as one JSON-ready document (their own copy)."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from patients.models import Patient, ReminderPreference
+from prescriptions.models import (
+    Alert,
+    CheckIn,
+    Prescription,
+    PrescriptionSlot,
+    Reminder,
+    StatusChange,
+)
+
+PATIENT_FIELDS = ("id", "first_name", "last_name", "email", "phone", "timezone", "created_at")
+PREFERENCE_FIELDS = ("channel", "quiet_start", "quiet_end", "webhook_url", "updated_at")
+PRESCRIPTION_FIELDS = (
+    "id",
+    "protocol__slug",
+    "clinician__first_name",
+    "clinician__last_name",
+    "status",
+    "start_date",
+    "end_date",
+    "as_needed",
+    "heat_prep",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+CHECKIN_FIELDS = (
+    "id",
+    "prescription_id",
+    "slot",
+    "performed_at",
+    "local_date",
+    "duration_minutes",
+    "pain_before",
+    "pain_after",
+    "heat_used",
+    "notes",
+    "red_flags",
+    "advice",
+    "created_at",
+)
+REMINDER_FIELDS = (
+    "id",
+    "prescription_id",
+    "slot",
+    "local_date",
+    "fire_at",
+    "channel",
+    "status",
+    "sent_at",
+    "reason",
+)
+ALERT_FIELDS = ("id", "prescription_id", "kind", "details", "created_at", "acknowledged_at")
+
+
+def patient_export(patient: Patient, *, now: datetime | None = None) -> dict:
+    """The patient's record, reminder preferences, prescriptions with their slots and status
+    history, check-ins, reminders and alerts, in a fixed number of queries.
+
+    Left out on purpose: the webhook secret and activation-code digests (credentials, not
+    facts about the patient) and the stored replies to retried check-ins (copies of the
+    check-ins already here).
+    """
+    record = Patient.objects.filter(id=patient.id).values(
+        *PATIENT_FIELDS, "clinic__name", "user__username", "user__is_active"
+    )[0]
+    record["clinic"] = record.pop("clinic__name")
+    record["username"] = record.pop("user__username")
+    record["activated"] = record.pop("user__is_active")
+    preference = (
+        ReminderPreference.objects.filter(patient=patient).values(*PREFERENCE_FIELDS).first()
+    )
+    prescriptions = list(
+        Prescription.objects.filter(patient=patient)
+        .order_by("start_date", "id")
+        .values(*PRESCRIPTION_FIELDS)
+    )
+    ids = [p["id"] for p in prescriptions]
+    slots = PrescriptionSlot.objects.filter(prescription_id__in=ids).order_by("time", "kind")
+    history = StatusChange.objects.filter(prescription_id__in=ids).order_by("effective_at", "id")
+    for prescription in prescriptions:
+        prescription["protocol"] = prescription.pop("protocol__slug")
+        first, last = (
+            prescription.pop("clinician__first_name"),
+            prescription.pop("clinician__last_name"),
+        )
+        prescription["clinician"] = f"{first} {last}".strip()
+        prescription["slots"] = []
+        prescription["history"] = []
+    by_id = {p["id"]: p for p in prescriptions}
+    for slot in slots.values("prescription_id", "kind", "time"):
+        by_id[slot.pop("prescription_id")]["slots"].append(slot)
+    for change in history.values("prescription_id", "status", "effective_at", "reason"):
+        by_id[change.pop("prescription_id")]["history"].append(change)
+    return {
+        "exported_at": now or timezone.now(),
+        "patient": record,
+        "reminder_preferences": preference,
+        "prescriptions": prescriptions,
+        "check_ins": list(
+            CheckIn.objects.filter(patient=patient)
+            .order_by("performed_at", "id")
+            .values(*CHECKIN_FIELDS)
+        ),
+        "reminders": list(
+            Reminder.objects.filter(prescription__patient=patient)
+            .order_by("fire_at", "id")
+            .values(*REMINDER_FIELDS)
+        ),
+        "alerts": list(
+            Alert.objects.filter(patient=patient).order_by("created_at", "id").values(*ALERT_FIELDS)
+        ),
+    }
