@@ -125,6 +125,7 @@ REACH: dict[str, Reach] = {
     "GET check-ins/{pk}/": Reach(DETAIL_READ, target=lambda w: w.checkin.id),
     # --- adherence and alerts ---
     "GET patients/{pk}/adherence/": Reach(DETAIL_READ, target=patient_id),
+    "GET patients/{pk}/fhir/": Reach(DETAIL_READ, target=patient_id),
     "GET adherence/": Reach(TEAM_ONLY),
     "GET alerts/": Reach(TEAM_ONLY),
     "POST alerts/{pk}/acknowledge/": Reach(CLINICIAN_ACTS, target=lambda w: w.alert.id),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prescriptions.api import adherence, alerts, me, reminders, views
+from prescriptions.api import adherence, alerts, fhir, me, reminders, views
 
 urlpatterns = [
     path("protocols/", views.ProtocolList.as_view(), name="protocol-list"),
@@ -31,6 +31,7 @@ urlpatterns = [
         adherence.PatientAdherenceView.as_view(),
         name="patient-adherence",
     ),
+    path("patients/<int:pk>/fhir/", fhir.PatientFHIRView.as_view(), name="patient-fhir"),
     path("adherence/", adherence.ClinicAdherenceView.as_view(), name="clinic-adherence"),
     path("alerts/", alerts.AlertList.as_view(), name="alert-list"),
     path(
