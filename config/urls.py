@@ -27,4 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Opened without signing in: the signed value in the path is the key.
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),
+    path("c/<str:token>/", public.checkin, name="checkin-link"),
+    # The patient's own page (session sign-in with email and password).
+    path("my/", include("prescriptions.patient_web")),
 ]

@@ -26,8 +26,12 @@ EASE_OFF = (
 STREAK_MIN_DAYS = 3
 
 
+def is_emergency(flags: list[str]) -> bool:
+    return bool(EMERGENCY_RED_FLAGS.intersection(flags))
+
+
 def red_flag(flags: list[str]) -> str:
-    return RED_FLAG_EMERGENCY if EMERGENCY_RED_FLAGS.intersection(flags) else RED_FLAG
+    return RED_FLAG_EMERGENCY if is_emergency(flags) else RED_FLAG
 
 
 def streak(days: int) -> str:

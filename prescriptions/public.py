@@ -1,11 +1,14 @@
 """Pages opened from a signed link, without signing in."""
 
 from django.http import Http404, HttpResponse
-from django.views.decorators.http import require_GET
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from patients.models import Patient
-from prescriptions import links
+from prescriptions import advice, links, services
 from prescriptions.calendar import calendar_feed
+from prescriptions.forms import CheckInForm
+from prescriptions.models import CheckIn, Reminder
 
 
 @require_GET
@@ -21,3 +24,69 @@ def calendar(request, token: str):
     response["Content-Disposition"] = 'inline; filename="knee-rocks.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+# --- A session's check-in, from the reminder's link ---------------------------------------
+
+
+def _link_reminder(token: str) -> Reminder | None:
+    reminder_id = links.checkin_reminder_id(token)
+    if reminder_id is None:
+        return None
+    return (
+        Reminder.objects.select_related("prescription__patient", "prescription__protocol")
+        .filter(id=reminder_id)
+        .first()
+    )
+
+
+def _done(request, reminder: Reminder, checkin: CheckIn, *, just_now: bool):
+    template = "patient/stop.html" if checkin.red_flags else "patient/checkin_done.html"
+    context = {
+        "reminder": reminder,
+        "patient": reminder.prescription.patient,
+        "checkin": checkin,
+        "just_now": just_now,
+        "emergency": advice.is_emergency(checkin.red_flags),
+    }
+    return render(request, template, context)
+
+
+def _unusable(request, reason: str, reminder: Reminder | None = None):
+    # 200 rather than 4xx: a patient's phone shows it as a page, and nothing was wrong
+    # with what they did.
+    return render(request, "patient/link_unusable.html", {"reason": reason, "reminder": reminder})
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request, token: str):
+    reminder = _link_reminder(token)
+    if reminder is None:
+        return _unusable(request, "invalid")
+    done = services.session_checkin(reminder)
+    if done is not None:
+        return _done(request, reminder, done, just_now=False)
+    if not services.session_open(reminder) or reminder.prescription.status == "ended":
+        return _unusable(request, "expired", reminder)
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recorded = services.checkin_record_for_session(reminder=reminder, **form.cleaned_data)
+        except services.SessionAlreadyDone as already:
+            return _done(request, reminder, already.checkin, just_now=False)
+        except services.SessionOver:
+            return _unusable(request, "expired", reminder)
+        return _done(request, reminder, recorded, just_now=True)
+    prescription = reminder.prescription
+    return render(
+        request,
+        "patient/checkin.html",
+        {
+            "form": form,
+            "reminder": reminder,
+            "patient": prescription.patient,
+            "heat_prep": prescription.heat_prep and reminder.slot == "bedtime",
+            "action": request.path,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -300,3 +300,70 @@ def checkin_record(
         checkin.advice = advice
         checkin.save(update_fields=["advice"])
     return checkin
+
+
+# --- Check-in from a reminder's link -----------------------------------------------------
+
+
+class SessionAlreadyDone(Exception):
+    """The session already has its check-in; the link is spent."""
+
+    def __init__(self, checkin: CheckIn):
+        super().__init__("already checked in")
+        self.checkin = checkin
+
+
+class SessionOver(Exception):
+    """The session's local day is over, or its prescription has ended."""
+
+
+def session_checkin(reminder) -> CheckIn | None:
+    return (
+        CheckIn.objects.filter(
+            prescription_id=reminder.prescription_id,
+            slot=reminder.slot,
+            local_date=reminder.local_date,
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def session_open(reminder, *, now: datetime | None = None) -> bool:
+    """Whether a check-in made now would count for the reminder's session: the link lasts
+    as long as the session's local day (a bedtime one until the late-bedtime cutoff)."""
+    now = now or timezone.now()
+    tz = patient_zone(reminder.prescription.patient)
+    return checkin_local_date(now, tz, reminder.slot) == reminder.local_date
+
+
+@transaction.atomic
+def checkin_record_for_session(
+    *,
+    reminder,
+    pain_before: int,
+    pain_after: int | None = None,
+    heat_used: bool = False,
+    red_flags: list[str] | None = None,
+) -> CheckIn:
+    """Records the session a reminder asked for, once: a second submission (a double tap,
+    a reload) finds the first check-in and stores nothing."""
+    # The prescription's row lock orders racing submissions; the second sees the first.
+    _locked(reminder.prescription)
+    done = session_checkin(reminder)
+    if done is not None:
+        raise SessionAlreadyDone(done)
+    if not session_open(reminder):
+        raise SessionOver
+    try:
+        return checkin_record(
+            prescription=reminder.prescription,
+            slot=reminder.slot,
+            performed_at=timezone.now(),
+            pain_before=pain_before,
+            pain_after=pain_after,
+            heat_used=heat_used,
+            red_flags=red_flags,
+        )
+    except ValidationError as error:
+        raise SessionOver from error

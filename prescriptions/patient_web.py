@@ -1,0 +1,285 @@
+"""The patient's own web page (session sign-in with email and password): how to do the
+exercise, their progress, a check-in form, reminder settings, calendar and data export.
+
+It reads through the selectors the API uses and writes through the same services."""
+
+import uuid
+from datetime import timedelta
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.services import SignInLocked, user_sign_in
+from patients.models import ReminderPreference
+from prescriptions import adherence, advice, links, services
+from prescriptions.api.me import export_response
+from prescriptions.forms import CheckInForm
+from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
+from prescriptions.reminders import reminder_preference_update
+
+CHART_DAYS = 28
+
+
+class SignInForm(forms.Form):
+    email = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            # The API's sign-in with its lockout: the page is no side door.
+            user = user_sign_in(username=data["email"].strip().lower(), password=data["password"])
+        except SignInLocked:
+            raise forms.ValidationError(
+                "Too many tries; wait a few minutes and try again."
+            ) from None
+        if user is None or not user.is_patient:
+            raise forms.ValidationError(
+                "That email and password do not match. Your clinic can send you a new code "
+                "if you have forgotten your password."
+            )
+        data["user"] = user
+        return data
+
+
+class WebCheckInForm(CheckInForm):
+    slot = forms.ChoiceField(choices=CheckInSlot.choices)
+    # One per form shown: a double submit of the same form stores one check-in.
+    form_id = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ReminderForm(forms.Form):
+    channel = forms.ChoiceField(choices=ReminderPreference.Channel.choices)
+    quiet_start = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    quiet_end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("quiet_start"), data.get("quiet_end")
+        if (start is None) != (end is None):
+            raise forms.ValidationError("Give both ends of your quiet hours, or neither.")
+        if start is not None and start == end:
+            raise forms.ValidationError("Quiet hours need a different start and end.")
+        channel = data.get("channel")
+        if channel == ReminderPreference.Channel.SMS and not self.patient.phone:
+            self.add_error("channel", "Add a phone number first (your clinic can add one).")
+        if channel == ReminderPreference.Channel.WEBHOOK and not self.patient_webhook():
+            self.add_error("channel", "Webhooks are set up through the app's API.")
+        return data
+
+    def patient_webhook(self) -> str:
+        return getattr(getattr(self.patient, "reminder_preference", None), "webhook_url", "")
+
+
+def patient_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated or not request.user.is_patient:
+            return redirect(f"{reverse('patient-login')}?next={request.path}")
+        return view(request, request.user.patient, *args, **kwargs)
+
+    return wrapper
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.cleaned_data["user"])
+        target = request.GET.get("next", "")
+        return redirect(target if target.startswith("/my/") else reverse("patient-home"))
+    status = 400 if form.errors else 200
+    return render(request, "patient/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    return redirect("patient-login")
+
+
+def current_prescription(patient) -> Prescription | None:
+    """The newest prescription still running, else the newest one."""
+    prescriptions = list(
+        Prescription.objects.filter(patient=patient)
+        .select_related("protocol")
+        .prefetch_related("slots")
+        .order_by("-start_date", "-id")
+    )
+    running = [p for p in prescriptions if p.status != Prescription.Status.ENDED]
+    return (running or prescriptions or [None])[0]
+
+
+def chart(by_day: list[dict]) -> dict:
+    """Each day as a column of squares, one per expected session: filled when done, dashed
+    when missed, so the chart reads without colour. Extra sessions are counted in the text."""
+    cell, gap, top = 14, 3, 4
+    most = max([day["expected"] for day in by_day] + [1])
+    height = top + most * (cell + gap) + 18
+    columns = []
+    for index, day in enumerate(by_day):
+        x = index * (cell + gap)
+        squares = [
+            {
+                "x": x,
+                "y": top + (most - 1 - n) * (cell + gap),
+                "kind": "done-bar" if n < day["completed"] else "missed-bar",
+            }
+            for n in range(day["expected"])
+        ]
+        label = day["date"].strftime("%-d %b") if index % 7 == 0 else ""
+        columns.append(
+            {"x": x, "squares": squares, "label": label, "day": day, "label_y": height - 4}
+        )
+    return {"width": len(by_day) * (cell + gap), "height": height, "cell": cell, "columns": columns}
+
+
+@require_GET
+@patient_required
+def home(request, patient):
+    prescription = current_prescription(patient)
+    tz = ZoneInfo(patient.timezone)
+    today = adherence.local_today(tz)
+    start = today - timedelta(days=CHART_DAYS - 1)
+    report = adherence.adherence_report(patient=patient, start=start, end=today)
+    preference = ReminderPreference.objects.filter(patient=patient).first()
+    reminder_form = ReminderForm(
+        initial={
+            "channel": preference.channel if preference else ReminderPreference.Channel.EMAIL,
+            "quiet_start": preference.quiet_start if preference else None,
+            "quiet_end": preference.quiet_end if preference else None,
+        },
+        patient=patient,
+    )
+    return render(
+        request,
+        "patient/home.html",
+        _home_context(request, patient, prescription, report, reminder_form=reminder_form),
+    )
+
+
+def _home_context(request, patient, prescription, report, **forms_given) -> dict:
+    checkin_form = forms_given.get("checkin_form") or WebCheckInForm(
+        initial={"form_id": uuid.uuid4(), "slot": _likely_slot(patient)}
+    )
+    token = links.calendar_token(patient.id, patient.calendar_feed_version)
+    return {
+        "patient": patient,
+        "prescription": prescription,
+        "protocol": prescription.protocol if prescription else None,
+        "report": report,
+        "chart": chart(report["by_day"]),
+        "checkin_form": checkin_form,
+        "reminder_form": forms_given.get("reminder_form"),
+        "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[token])),
+    }
+
+
+def _likely_slot(patient) -> str:
+    hour = timezone.now().astimezone(ZoneInfo(patient.timezone)).hour
+    if 4 <= hour < 12:
+        return CheckInSlot.MORNING
+    if hour >= 18:
+        return CheckInSlot.BEDTIME
+    return CheckInSlot.OTHER
+
+
+@require_POST
+@patient_required
+def check_in(request, patient):
+    form = WebCheckInForm(request.POST)
+    prescription = current_prescription(patient)
+    if prescription is None or prescription.status == Prescription.Status.ENDED:
+        messages.info(request, "There is no exercise plan to check in to right now.")
+        return redirect("patient-home")
+    if not form.is_valid():
+        report = _report(patient)
+        context = _home_context(
+            request, patient, prescription, report, checkin_form=form, reminder_form=None
+        )
+        return render(request, "patient/home.html", context, status=400)
+    data = dict(form.cleaned_data)
+    key = f"web-checkin:{data.pop('form_id')}"
+    try:
+        with transaction.atomic():
+            # The form's id claims the submission: a second one of the same form fails here.
+            IdempotencyRecord.objects.create(
+                user=request.user,
+                key=key,
+                request_fingerprint="",
+                response_status=201,
+                response_body={},
+            )
+            checkin = services.checkin_record(
+                prescription=prescription, performed_at=timezone.now(), **data
+            )
+    except IntegrityError:
+        messages.info(request, "That check-in was already saved.")
+        return redirect("patient-home")
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+        return redirect("patient-home")
+    if checkin.red_flags:
+        return render(
+            request,
+            "patient/stop.html",
+            {
+                "checkin": checkin,
+                "just_now": True,
+                "emergency": advice.is_emergency(checkin.red_flags),
+            },
+        )
+    messages.success(request, checkin.advice or "Saved. Thank you!")
+    return redirect("patient-home")
+
+
+def _report(patient):
+    today = adherence.local_today(ZoneInfo(patient.timezone))
+    start = today - timedelta(days=CHART_DAYS - 1)
+    return adherence.adherence_report(patient=patient, start=start, end=today)
+
+
+@require_POST
+@patient_required
+def reminder_settings(request, patient):
+    preference, _ = ReminderPreference.objects.get_or_create(patient=patient)
+    form = ReminderForm(request.POST, patient=patient)
+    if not form.is_valid():
+        context = _home_context(
+            request, patient, current_prescription(patient), _report(patient), reminder_form=form
+        )
+        return render(request, "patient/home.html", context, status=400)
+    reminder_preference_update(preference=preference, changes=form.cleaned_data)
+    messages.success(request, "Your reminder settings are saved.")
+    return redirect(f"{reverse('patient-home')}#reminders")
+
+
+@require_GET
+@patient_required
+def export(request, patient):
+    return export_response(patient)
+
+
+urlpatterns = [
+    path("", home, name="patient-home"),
+    path("login/", sign_in, name="patient-login"),
+    path("logout/", sign_out, name="patient-logout"),
+    path("check-in/", check_in, name="patient-checkin"),
+    path("reminders/", reminder_settings, name="patient-reminders"),
+    path("export.json", export, name="patient-export"),
+]
