@@ -123,17 +123,25 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / "db.sqlite3",
-            # Web, worker and beat share the file: WAL lets readers run beside a writer,
-            # IMMEDIATE takes the write lock up front instead of failing mid-transaction.
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
             # A file, not memory, so a live Celery worker in another process sees the
             # test data; one per test run so parallel runs do not clobber each other.
             "TEST": {"NAME": Path(tempfile.gettempdir()) / f"kneerocks-test-{os.getpid()}.sqlite3"},
         }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web workers, the Celery worker and beat write the same file at once (the default, or
+    # a sqlite:// DATABASE_URL). WAL lets readers run beside the one writer; IMMEDIATE
+    # takes the write lock when a transaction begins, so a transaction that read first
+    # never fails on upgrading to a writer ("database is locked" at once, whatever the
+    # timeout); the timeout (seconds) is how long a writer waits its turn. FULL, not
+    # NORMAL: with NORMAL a commit acknowledged to a patient can vanish on a power cut.
+    # journal_size_limit trims the WAL file back after a burst.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864;"
+        ),
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
