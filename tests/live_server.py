@@ -150,6 +150,8 @@ def running(database: Path, var_dir: Path, *, port: int, workers: int = 2):
         [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60",
+            # gunicorn's control socket is one path per machine user: others may run one.
+            "--no-control-socket",
         ],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
