@@ -7,7 +7,7 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import IdFilter, StrictSerializerMixin
+from clinic.api.validation import IdFilter, StrictSerializerMixin, TrueFalseFilter
 from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission, in_reach
 from prescriptions import alerts
 from prescriptions.models import Alert
@@ -44,11 +44,12 @@ class AcknowledgeSerializer(StrictSerializerMixin, serializers.Serializer):
 class AlertFilter(django_filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     kind = django_filters.ChoiceFilter(choices=Alert.Kind.choices)
-    open = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull")
+    acknowledged = TrueFalseFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
+    open = TrueFalseFilter(field_name="acknowledged_at", lookup_expr="isnull")
 
     class Meta:
         model = Alert
-        fields = ["patient", "kind", "open"]
+        fields = ["patient", "kind", "acknowledged", "open"]
 
 
 class AlreadyAcknowledged(exceptions.APIException):
@@ -57,7 +58,8 @@ class AlreadyAcknowledged(exceptions.APIException):
 
 
 class AlertList(generics.ListAPIView):
-    """The clinic's alerts, newest first; `open=true` for those not yet acknowledged."""
+    """The clinic's alerts, newest first; `acknowledged=false` (or `open=true`) for those
+    not yet acknowledged."""
 
     permission_classes = [RolePermission]
     read_roles = CLINIC_TEAM

@@ -15,7 +15,12 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import IdFilter, LocalDateField, StrictSerializerMixin
+from clinic.api.validation import (
+    IdFilter,
+    LocalDateField,
+    StrictSerializerMixin,
+    with_local_date_range,
+)
 from clinic.permissions import EVERYONE, PATIENT, RolePermission, in_reach
 from patients.models import ReminderPreference
 from prescriptions.models import Prescription, Reminder
@@ -114,22 +119,21 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 
 class ReminderFilter(filters.FilterSet):
+    patient = IdFilter(field_name="prescription__patient_id")
     prescription = IdFilter(field_name="prescription_id")
     status = filters.ChoiceFilter(choices=Reminder.Status.choices)
 
     class Meta:
         model = Reminder
-        fields = []
+        fields = ["patient", "prescription", "status"]
 
 
-# `from` and `to` are inclusive local dates; `from` cannot be a class attribute name.
-ReminderFilter.base_filters["from"] = filters.DateFilter(field_name="local_date", lookup_expr="gte")
-ReminderFilter.base_filters["to"] = filters.DateFilter(field_name="local_date", lookup_expr="lte")
+with_local_date_range(ReminderFilter, "local_date")
 
 
 class ReminderListView(generics.ListAPIView):
     """Reminders the caller may see, newest first: a patient their own, the clinic team
-    their clinic's. Filters: `prescription`, `status`, `from`, `to` (local dates)."""
+    their clinic's. Filters: `patient`, `prescription`, `status`, `from`, `to` (local dates)."""
 
     permission_classes = [RolePermission]
     read_roles = EVERYONE

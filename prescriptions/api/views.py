@@ -6,7 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import IdFilter, as_api_error
+from clinic.api.validation import IdFilter, as_api_error, with_local_date_range
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from prescriptions import services
@@ -20,7 +20,7 @@ from prescriptions.api.serializers import (
     PrescriptionWriteSerializer,
     ProtocolSerializer,
 )
-from prescriptions.models import CheckIn, Prescription, Protocol
+from prescriptions.models import CheckIn, CheckInSlot, Prescription, Protocol
 
 
 def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:
@@ -160,19 +160,14 @@ class PrescriptionStatusChange(APIView):
 class CheckInFilter(django_filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     prescription = IdFilter(field_name="prescription_id")
+    slot = django_filters.ChoiceFilter(choices=CheckInSlot.choices)
 
     class Meta:
         model = CheckIn
-        fields = ["patient", "prescription"]
+        fields = ["patient", "prescription", "slot"]
 
 
-# `from` is a Python keyword, so these two cannot be declared in the class body.
-CheckInFilter.base_filters["from"] = django_filters.DateFilter(
-    field_name="local_date", lookup_expr="gte", label="First local date (YYYY-MM-DD)"
-)
-CheckInFilter.base_filters["to"] = django_filters.DateFilter(
-    field_name="local_date", lookup_expr="lte", label="Last local date (YYYY-MM-DD)"
-)
+with_local_date_range(CheckInFilter, "local_date")
 
 
 class CheckInList(generics.ListAPIView):

@@ -38,3 +38,17 @@ def test_it_asks_no_token_of_sign_in_but_documents_its_throttle(paths):
 
     assert "429" in answers
     assert "401" not in answers
+
+
+@pytest.mark.parametrize(
+    ("path", "filters"),
+    [
+        ("check-ins/", {"patient", "prescription", "slot", "from", "to"}),
+        ("reminders/", {"patient", "prescription", "status", "from", "to"}),
+        ("alerts/", {"patient", "kind", "acknowledged"}),
+    ],
+)
+def test_it_documents_the_list_filters(paths, path, filters):
+    parameters = paths[f"/api/v1/{path}"]["get"]["parameters"]
+
+    assert filters <= {p["name"] for p in parameters if p["in"] == "query"}

@@ -68,9 +68,20 @@ def test_it_filters_by_patient_kind_and_openness(clinician_a, patient_a, other_p
 
     assert ids(patient=other_patient.id) == {ben.id, done.id}
     assert ids(kind="low_adherence") == {alert_a.id}
-    assert ids(open="true") == {alert_a.id, ben.id}
-    assert ids(open="false") == {done.id}
-    assert client.get(URL, {"kind": "bored"}).status_code == 400
+    assert ids(open="true") == ids(acknowledged="false") == {alert_a.id, ben.id}
+    assert ids(open="false") == ids(acknowledged="true") == {done.id}
+    assert ids(acknowledged="false", patient=other_patient.id) == {ben.id}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("kind", "bored"), ("acknowledged", "maybe"), ("acknowledged", "yes"), ("open", "2")],
+)
+def test_it_refuses_a_bad_filter_value_naming_it(clinician_a, alert_a, name, value):
+    response = client_for(clinician_a).get(URL, {name: value})
+
+    assert response.status_code == 400
+    assert name in response.json()
 
 
 @pytest.mark.parametrize("value", ["3.85e48", "9223372036854775808", "0"])

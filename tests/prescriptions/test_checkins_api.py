@@ -329,7 +329,27 @@ def test_it_filters_by_patient_and_prescription(clinician_a, other_patient, pres
     assert [row["id"] for row in by_prescription["results"]] == [theirs.id]
 
 
-@pytest.mark.parametrize("name", ["from", "to", "patient", "prescription"])
+def test_it_filters_by_slot(clinician_a, prescription):
+    night = CheckInFactory(prescription=prescription, slot="night")
+    CheckInFactory(prescription=prescription, slot="morning")
+
+    body = client_for(clinician_a).get("/api/v1/check-ins/", {"slot": "night"}).data
+
+    assert [row["id"] for row in body["results"]] == [night.id]
+
+
+def test_it_refuses_a_range_that_ends_before_it_begins(clinician_a, prescription):
+    CheckInFactory(prescription=prescription)
+
+    response = client_for(clinician_a).get(
+        "/api/v1/check-ins/", {"from": "2026-03-08", "to": "2026-03-07"}
+    )
+
+    assert response.status_code == 400
+    assert response.data == {"from": ["`from` must not be after `to`."]}
+
+
+@pytest.mark.parametrize("name", ["from", "to", "patient", "prescription", "slot"])
 def test_it_refuses_a_bad_filter_naming_it(clinician_a, name):
     response = client_for(clinician_a).get("/api/v1/check-ins/", {name: "2026-02-30x"})
 

@@ -93,9 +93,21 @@ def test_it_filters_by_prescription_status_and_local_dates(mine, neighbours, cli
     assert ids(response) == {wanted.id}
 
 
+def test_it_filters_by_patient(mine, neighbours, other_patient, clinician_a):
+    reminder(mine)
+    theirs = reminder(neighbours)
+
+    response = client_for(clinician_a).get(f"/api/v1/reminders/?patient={other_patient.id}")
+
+    assert ids(response) == {theirs.id}
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
+        ("patient=abc", "patient"),
+        ("patient=0", "patient"),
+        ("from=2024-06-05&to=2024-06-03", "from"),
         ("status=lost", "status"),
         ("from=soon", "from"),
         ("prescription=abc", "prescription"),
