@@ -51,7 +51,8 @@ from prescriptions.models import (  # noqa: E402
     Reminder,
     StatusChange,
 )
-from prescriptions.reminders import reminders_tick  # noqa: E402
+from prescriptions.reminders.tick import reminders_tick  # noqa: E402
+from prescriptions.tasks import deliver_reminders  # noqa: E402
 
 SLUG = "bench-reminders"
 ZONES = ["UTC", "America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kolkata"]
@@ -156,7 +157,7 @@ def start_worker(queue: str, mail_dir: Path, concurrency: int, log_path: Path):
 
 def one_tick(_) -> int:
     try:
-        return reminders_tick()
+        return reminders_tick(deliver=deliver_reminders.delay)
     finally:
         connection.close()
 

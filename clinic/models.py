@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -15,6 +17,11 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clinic's zone: a week or a date range the clinic asks about is read in it."""
+        return ZoneInfo(self.timezone)
 
 
 class User(AbstractUser):

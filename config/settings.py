@@ -230,6 +230,10 @@ SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 # and a closed network may have its receivers on private addresses: there, turn it on.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
+# Called after commit, with `patient_id=`, whenever a patient's time zone changes, so their
+# reminder times move with it. patients may not import prescriptions: they meet here.
+PATIENT_TIMEZONE_CHANGED = "prescriptions.reminders.plan.patient_slots_reschedule"
+
 # --- Celery -----------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -1,4 +1,5 @@
 import secrets
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +33,11 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The patient's IANA zone: their local dates and reminder times are read in it."""
+        return ZoneInfo(self.timezone)
 
 
 class ActivationCode(models.Model):

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from knox.models import AuthToken
 
 from clinic.models import Clinic, User
-from patients.models import ActivationCode, Patient, ReminderPreference
-from patients.signals import timezone_changed
+from patients.models import ActivationCode, Patient, ReminderPreference, new_webhook_secret
 
 # No 0/O, 1/I/L or 5/S look-alikes: the code is read aloud or copied from paper.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -157,7 +157,12 @@ def patient_update(
     phone: str | None = None,
     timezone_name: str | None = None,
 ) -> Patient:
-    """Changes the record; the email is also the username, so both move together."""
+    """Changes the record; the email is also the username, so both move together.
+
+    When the zone changes, `settings.PATIENT_TIMEZONE_CHANGED(patient_id=…)` is called
+    after commit: the reminder times follow the zone, and they live in an app this one
+    does not import.
+    """
     old_timezone = patient.timezone
     user = patient.user
     if first_name is not None:
@@ -173,8 +178,9 @@ def patient_update(
     user.save(update_fields=["first_name", "last_name", "email", "username"])
     patient.save()
     if patient.timezone != old_timezone:
+        follow = import_string(settings.PATIENT_TIMEZONE_CHANGED)
         patient_id = patient.id
-        transaction.on_commit(lambda: timezone_changed.send(sender=Patient, patient_id=patient_id))
+        transaction.on_commit(lambda: follow(patient_id=patient_id))
     return patient
 
 
@@ -185,3 +191,21 @@ def calendar_feed_reset(*, patient: Patient) -> Patient:
     )
     patient.refresh_from_db(fields=["calendar_feed_version"])
     return patient
+
+
+@transaction.atomic
+def reminder_preference_update(
+    *, preference: ReminderPreference, changes: dict, rotate_webhook_secret: bool = False
+) -> tuple[ReminderPreference, str | None]:
+    """Saves validated preference changes; answers the new webhook secret when there is
+    one (a new or changed webhook_url, or a rotation), which the caller shows once."""
+    new_url = changes.get("webhook_url")
+    url_changed = bool(new_url) and new_url != preference.webhook_url
+    for field, value in changes.items():
+        setattr(preference, field, value)
+    new_secret = None
+    if url_changed or rotate_webhook_secret:
+        new_secret = new_webhook_secret()
+        preference.webhook_secret = new_secret
+    preference.save()
+    return preference, new_secret

@@ -17,12 +17,19 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.models import Patient
-from prescriptions.models import Alert, CheckIn, Prescription, PrescriptionSlot, StatusChange
+from prescriptions.models import (
+    PAIN_ROSE,
+    Alert,
+    CheckIn,
+    Prescription,
+    PrescriptionSlot,
+    StatusChange,
+)
 from prescriptions.schedule import local_date_of, local_instant, local_midnight
 
 ACTIVE = Prescription.Status.ACTIVE
@@ -32,8 +39,6 @@ DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
 PAIN_WINDOW_DAYS = 7
 MEANINGFUL_PAIN_CHANGE = Decimal(2)
-# A session whose pain rose by this much is one the patient should ease off.
-SESSION_PAIN_RISE = 2
 
 
 def round1(numerator, denominator) -> Decimal | None:
@@ -185,7 +190,7 @@ class PatientData:
         )
 
 
-def load(patients: list[Patient], *, start: date, end: date, scope: Q | None = None):
+def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | None = None):
     """Everything the reports of these patients need for dates `start` to `end`.
 
     A constant number of queries however many patients: prescriptions, slots, status
@@ -263,7 +268,7 @@ def _day_rows(scope: Q, dates: Q):
             night=Count("id", filter=Q(slot="night")),
             total=Count("id"),
             pain_sum=Sum("pain_before"),
-            pain_rises=Count("id", filter=Q(pain_after__gte=F("pain_before") + SESSION_PAIN_RISE)),
+            pain_rises=Count("id", filter=PAIN_ROSE),
         )
         .order_by()
         .values_list(
@@ -280,10 +285,10 @@ def _day_rows(scope: Q, dates: Q):
     )
 
 
-def compute(
+def report_from(
     data: PatientData, start: date, end: date, now: datetime, *, with_days: bool = True
 ) -> dict:
-    """The adherence report of one patient from data loaded by `load`."""
+    """The adherence report of one patient from data loaded by `report_data`."""
     today = local_date_of(now, data.tz)
     timelines = data.timelines
     by_day = []
@@ -382,8 +387,8 @@ def adherence_report(
     *, patient: Patient, start: date, end: date, now: datetime | None = None
 ) -> dict:
     now = now or timezone.now()
-    data = load([patient], start=start, end=end)
-    return compute(data[patient.id], start, end, now)
+    data = report_data([patient], start=start, end=end)
+    return report_from(data[patient.id], start, end, now)
 
 
 def clinic_patients(clinic_id: int):
@@ -432,10 +437,10 @@ def clinic_rows(
     scope = Q(patient__clinic_id=clinic_id) if clinic_id is not None else None
     first = min((first for first, _ in ranges.values()), default=start or now.date())
     last = max((last for _, last in ranges.values()), default=end or now.date())
-    data = load(patients, start=first, end=last, scope=scope)
+    data = report_data(patients, start=first, end=last, scope=scope)
     rows = []
     for patient in patients:
-        row = compute(data[patient.id], *ranges[patient.id], now, with_days=False)
+        row = report_from(data[patient.id], *ranges[patient.id], now, with_days=False)
         row.update(
             first_name=patient.first_name,
             last_name=patient.last_name,

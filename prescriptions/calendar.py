@@ -8,7 +8,7 @@ from icalendar import Calendar, Event
 
 from patients.models import Patient
 from prescriptions.models import Prescription
-from prescriptions.reminders import histories_for, plan_for
+from prescriptions.reminders.plan import histories_for, plan_for
 from prescriptions.schedule import local_date_of, occurrences
 
 # Today and this many days after it, as the contract's feed promises.

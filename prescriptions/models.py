@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 
@@ -14,6 +16,11 @@ class CheckInSlot(models.TextChoices):
     BEDTIME = "bedtime"
     NIGHT = "night"
     OTHER = "other"
+
+
+def heat_minutes(heat_prep: bool, protocol_heat_minutes: int) -> int:
+    """Minutes of heat before the bedtime session: the protocol's, when prescribed."""
+    return protocol_heat_minutes if heat_prep else 0
 
 
 class Protocol(models.Model):
@@ -45,7 +52,9 @@ class Prescription(models.Model):
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriptions"
     )
-    # The current status; StatusChange keeps when each change took effect.
+    # A cache of the status now, written only by `services.prescription_status_change`
+    # (and `prescription_create`); StatusChange is the record of when each change took
+    # effect, and the answer for any other instant.
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -67,6 +76,14 @@ class Prescription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol.slug} for patient {self.patient_id}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.patient.zone
+
+    @property
+    def heat_minutes(self) -> int:
+        return heat_minutes(self.heat_prep, self.protocol.heat_prep_minutes)
 
 
 class PrescriptionSlot(models.Model):
@@ -104,6 +121,12 @@ class StatusChange(models.Model):
         indexes = [models.Index(fields=["prescription", "effective_at"])]
 
 
+# A session whose pain rose by this much is one the patient should ease off.
+SESSION_PAIN_RISE = 2
+# The same rule for the database: check-ins whose pain rose by SESSION_PAIN_RISE or more.
+PAIN_ROSE = models.Q(pain_after__gte=models.F("pain_before") + SESSION_PAIN_RISE)
+
+
 class CheckIn(models.Model):
     prescription = models.ForeignKey(
         Prescription, on_delete=models.PROTECT, related_name="check_ins"
@@ -132,6 +155,12 @@ class CheckIn(models.Model):
             models.Index(fields=["patient", "local_date"]),
             models.Index(fields=["prescription", "local_date", "slot"]),
         ]
+
+    @property
+    def pain_rose(self) -> bool:
+        return (
+            self.pain_after is not None and self.pain_after - self.pain_before >= SESSION_PAIN_RISE
+        )
 
 
 class IdempotencyRecord(models.Model):

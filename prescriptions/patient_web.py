@@ -6,7 +6,6 @@ It reads through the selectors the API uses and writes through the same services
 import uuid
 from datetime import timedelta
 from functools import wraps
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -20,11 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.services import SignInLocked, user_sign_in
 from patients.models import ReminderPreference
+from patients.services import reminder_preference_update
 from prescriptions import adherence, advice, links, services
 from prescriptions.api.me import export_response
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
-from prescriptions.reminders import reminder_preference_update
 
 CHART_DAYS = 28
 
@@ -153,7 +152,7 @@ def chart(by_day: list[dict]) -> dict:
 @patient_required
 def home(request, patient):
     prescription = current_prescription(patient)
-    tz = ZoneInfo(patient.timezone)
+    tz = patient.zone
     today = adherence.local_today(tz)
     start = today - timedelta(days=CHART_DAYS - 1)
     report = adherence.adherence_report(patient=patient, start=start, end=today)
@@ -191,7 +190,7 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
 
 
 def _likely_slot(patient) -> str:
-    hour = timezone.now().astimezone(ZoneInfo(patient.timezone)).hour
+    hour = timezone.now().astimezone(patient.zone).hour
     if 4 <= hour < 12:
         return CheckInSlot.MORNING
     if hour >= 18:
@@ -249,7 +248,7 @@ def check_in(request, patient):
 
 
 def _report(patient):
-    today = adherence.local_today(ZoneInfo(patient.timezone))
+    today = adherence.local_today(patient.zone)
     start = today - timedelta(days=CHART_DAYS - 1)
     return adherence.adherence_report(patient=patient, start=start, end=today)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.models import User
 from patients.models import Patient
-from prescriptions import reminders
+from prescriptions import adherence, advice, alerts
 from prescriptions.models import (
     CheckIn,
     Prescription,
@@ -18,7 +18,9 @@ from prescriptions.models import (
     Protocol,
     StatusChange,
 )
+from prescriptions.reminders.plan import slots_reschedule
 from prescriptions.schedule import checkin_local_date, local_date_of, local_midnight
+from prescriptions.tasks import notify_red_flag
 
 Status = Prescription.Status
 
@@ -123,7 +125,7 @@ def prescription_create(
         effective_at=local_midnight(start_date, patient_zone(patient)),
         recorded_by=clinician,
     )
-    reminders.slots_reschedule(prescription_id=prescription.id)
+    slots_reschedule(prescription_id=prescription.id)
     return prescription
 
 
@@ -190,7 +192,7 @@ def prescription_update(
     prescription.save()
     if slots is not None:
         _slots_replace(prescription, slots)
-    reminders.slots_reschedule(prescription_id=prescription.id)
+    slots_reschedule(prescription_id=prescription.id)
     return prescription
 
 
@@ -251,7 +253,7 @@ def prescription_status_change(
     )
     prescription.status = to
     prescription.save(update_fields=["status", "updated_at"])
-    reminders.slots_reschedule(prescription_id=prescription.id)
+    slots_reschedule(prescription_id=prescription.id)
     return prescription
 
 
@@ -291,15 +293,61 @@ def checkin_record(
         notes=notes,
         red_flags=red_flags or [],
     )
-    # Imported here: alerts pauses prescriptions through this module, so a top-level import
-    # would be circular.
-    from prescriptions import alerts
-
-    advice = alerts.checkin_followup(checkin)
-    if advice:
-        checkin.advice = advice
+    advice_text = checkin_follow_up(checkin)
+    if advice_text:
+        checkin.advice = advice_text
         checkin.save(update_fields=["advice"])
     return checkin
+
+
+def checkin_follow_up(checkin: CheckIn) -> str:
+    """Acts on a check-in just recorded, inside its transaction; answers the advice for the
+    patient ("" when nothing needs saying)."""
+    if checkin.red_flags:
+        return _red_flags_act(checkin)
+    now = timezone.now()
+    if checkin.pain_rose:
+        alerts.session_pain_alert_raise(checkin, now)
+        return advice.EASE_OFF
+    return _streak_advice(checkin.patient, now)
+
+
+def _red_flags_act(checkin: CheckIn) -> str:
+    """Raises the red-flag alert, pauses the prescription from the session and emails the
+    clinician after commit."""
+    alert = alerts.red_flag_alert_raise(checkin)
+    prescription = checkin.prescription
+    if prescription.status == Status.ACTIVE:
+        prescription_status_change(
+            prescription=prescription,
+            to=Status.PAUSED,
+            effective=_red_flag_pause_instant(prescription, checkin.performed_at),
+            by=None,
+            reason=f"Red flag reported in check-in {checkin.id}",
+        )
+    notify_red_flag.delay_on_commit(alert.id)
+    return advice.red_flag(checkin.red_flags)
+
+
+def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) -> datetime:
+    """When the session happened, unless that is not a valid pause instant (then now)."""
+    now = timezone.now()
+    last = (
+        prescription.status_changes.order_by("-effective_at")
+        .values_list("effective_at", flat=True)
+        .first()
+    )
+    if performed_at > now or (last is not None and performed_at < last):
+        return now
+    return performed_at
+
+
+def _streak_advice(patient: Patient, now: datetime) -> str:
+    start, end = adherence.default_range(adherence.local_today(patient.zone, now))
+    report = adherence.adherence_report(patient=patient, start=start, end=end, now=now)
+    if report["current_streak_days"] >= advice.STREAK_MIN_DAYS:
+        return advice.streak(report["current_streak_days"])
+    return ""
 
 
 # --- Check-in from a reminder's link -----------------------------------------------------

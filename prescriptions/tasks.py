@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 from celery import shared_task
 from django.utils import timezone
 
-from prescriptions import alerts, digest, reminders
+from prescriptions import alerts, digest
+from prescriptions.reminders import deliver, tick
 
 # --- Reminders ---------------------------------------------------------------------------
 
@@ -12,16 +13,16 @@ from prescriptions import alerts, digest, reminders
 @shared_task(ignore_result=True)
 def reminders_tick() -> int:
     """The scheduler's minute: due slots become reminders, queued for delivery in batches."""
-    return reminders.reminders_tick()
+    return tick.reminders_tick(deliver=deliver_reminders.delay)
 
 
 @shared_task(ignore_result=True)
 def deliver_reminders(reminder_ids: list[int]) -> None:
     """Sends a batch of reminders. One that failed and may succeed later is retried on its
     own, so the rest of its batch is never sent twice."""
-    retry = reminders.reminders_deliver(reminder_ids=reminder_ids)
+    retry = deliver.reminders_deliver(reminder_ids=reminder_ids)
     for reminder_id, attempts in retry.items():
-        deliver_reminders.apply_async(([reminder_id],), countdown=reminders.retry_delay(attempts))
+        deliver_reminders.apply_async(([reminder_id],), countdown=deliver.retry_delay(attempts))
 
 
 # --- Alerts ------------------------------------------------------------------------------

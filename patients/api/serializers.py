@@ -1,11 +1,14 @@
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from rest_framework import serializers
 
 from clinic.api.validation import StrictSerializerMixin
 from patients import services
-from patients.models import Patient
+from patients.models import Patient, ReminderPreference
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ().-]{4,30}$", "Enter a phone number such as +1 555 010 0199."
@@ -111,4 +114,74 @@ class ActivateSerializer(StrictSerializerMixin, serializers.Serializer):
             validate_password(attrs["password"], user=activation.patient.user)
         except DjangoValidationError as error:
             raise serializers.ValidationError({"password": error.messages}) from None
+        return attrs
+
+
+def webhook_host_allowed(url: str) -> bool:
+    """Whether the worker may post to this URL's host: not this machine, nor an address on
+    a private or link-local network (the cloud metadata service, the broker, the database).
+    Host names are trusted to resolve publicly; an address written out is checked here."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True
+
+
+class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    quiet_start = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
+    )
+    quiet_end = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
+    )
+    # https only: the API refuses private addresses, so every webhook crosses the public
+    # internet, where plain http would show anyone on the path that this person is treated
+    # for back pain and when they go to bed, and hand them the signed request to replay.
+    webhook_url = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=200,
+        validators=[URLValidator(schemes=["https"], message="Use an https:// address.")],
+        help_text="An https:// address on the public internet; required for the webhook channel.",
+    )
+    rotate_webhook_secret = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="Replace the webhook secret; the answer shows the new one, this once.",
+    )
+
+    class Meta:
+        model = ReminderPreference
+        fields = ["channel", "quiet_start", "quiet_end", "webhook_url", "rotate_webhook_secret"]
+
+    def validate(self, attrs):
+        def merged(field):
+            return attrs[field] if field in attrs else getattr(self.instance, field)
+
+        start, end = merged("quiet_start"), merged("quiet_end")
+        if (start is None) != (end is None):
+            missing = "quiet_end" if end is None else "quiet_start"
+            raise serializers.ValidationError(
+                {missing: ["Set quiet_start and quiet_end together (or clear both)."]}
+            )
+        if start is not None and start == end:
+            raise serializers.ValidationError({"quiet_end": ["Must differ from quiet_start."]})
+        if merged("channel") == ReminderPreference.Channel.WEBHOOK and not merged("webhook_url"):
+            raise serializers.ValidationError(
+                {"webhook_url": ["Required when the channel is webhook."]}
+            )
+        if attrs.get("webhook_url") and not webhook_host_allowed(attrs["webhook_url"]):
+            raise serializers.ValidationError(
+                {"webhook_url": ["Use an address on the public internet."]}
+            )
+        if (
+            attrs.get("channel") == ReminderPreference.Channel.SMS
+            and not self.instance.patient.phone
+        ):
+            raise serializers.ValidationError(
+                {"channel": ["No phone number is on file: ask the clinic to add one first."]}
+            )
         return attrs

@@ -12,4 +12,9 @@ urlpatterns = [
         views.PatientActivationCode.as_view(),
         name="patient-activation-code",
     ),
+    path(
+        "me/reminder-preferences/",
+        views.ReminderPreferenceView.as_view(),
+        name="reminder-preferences",
+    ),
 ]

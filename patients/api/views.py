@@ -13,7 +13,7 @@ from clinic.api.validation import as_api_error
 from clinic.api.views import MeView as BaseMeView
 from clinic.api.views import token_response
 from clinic.models import User
-from clinic.permissions import CLINICIAN, EVERYONE, RolePermission, in_reach
+from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from patients import services
 from patients.api.serializers import (
     ActivateSerializer,
@@ -22,8 +22,9 @@ from patients.api.serializers import (
     MeChangeSerializer,
     PatientSerializer,
     PatientWriteSerializer,
+    ReminderPreferenceSerializer,
 )
-from patients.models import Patient
+from patients.models import Patient, ReminderPreference
 
 
 def email_in_use() -> exceptions.ValidationError:
@@ -163,3 +164,39 @@ class MeView(BaseMeView):
             changes["timezone_name"] = changes.pop("timezone")
         services.patient_update(patient=request.user.patient, **changes)
         return Response(MeSerializer(request.user).data)
+
+
+class ReminderPreferenceView(APIView):
+    """The signed-in patient's reminder preferences.
+
+    The webhook secret signs every webhook request. It is shown once, in the PATCH answer
+    that sets or changes `webhook_url` (a new secret each time) or asks for
+    `rotate_webhook_secret`; never in a GET.
+    """
+
+    permission_classes = [RolePermission]
+    read_roles = frozenset({PATIENT})
+    write_roles = frozenset({PATIENT})
+
+    def _preference(self):
+        preference, _ = ReminderPreference.objects.get_or_create(patient=self.request.user.patient)
+        return preference
+
+    @extend_schema(responses=ReminderPreferenceSerializer)
+    def get(self, request):
+        return Response(ReminderPreferenceSerializer(self._preference()).data)
+
+    @extend_schema(request=ReminderPreferenceSerializer, responses=ReminderPreferenceSerializer)
+    def patch(self, request):
+        preference = self._preference()
+        serializer = ReminderPreferenceSerializer(preference, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        rotate = changes.pop("rotate_webhook_secret", False)
+        preference, new_secret = services.reminder_preference_update(
+            preference=preference, changes=changes, rotate_webhook_secret=rotate
+        )
+        data = ReminderPreferenceSerializer(preference).data
+        if new_secret:
+            data["webhook_secret"] = new_secret
+        return Response(data)

@@ -1,11 +1,8 @@
-"""Reminder times, sent reminders and the patient's reminder preferences."""
+"""Reminder times and sent reminders (the patient's preferences are in patients.api)."""
 
-import ipaddress
 from datetime import UTC, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from django.core.validators import URLValidator
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -18,13 +15,11 @@ from rest_framework.views import APIView
 from clinic.api.validation import (
     IdFilter,
     LocalDateField,
-    StrictSerializerMixin,
     with_local_date_range,
 )
-from clinic.permissions import EVERYONE, PATIENT, RolePermission, in_reach
-from patients.models import ReminderPreference
+from clinic.permissions import EVERYONE, RolePermission, in_reach
 from prescriptions.models import Prescription, Reminder
-from prescriptions.reminders import histories_for, plan_for, reminder_preference_update
+from prescriptions.reminders.plan import histories_for, plan_for
 from prescriptions.schedule import local_date_of, occurrences
 
 # The contract's bound on a schedule request, both ends included.
@@ -146,112 +141,3 @@ class ReminderListView(generics.ListAPIView):
             self.request.user,
             via="prescription__patient",
         )
-
-
-# --- Preferences ------------------------------------------------------------------------
-
-
-def webhook_host_allowed(url: str) -> bool:
-    """Whether the worker may post to this URL's host: not this machine, nor an address on
-    a private or link-local network (the cloud metadata service, the broker, the database).
-    Host names are trusted to resolve publicly; an address written out is checked here."""
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        return True
-
-
-class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    quiet_start = serializers.TimeField(
-        format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
-    )
-    quiet_end = serializers.TimeField(
-        format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
-    )
-    # https only: the API refuses private addresses, so every webhook crosses the public
-    # internet, where plain http would show anyone on the path that this person is treated
-    # for back pain and when they go to bed, and hand them the signed request to replay.
-    webhook_url = serializers.CharField(
-        allow_blank=True,
-        required=False,
-        max_length=200,
-        validators=[URLValidator(schemes=["https"], message="Use an https:// address.")],
-        help_text="An https:// address on the public internet; required for the webhook channel.",
-    )
-    rotate_webhook_secret = serializers.BooleanField(
-        write_only=True,
-        required=False,
-        help_text="Replace the webhook secret; the answer shows the new one, this once.",
-    )
-
-    class Meta:
-        model = ReminderPreference
-        fields = ["channel", "quiet_start", "quiet_end", "webhook_url", "rotate_webhook_secret"]
-
-    def validate(self, attrs):
-        def merged(field):
-            return attrs[field] if field in attrs else getattr(self.instance, field)
-
-        start, end = merged("quiet_start"), merged("quiet_end")
-        if (start is None) != (end is None):
-            missing = "quiet_end" if end is None else "quiet_start"
-            raise serializers.ValidationError(
-                {missing: ["Set quiet_start and quiet_end together (or clear both)."]}
-            )
-        if start is not None and start == end:
-            raise serializers.ValidationError({"quiet_end": ["Must differ from quiet_start."]})
-        if merged("channel") == ReminderPreference.Channel.WEBHOOK and not merged("webhook_url"):
-            raise serializers.ValidationError(
-                {"webhook_url": ["Required when the channel is webhook."]}
-            )
-        if attrs.get("webhook_url") and not webhook_host_allowed(attrs["webhook_url"]):
-            raise serializers.ValidationError(
-                {"webhook_url": ["Use an address on the public internet."]}
-            )
-        if (
-            attrs.get("channel") == ReminderPreference.Channel.SMS
-            and not self.instance.patient.phone
-        ):
-            raise serializers.ValidationError(
-                {"channel": ["No phone number is on file: ask the clinic to add one first."]}
-            )
-        return attrs
-
-
-class ReminderPreferenceView(APIView):
-    """The signed-in patient's reminder preferences.
-
-    The webhook secret signs every webhook request. It is shown once, in the PATCH answer
-    that sets or changes `webhook_url` (a new secret each time) or asks for
-    `rotate_webhook_secret`; never in a GET.
-    """
-
-    permission_classes = [RolePermission]
-    read_roles = frozenset({PATIENT})
-    write_roles = frozenset({PATIENT})
-
-    def _preference(self):
-        preference, _ = ReminderPreference.objects.get_or_create(patient=self.request.user.patient)
-        return preference
-
-    @extend_schema(responses=ReminderPreferenceSerializer)
-    def get(self, request):
-        return Response(ReminderPreferenceSerializer(self._preference()).data)
-
-    @extend_schema(request=ReminderPreferenceSerializer, responses=ReminderPreferenceSerializer)
-    def patch(self, request):
-        preference = self._preference()
-        serializer = ReminderPreferenceSerializer(preference, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        rotate = changes.pop("rotate_webhook_secret", False)
-        preference, new_secret = reminder_preference_update(
-            preference=preference, changes=changes, rotate_webhook_secret=rotate
-        )
-        data = ReminderPreferenceSerializer(preference).data
-        if new_secret:
-            data["webhook_secret"] = new_secret
-        return Response(data)

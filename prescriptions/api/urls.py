@@ -43,9 +43,4 @@ urlpatterns = [
     path("me/calendar/", me.MeCalendar.as_view(), name="me-calendar"),
     path("me/calendar/reset/", me.MeCalendarReset.as_view(), name="me-calendar-reset"),
     path("me/export/", me.MeExport.as_view(), name="me-export"),
-    path(
-        "me/reminder-preferences/",
-        reminders.ReminderPreferenceView.as_view(),
-        name="reminder-preferences",
-    ),
 ]

@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from clinic.models import User
 from patients.models import ActivationCode, Patient, ReminderPreference
 from patients.services import CODE_ALPHABET, activation_code_digest
-from patients.signals import timezone_changed
+from prescriptions.reminders import plan
 from tests.conftest import client_for
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -229,43 +229,40 @@ def test_it_refuses_to_take_another_patients_email(clinician_a, patient_a, other
     assert "email" in response.data
 
 
-def test_it_announces_a_timezone_change_after_commit(
-    clinician_a, patient_a, django_capture_on_commit_callbacks
-):
+@pytest.fixture
+def rescheduled(clinician_a, patient_a, monkeypatch):
+    """The prescriptions whose reminder times were recomputed, in order."""
+    PrescriptionFactory(patient=patient_a, clinician=clinician_a)
     heard = []
-
-    def receiver(sender, patient_id, **kwargs):
-        heard.append(patient_id)
-
-    timezone_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            client_for(clinician_a).patch(
-                f"/api/v1/patients/{patient_a.id}/", {"timezone": "Europe/Paris"}
-            )
-        assert heard == []
-        for callback in callbacks:
-            callback()
-    finally:
-        timezone_changed.disconnect(receiver)
-
-    assert heard == [patient_a.id]
+    monkeypatch.setattr(
+        plan, "slots_reschedule", lambda prescription_id: heard.append(prescription_id)
+    )
+    return heard
 
 
-def test_it_says_nothing_when_the_timezone_stays(
-    clinician_a, patient_a, django_capture_on_commit_callbacks
+def test_it_moves_the_reminder_times_after_commit_when_the_timezone_changes(
+    clinician_a, patient_a, rescheduled, django_capture_on_commit_callbacks
 ):
-    heard = []
-    timezone_changed.connect(receiver := lambda sender, patient_id, **kw: heard.append(patient_id))
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            client_for(clinician_a).patch(
-                f"/api/v1/patients/{patient_a.id}/", {"timezone": patient_a.timezone}
-            )
-    finally:
-        timezone_changed.disconnect(receiver)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client_for(clinician_a).patch(
+            f"/api/v1/patients/{patient_a.id}/", {"timezone": "Europe/Paris"}
+        )
+    assert rescheduled == []
+    for callback in callbacks:
+        callback()
 
-    assert heard == []
+    assert rescheduled == [patient_a.prescriptions.get().id]
+
+
+def test_it_leaves_the_reminder_times_when_the_timezone_stays(
+    clinician_a, patient_a, rescheduled, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(clinician_a).patch(
+            f"/api/v1/patients/{patient_a.id}/", {"timezone": patient_a.timezone}
+        )
+
+    assert rescheduled == []
 
 
 def test_it_refuses_a_bad_timezone_on_change_and_keeps_the_old(clinician_a, patient_a):

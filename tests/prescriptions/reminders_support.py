@@ -5,7 +5,9 @@ from datetime import date
 
 from django.test import TestCase
 
-from prescriptions.reminders import reminders_tick, slots_reschedule
+from prescriptions import tasks
+from prescriptions.reminders.plan import slots_reschedule
+from prescriptions.reminders.tick import reminders_tick
 from tests.factories import PatientFactory, PrescriptionFactory
 
 
@@ -19,4 +21,4 @@ def scheduled_prescription(patient=None, *, timezone="America/New_York", **kwarg
 
 def tick(now=None) -> int:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return reminders_tick(now=now)
+        return reminders_tick(now=now, deliver=tasks.deliver_reminders.delay)

@@ -332,10 +332,10 @@ def test_it_hides_another_clinics_prescription_from_changes(clinician_b, prescri
 
 
 def test_it_reschedules_reminders_after_every_change(clinician_a, patient_a, monkeypatch):
-    from prescriptions import reminders
+    from prescriptions import services
 
     calls = []
-    monkeypatch.setattr(reminders, "slots_reschedule", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(services, "slots_reschedule", lambda **kw: calls.append(kw))
 
     created = prescribe(clinician_a, patient_a).data
     change(clinician_a, Prescription.objects.get(id=created["id"]), notes="x")

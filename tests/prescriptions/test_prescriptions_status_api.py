@@ -181,12 +181,10 @@ def test_the_system_can_pause_without_a_user(prescription):
 
 
 def test_a_refused_change_leaves_nothing_behind(prescription, monkeypatch):
-    from prescriptions import reminders
-
     def broken(**kwargs):
         raise RuntimeError("scheduler down")
 
-    monkeypatch.setattr(reminders, "slots_reschedule", broken)
+    monkeypatch.setattr(services, "slots_reschedule", broken)
 
     with pytest.raises(RuntimeError):
         services.prescription_status_change(

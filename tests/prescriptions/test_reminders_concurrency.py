@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.db import connection
 
-from prescriptions import reminders
 from prescriptions.models import Reminder
+from prescriptions.reminders import tick
 from tests.prescriptions.reminders_support import scheduled_prescription
 
 MORNING = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)
@@ -22,15 +22,14 @@ def test_it_never_lets_two_ticks_take_the_same_slot(monkeypatch):
     with time_machine.travel(datetime(2024, 6, 3, 3, tzinfo=UTC), tick=False):
         for _ in range(40):
             scheduled_prescription(slots=[("morning", "07:00")])
-    monkeypatch.setattr(reminders, "TICK_BATCH", 5)
+    monkeypatch.setattr(tick, "TICK_BATCH", 5)
     queued = []
-    monkeypatch.setattr(reminders, "enqueue_delivery", queued.extend)
     start = threading.Barrier(2)
 
     def one_tick():
         start.wait()
         try:
-            reminders.reminders_tick(now=MORNING)
+            tick.reminders_tick(now=MORNING, deliver=queued.extend)
         finally:
             connection.close()
 

@@ -15,8 +15,8 @@ from django.core import mail
 from requests.adapters import HTTPAdapter
 
 from patients.models import ReminderPreference
-from prescriptions import reminders
 from prescriptions.models import Reminder, StatusChange
+from prescriptions.reminders import deliver
 from prescriptions.tasks import deliver_reminders
 from tests.factories import CheckInFactory
 from tests.prescriptions.reminders_support import scheduled_prescription
@@ -113,7 +113,7 @@ def test_it_emails_the_reminder_to_the_patient(prescription):
 def test_it_words_the_bedtime_reminder_with_or_without_heat(prescription, heat_minutes, opening):
     reminder = queued(prescription, slot="bedtime")
 
-    subject, body = reminders.reminder_text(reminder, heat_minutes=heat_minutes)
+    subject, body = deliver.reminder_text(reminder, heat_minutes=heat_minutes)
 
     assert body.startswith(opening)
     assert ("Then, lying" in body) == bool(heat_minutes)
@@ -172,7 +172,7 @@ def test_it_posts_a_signed_webhook_the_receiver_can_verify(prescription, receive
 
 def test_it_retries_a_failing_webhook_then_records_the_failure(prescription, receiver, monkeypatch):
     delays = []
-    monkeypatch.setattr(reminders, "retry_delay", lambda attempts: delays.append(attempts) or 0)
+    monkeypatch.setattr(deliver, "retry_delay", lambda attempts: delays.append(attempts) or 0)
     hook = receiver(status=503)
     prefer(prescription, channel="webhook", webhook_url=hook.url)
     reminder = queued(prescription, channel="webhook")
@@ -180,9 +180,9 @@ def test_it_retries_a_failing_webhook_then_records_the_failure(prescription, rec
     deliver_reminders.delay([reminder.id])
 
     reminder.refresh_from_db()
-    assert len(hook.requests) == reminders.MAX_ATTEMPTS
+    assert len(hook.requests) == deliver.MAX_ATTEMPTS
     assert delays == [1, 2, 3]
-    assert (reminder.status, reminder.attempts) == ("failed", reminders.MAX_ATTEMPTS)
+    assert (reminder.status, reminder.attempts) == ("failed", deliver.MAX_ATTEMPTS)
     assert "503" in reminder.reason
 
 
@@ -305,11 +305,11 @@ def test_it_retries_a_webhook_whose_host_did_not_resolve(prescription, resolve, 
 
 
 def test_it_backs_off_exponentially_with_jitter():
-    first, third = reminders.retry_delay(1), reminders.retry_delay(3)
+    first, third = deliver.retry_delay(1), deliver.retry_delay(3)
 
     assert 15 <= first <= 30
     assert 60 <= third <= 120
-    assert reminders.retry_delay(20) <= reminders.RETRY_MAX_SECONDS
+    assert deliver.retry_delay(20) <= deliver.RETRY_MAX_SECONDS
 
 
 def test_it_never_sends_twice_when_the_task_is_delivered_again(prescription):
@@ -366,8 +366,8 @@ def test_it_sends_a_batch_through_one_email_connection(prescription, monkeypatch
     other = scheduled_prescription()
     ids = [queued(prescription).id, queued(other).id]
     opened = []
-    original = reminders.get_connection
-    monkeypatch.setattr(reminders, "get_connection", lambda: opened.append(1) or original())
+    original = deliver.get_connection
+    monkeypatch.setattr(deliver, "get_connection", lambda: opened.append(1) or original())
 
     deliver_reminders.delay(ids)
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from prescriptions.models import Reminder
-from prescriptions.reminders import reminders_tick
+from prescriptions.reminders.tick import reminders_tick
 from prescriptions.tasks import deliver_reminders
 from tests.conftest import client_for
 from tests.prescriptions.reminders_support import scheduled_prescription
@@ -24,7 +24,7 @@ def test_it_delivers_a_due_reminder_once_through_a_real_worker(live_worker, pati
         slots=[("morning", due.strftime("%H:%M"))],
     )
 
-    assert reminders_tick() == 1
+    assert reminders_tick(deliver=deliver_reminders.delay) == 1
     reminder = Reminder.objects.get(prescription=prescription)
     # The broker may hand the same batch over again: it must not send a second email.
     deliver_reminders.delay([reminder.id])

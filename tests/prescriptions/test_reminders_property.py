@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from patients.models import ReminderPreference
 from prescriptions.models import Reminder, StatusChange
-from prescriptions.reminders import slots_reschedule
+from prescriptions.reminders.plan import slots_reschedule
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import CheckInFactory, PatientFactory
 from tests.prescriptions.reminders_support import scheduled_prescription, tick

@@ -8,9 +8,9 @@ from django.core import mail
 
 from clinic.models import Heartbeat
 from patients.models import Patient, ReminderPreference
-from patients.signals import timezone_changed
-from prescriptions import reminders
 from prescriptions.models import PrescriptionSlot, Reminder, StatusChange
+from prescriptions.reminders import plan
+from prescriptions.reminders import tick as tick_module
 from tests.conftest import client_for
 from tests.factories import CheckInFactory
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
@@ -170,7 +170,7 @@ def test_it_reminds_nothing_while_paused(prescription):
     )
     prescription.status = "paused"
     prescription.save()
-    reminders.slots_reschedule(prescription_id=prescription.id, now=MORNING - timedelta(hours=2))
+    plan.slots_reschedule(prescription_id=prescription.id, now=MORNING - timedelta(hours=2))
 
     with time_machine.travel(MORNING + timedelta(days=1), tick=False):
         tick()
@@ -197,7 +197,7 @@ def test_it_reminds_nothing_after_the_prescription_ended(prescription):
     )
     prescription.status = "ended"
     prescription.save()
-    reminders.slots_reschedule(prescription_id=prescription.id, now=MORNING - timedelta(hours=2))
+    plan.slots_reschedule(prescription_id=prescription.id, now=MORNING - timedelta(hours=2))
 
     with time_machine.travel(MORNING + timedelta(days=3), tick=False):
         tick()
@@ -233,18 +233,18 @@ def test_it_moves_reminders_to_the_new_zone_when_the_patient_moves(prescription)
     Patient.objects.filter(id=prescription.patient_id).update(timezone="Europe/London")
 
     with time_machine.travel(datetime(2024, 6, 3, 5, 0, tzinfo=UTC), tick=False):
-        timezone_changed.send(sender=Patient, patient_id=prescription.patient_id)
+        plan.patient_slots_reschedule(patient_id=prescription.patient_id)
 
     slot = PrescriptionSlot.objects.get(prescription=prescription, kind="morning")
     assert slot.next_fire_at == datetime(2024, 6, 3, 6, 0, tzinfo=UTC)  # 07:00 BST
 
 
 def test_it_keeps_a_reminder_that_came_due_just_before_an_edit_rescheduled(prescription):
-    reminders.slots_reschedule(prescription_id=prescription.id, now=MORNING + timedelta(minutes=5))
+    plan.slots_reschedule(prescription_id=prescription.id, now=MORNING + timedelta(minutes=5))
 
     with time_machine.travel(MORNING + timedelta(minutes=6), tick=False):
         tick()
-    reminders.slots_reschedule(prescription_id=prescription.id, now=MORNING + timedelta(minutes=7))
+    plan.slots_reschedule(prescription_id=prescription.id, now=MORNING + timedelta(minutes=7))
     with time_machine.travel(MORNING + timedelta(minutes=8), tick=False):
         tick()
 
@@ -263,7 +263,7 @@ def test_it_queues_delivery_in_batches_of_ids(monkeypatch):
     with time_machine.travel(CREATED, tick=False):
         for _ in range(5):
             scheduled_prescription(slots=[("morning", "07:00")])
-    monkeypatch.setattr(reminders, "DELIVERY_BATCH", 2)
+    monkeypatch.setattr(tick_module, "DELIVERY_BATCH", 2)
     batches = []
     monkeypatch.setattr("prescriptions.tasks.deliver_reminders.delay", batches.append)
 

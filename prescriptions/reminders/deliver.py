@@ -1,0 +1,207 @@
+"""Sending: each queued reminder is claimed before it is sent, so a task delivered twice
+sends once; it is checked again (a check-in, a pause may have come since the tick), sent on
+the patient's channel, and the outcome recorded. A failure is retried with backoff and
+jitter; the last failure leaves the reminder `failed` with the reason.
+
+A worker that dies after sending but before recording leaves the reminder held; the broker
+hands the task over again after its visibility timeout (an hour), by which time the
+reminder is too late and is skipped, not sent twice.
+"""
+
+import logging
+import random
+from datetime import datetime
+
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from patients.models import ReminderPreference
+from prescriptions import channels
+from prescriptions.models import Prescription, Reminder
+from prescriptions.reminders.plan import CHECKED_IN, checked_in_sessions, histories_for, is_late
+from prescriptions.reminders.tick import CLAIM_LEASE
+from prescriptions.schedule import status_at
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 600
+
+ReminderStatus = Reminder.Status
+Channel = ReminderPreference.Channel
+
+
+def reminder_text(reminder: Reminder, *, heat_minutes: int) -> tuple[str, str]:
+    """Subject and body, written for a patient reading them on a phone."""
+    if reminder.slot == "morning":
+        return (
+            "Knee rocks before you get up",
+            "Good morning. Before you get out of bed, stay on your back, bend your knees "
+            "and rock them slowly from side to side for a few minutes, staying well "
+            "within what feels easy. Then get up and log your session in the app.",
+        )
+    rocks = (
+        "lying on your back with knees bent, rock them gently side to side until your back "
+        "feels looser. Small and easy is enough. Log the session in the app when you are done."
+    )
+    if heat_minutes:
+        return (
+            "Start the heat, then knee rocks",
+            f"Bedtime. First put moist heat on your lower back and leave it there for about "
+            f"{heat_minutes} minutes. Then, {rocks}",
+        )
+    return "Knee rocks before sleep", f"Bedtime. {rocks[0].upper()}{rocks[1:]}"
+
+
+def webhook_payload(reminder: Reminder, subject: str, body: str) -> dict:
+    return {
+        "event": "reminder",
+        "reminder": reminder.id,
+        "prescription": reminder.prescription_id,
+        "slot": reminder.slot,
+        "local_date": reminder.local_date.isoformat(),
+        "fire_at": reminder.fire_at.isoformat(),
+        "title": subject,
+        "message": body,
+    }
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with full jitter, so retries after an outage spread out."""
+    ceiling = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _claim(reminder_ids: list[int], now: datetime) -> list[Reminder]:
+    """Takes the reminders still waiting to be sent and holds them for this attempt."""
+    with transaction.atomic():
+        claimed = list(
+            Reminder.objects.filter(id__in=reminder_ids, status=ReminderStatus.QUEUED)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .select_related("prescription__patient__reminder_preference", "prescription__protocol")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("id")
+        )
+        Reminder.objects.filter(id__in=[r.id for r in claimed]).update(
+            claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1
+        )
+    for reminder in claimed:
+        reminder.attempts += 1
+    return claimed
+
+
+def _finish(reminder: Reminder, status: str, reason: str = "") -> None:
+    Reminder.objects.filter(id=reminder.id).update(
+        status=status,
+        reason=reason[:255],
+        sent_at=timezone.now() if status == ReminderStatus.SENT else None,
+        claimed_until=None,
+    )
+
+
+class _Connections:
+    """The email connection and SMS backend of one batch, opened when first needed."""
+
+    def __init__(self) -> None:
+        self.email = None
+        self.sms = None
+
+    def open_for(self, channel: str) -> None:
+        if channel == Channel.EMAIL and self.email is None:
+            self.email = get_connection()
+            self.email.open()
+        if channel == Channel.SMS and self.sms is None:
+            self.sms = channels.sms_backend()
+
+    def close(self) -> None:
+        if self.email is not None:
+            self.email.close()
+
+
+def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
+    """Sends the given reminders that are still queued; answers those to try again, as
+    {id: attempts so far}."""
+    now = timezone.now()
+    claimed = _claim(reminder_ids, now)
+    if not claimed:
+        return {}
+    prescription_ids = {r.prescription_id for r in claimed}
+    histories = histories_for(prescription_ids)
+    checked_in = checked_in_sessions(prescription_ids, {r.local_date for r in claimed})
+    retry = {}
+    connections = _Connections()
+    try:
+        for reminder in claimed:
+            history = tuple(histories[reminder.prescription_id])
+            skipped = _skip_reason(reminder, history, checked_in, now)
+            if skipped:
+                _finish(reminder, ReminderStatus.SKIPPED, skipped)
+                continue
+            connections.open_for(reminder.channel)
+            if _send_and_record(reminder, connections):
+                retry[reminder.id] = reminder.attempts
+    finally:
+        connections.close()
+    return retry
+
+
+def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) -> str:
+    """Why a claimed reminder should no longer go out ("" when it should)."""
+    if (reminder.prescription_id, reminder.slot, reminder.local_date) in checked_in:
+        return CHECKED_IN
+    status = status_at(history, reminder.fire_at, current=reminder.prescription.status)
+    if status != Prescription.Status.ACTIVE:
+        return f"the prescription is {status}"
+    if is_late(reminder.fire_at, now):
+        return "too late to send (delivery was delayed)"
+    return ""
+
+
+def _send_and_record(reminder: Reminder, connections: _Connections) -> bool:
+    """Sends one reminder and records the outcome; answers whether to try again."""
+    try:
+        _send(reminder, email=connections.email, sms=connections.sms)
+    except channels.PermanentDeliveryError as error:
+        _finish(reminder, ReminderStatus.FAILED, str(error))
+    except channels.DeliveryError as error:
+        logger.warning("reminder %s try %s: %s", reminder.id, reminder.attempts, error)
+        if reminder.attempts >= MAX_ATTEMPTS:
+            _finish(reminder, ReminderStatus.FAILED, f"{error} (after {reminder.attempts} tries)")
+            return False
+        Reminder.objects.filter(id=reminder.id).update(
+            reason=f"try {reminder.attempts} failed: {error}"[:255],
+            claimed_until=None,
+        )
+        return True
+    else:
+        _finish(reminder, ReminderStatus.SENT)
+    return False
+
+
+def _preference(patient) -> ReminderPreference:
+    try:
+        return patient.reminder_preference
+    except ReminderPreference.DoesNotExist:
+        return ReminderPreference(patient=patient)
+
+
+def _send(reminder: Reminder, *, email, sms) -> None:
+    prescription = reminder.prescription
+    patient = prescription.patient
+    subject, body = reminder_text(reminder, heat_minutes=prescription.heat_minutes)
+    if reminder.channel == Channel.EMAIL:
+        channels.send_email(to=patient.email, subject=subject, body=body, connection=email)
+    elif reminder.channel == Channel.SMS:
+        channels.send_sms(to=patient.phone, body=f"{subject}: {body}", backend=sms)
+    elif reminder.channel == Channel.WEBHOOK:
+        preference = _preference(patient)
+        channels.send_webhook(
+            url=preference.webhook_url,
+            secret=preference.webhook_secret,
+            payload=webhook_payload(reminder, subject, body),
+        )
+    else:
+        raise channels.PermanentDeliveryError(f"unknown channel {reminder.channel!r}")

@@ -1,0 +1,257 @@
+"""The scheduler's minute: every slot due by now becomes a reminder, decided on the spot.
+
+Rules where the contract is silent:
+- A reminder is due when the prescription is active at its fire instant (for a
+  heat-prepared bedtime, the earlier instant); its local date is the slot's.
+- Quiet hours cover [quiet_start, quiet_end) of the local time the reminder fires.
+- Every occurrence missed while the scheduler was down gets its row, `skipped` as late, so
+  the history shows the gap instead of hiding it.
+- The reasons are checked in this order: checked in, channel none, quiet hours, late.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Heartbeat
+from patients.models import ReminderPreference
+from prescriptions.models import PrescriptionSlot, Reminder, heat_minutes
+from prescriptions.reminders.plan import (
+    CHECKED_IN,
+    LATE_LIMIT,
+    checked_in_sessions,
+    histories_for,
+    is_late,
+    plan_for,
+)
+from prescriptions.schedule import Occurrence, next_occurrence
+
+# Slots claimed per transaction: short locks, bounded memory.
+TICK_BATCH = 1000
+# Reminder ids per delivery task: few broker messages, little lost when a worker dies.
+DELIVERY_BATCH = 100
+# How long a delivery attempt holds a reminder; longer than any send may take (the
+# webhook timeout is 5 s), so no second attempt starts while the first may still succeed.
+CLAIM_LEASE = timedelta(minutes=5)
+# A queued reminder that no delivery attempt has touched this long after it was created
+# lost its message (a broker restarted without its data, a dropped task): the tick queues
+# it again. Long enough that a backlog of tens of thousands drains first.
+STRANDED_AFTER = timedelta(minutes=10)
+
+ReminderStatus = Reminder.Status
+Channel = ReminderPreference.Channel
+
+# Queues one batch of reminder ids for delivery (the Celery task's `delay`).
+Deliver = Callable[[list[int]], object]
+
+
+def reminders_tick(*, deliver: Deliver, now: datetime | None = None) -> int:
+    """Turns every slot due by `now` into a reminder; answers how many were queued to send."""
+    now = now or timezone.now()
+    queued = 0
+    while True:
+        with transaction.atomic():
+            claimed, queued_ids = _tick_batch(now)
+            transaction.on_commit(lambda ids=queued_ids: _enqueue(ids, deliver))
+        queued += len(queued_ids)
+        if claimed < TICK_BATCH:
+            break
+    _recover_undelivered(now, deliver)
+    Heartbeat.beat("scheduler", now)
+    return queued
+
+
+def _enqueue(reminder_ids: list[int], deliver: Deliver) -> None:
+    for start in range(0, len(reminder_ids), DELIVERY_BATCH):
+        deliver(reminder_ids[start : start + DELIVERY_BATCH])
+
+
+def _recover_undelivered(now: datetime, deliver: Deliver) -> None:
+    """Leaves no reminder waiting forever when a delivery message or a worker was lost."""
+    waiting = Reminder.objects.filter(status=ReminderStatus.QUEUED)
+    stranded = waiting.filter(
+        attempts=0, created_at__lte=now - STRANDED_AFTER, fire_at__gte=now - LATE_LIMIT
+    )
+    _enqueue(list(stranded.values_list("id", flat=True)), deliver)
+    # A worker killed mid-batch leaves reminders it may or may not have sent: sending them
+    # again could send twice, so once it is too late anyway they are closed as failed.
+    waiting.filter(fire_at__lt=now - LATE_LIMIT - CLAIM_LEASE).update(
+        status=ReminderStatus.FAILED,
+        reason="delivery was interrupted and it is now too late to send",
+        claimed_until=None,
+    )
+
+
+def in_quiet_hours(start: time | None, end: time | None, local_time: time) -> bool:
+    if start is None or end is None:
+        return False
+    if start < end:
+        return start <= local_time < end
+    return local_time >= start or local_time < end  # the window wraps past midnight
+
+
+class DueSlot(NamedTuple):
+    """A due slot with what the tick decides on, read as plain values: building model
+    instances for tens of thousands of rows a minute would cost more than the queries."""
+
+    id: int
+    kind: str
+    time: time
+    next_fire_at: datetime
+    prescription_id: int
+    start_date: date
+    end_date: date | None
+    status: str
+    heat_prep: bool
+    protocol_heat_minutes: int
+    timezone: str
+    channel: str | None  # None until the patient saves preferences: email
+    quiet_start: time | None
+    quiet_end: time | None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def heat_minutes(self) -> int:
+        return heat_minutes(self.heat_prep, self.protocol_heat_minutes)
+
+
+DUE_SLOT_FIELDS = (
+    "id",
+    "kind",
+    "time",
+    "next_fire_at",
+    "prescription_id",
+    "prescription__start_date",
+    "prescription__end_date",
+    "prescription__status",
+    "prescription__heat_prep",
+    "prescription__protocol__heat_prep_minutes",
+    "prescription__patient__timezone",
+    "prescription__patient__reminder_preference__channel",
+    "prescription__patient__reminder_preference__quiet_start",
+    "prescription__patient__reminder_preference__quiet_end",
+)
+
+
+def reminder_decision(
+    occurrence: Occurrence, slot: DueSlot, checked_in: bool, now: datetime
+) -> tuple[str, str]:
+    """The new reminder's status and, when skipped, why."""
+    if checked_in:
+        return ReminderStatus.SKIPPED, CHECKED_IN
+    if slot.channel == Channel.NONE:
+        return ReminderStatus.SKIPPED, "the patient chose no reminders (channel none)"
+    local_time = occurrence.fire_at.astimezone(slot.zone).time()
+    if in_quiet_hours(slot.quiet_start, slot.quiet_end, local_time):
+        return ReminderStatus.SKIPPED, "inside the patient's quiet hours"
+    if is_late(occurrence.fire_at, now):
+        late = now - occurrence.fire_at
+        return (
+            ReminderStatus.SKIPPED,
+            f"too late to send ({int(late.total_seconds() // 60)} min late)",
+        )
+    return ReminderStatus.QUEUED, ""
+
+
+def _tick_batch(now: datetime) -> tuple[int, list[int]]:
+    """Claims one batch of due slots, records their reminders and moves the slots on;
+    answers how many slots it claimed and the ids of the reminders queued to send."""
+    slots = _lock_due_slots(now)
+    if not slots:
+        return 0, []
+    due, moves = _due_occurrences(slots, now)
+    new = _new_reminders(due, now)
+    Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    # Slots due together mostly move on together (same local time, same zone): one UPDATE
+    # per distinct next instant is far cheaper than bulk_update's CASE over every row.
+    for next_fire_at, ids in moves.items():
+        PrescriptionSlot.objects.filter(id__in=ids).update(next_fire_at=next_fire_at)
+    return len(slots), _queued_ids(new)
+
+
+def _lock_due_slots(now: datetime) -> list[DueSlot]:
+    return [
+        DueSlot(*row)
+        for row in PrescriptionSlot.objects.filter(next_fire_at__lte=now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("next_fire_at", "id")
+        .values_list(*DUE_SLOT_FIELDS)[:TICK_BATCH]
+    ]
+
+
+def _due_occurrences(
+    slots: list[DueSlot], now: datetime
+) -> tuple[list[tuple[DueSlot, Occurrence]], dict[datetime | None, list[int]]]:
+    """Every occurrence due by `now` of each slot, and the slot ids grouped by the instant
+    each moves on to."""
+    histories = histories_for({slot.prescription_id for slot in slots})
+    due = []
+    moves = defaultdict(list)
+    for slot in slots:
+        plan = plan_for(slot, histories[slot.prescription_id])
+        # The stored instant may be stale (a change that did not reschedule): recompute
+        # from the rules, starting at it.
+        cursor = slot.next_fire_at - timedelta(microseconds=1)
+        while (occurrence := next_occurrence(plan, slot.kind, slot.time, cursor)) and (
+            occurrence.fire_at <= now
+        ):
+            due.append((slot, occurrence))
+            cursor = occurrence.fire_at
+        moves[occurrence.fire_at if occurrence else None].append(slot.id)
+    return due, moves
+
+
+def _new_reminders(due: list[tuple[DueSlot, Occurrence]], now: datetime) -> list[Reminder]:
+    """Unsaved reminders for the occurrences that have none yet."""
+    prescription_ids = {slot.prescription_id for slot, _ in due}
+    dates = {occurrence.local_date for _, occurrence in due}
+    checked_in = checked_in_sessions(prescription_ids, dates)
+    existing = set(
+        Reminder.objects.filter(
+            prescription_id__in=prescription_ids, local_date__in=dates
+        ).values_list("prescription_id", "slot", "local_date")
+    )
+    new = []
+    for slot, occurrence in due:
+        key = (slot.prescription_id, occurrence.slot, occurrence.local_date)
+        if key in existing:
+            continue
+        existing.add(key)
+        status, reason = reminder_decision(occurrence, slot, key in checked_in, now)
+        new.append(
+            Reminder(
+                prescription_id=slot.prescription_id,
+                slot=occurrence.slot,
+                local_date=occurrence.local_date,
+                fire_at=occurrence.fire_at,
+                channel=slot.channel or Channel.EMAIL,
+                status=status,
+                reason=reason,
+            )
+        )
+    return new
+
+
+def _queued_ids(new: list[Reminder]) -> list[int]:
+    """The ids of the queued ones among `new` (bulk_create with ignore_conflicts leaves
+    them unset), as the database now holds them."""
+    wanted = {
+        (r.prescription_id, r.slot, r.local_date) for r in new if r.status == ReminderStatus.QUEUED
+    }
+    return sorted(
+        reminder_id
+        for reminder_id, *key in Reminder.objects.filter(
+            prescription_id__in={key[0] for key in wanted},
+            local_date__in={key[2] for key in wanted},
+            status=ReminderStatus.QUEUED,
+        ).values_list("id", "prescription_id", "slot", "local_date")
+        if tuple(key) in wanted
+    )
