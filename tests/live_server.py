@@ -40,7 +40,7 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 call_command("migrate", verbosity=0)
 from django.utils import timezone
 from knox.models import AuthToken
-from prescriptions.reminders import slots_reschedule
+from prescriptions.reminders.plan import slots_reschedule
 from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, PrescriptionFactory
 
 with transaction.atomic():
@@ -73,7 +73,8 @@ import signal
 import django
 django.setup()
 from config import celery_app
-from prescriptions.reminders import reminders_tick
+from prescriptions.reminders.tick import reminders_tick
+from prescriptions.tasks import deliver_reminders
 from prescriptions.alerts import evaluate_alerts
 celery_app.conf.task_always_eager = True  # deliveries run here, as the worker would
 stop = False
@@ -83,7 +84,7 @@ def halt(*_):
 signal.signal(signal.SIGTERM, halt)
 ticks = 0
 while not stop:
-    reminders_tick()
+    reminders_tick(deliver=deliver_reminders.delay)
     evaluate_alerts()
     ticks += 1
 print(ticks, flush=True)
