@@ -9,7 +9,7 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -190,6 +190,23 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Links in reminders -----------------------------------------------------------------
+
+# Where patients open the links in their reminders (check in, stop reminders): scheme and
+# host as the patient's phone reaches them. Messages are built by the worker, which has no
+# request to read the host from.
+SITE_URL = env_str("SITE_URL")
+if SITE_URL is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DEBUG is off (the address patients open, "
+            "e.g. https://clinic.example.com)"
+        )
+    SITE_URL = f"http://127.0.0.1:{env_str('PORT', '8000')}"
+SITE_URL = SITE_URL.rstrip("/")
+if urlsplit(SITE_URL).scheme not in ("http", "https") or not urlsplit(SITE_URL).netloc:
+    raise ImproperlyConfigured(f"SITE_URL must look like https://clinic.example.com: {SITE_URL!r}")
 
 # --- Email and SMS ----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-production-secret-for-this-test-only",
     "ALLOWED_HOSTS": "clinic.example.test",
     "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    "SITE_URL": "https://clinic.example.test",
 }
 
 
@@ -40,6 +41,7 @@ def test_it_starts_in_production_when_every_required_value_is_set():
         ("SECRET_KEY", "SECRET_KEY must be set"),
         ("ALLOWED_HOSTS", "ALLOWED_HOSTS must be set"),
         ("EMAIL_BACKEND", "EMAIL_URL or EMAIL_BACKEND"),
+        ("SITE_URL", "SITE_URL must be set"),
     ],
 )
 def test_it_refuses_to_start_in_production_without_a_required_value(missing, named):

@@ -113,7 +113,7 @@ def test_it_keeps_a_bedtime_link_open_past_midnight_until_the_late_bedtime_cutof
 @pytest.mark.parametrize(
     "token",
     [
-        "1:forged-signature-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "1.forged-signature-xxxxxxxxxxxxx",
         "garbage",
         links.stop_token(1),  # signed, but for another purpose
     ],
@@ -128,8 +128,12 @@ def test_it_refuses_a_forged_link_and_stores_nothing(reminder, token):
 
 
 def test_it_never_opens_another_patients_session(reminder, other_patient):
-    theirs = PrescriptionFactory(patient=other_patient, start_date=date(2024, 6, 1))
-    forged = url(reminder).replace(f"/c/{reminder.id}:", f"/c/{theirs.id}:")
+    rx = PrescriptionFactory(patient=other_patient, start_date=date(2024, 6, 1))
+    theirs = Reminder.objects.create(
+        prescription=rx, slot="morning", local_date=date(2024, 6, 3), fire_at=MORNING
+    )
+    forged = url(reminder).replace(f"/c/{reminder.id}.", f"/c/{theirs.id}.")
+    assert forged != url(reminder)
 
     submit_to = Client().post(forged, {"pain_before": 2})
 
