@@ -9,12 +9,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.permissions import CLINIC_TEAM
-from clinic.services import SignInLocked, user_sign_in
+from clinic.services import SignInLocked, client_address, user_sign_in
 
 
 class SignInForm(forms.Form):
     username = forms.CharField(max_length=150)
     password = forms.CharField(widget=forms.PasswordInput)
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.address = address
 
     def clean(self):
         data = super().clean()
@@ -22,7 +26,9 @@ class SignInForm(forms.Form):
             return data
         try:
             # The same lockout as the API's sign-in, so the web page is no side door.
-            user = user_sign_in(username=data["username"], password=data["password"])
+            user = user_sign_in(
+                username=data["username"], password=data["password"], address=self.address
+            )
         except SignInLocked:
             raise forms.ValidationError(
                 "Too many failed attempts; wait a few minutes and try again."
@@ -50,7 +56,7 @@ def team_member_required(view):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         login(request, form.cleaned_data["user"])
         target = request.GET.get("next", "")

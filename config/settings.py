@@ -319,11 +319,19 @@ REST_FRAMEWORK = {
         "sign_in": env_str("SIGN_IN_THROTTLE_RATE", "20/min"),
         "activate": env_str("ACTIVATE_THROTTLE_RATE", "10/min"),
     },
+    # How many proxies in front of the app append to X-Forwarded-For (0: none, the client
+    # connects directly). The client address — for throttles and the sign-in lockout — is
+    # the entry the nearest trusted proxy wrote; a client can forge every other one.
+    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATETIME_FORMAT": "iso-8601",
 }
 
-# Failed sign-ins per username before it is locked out for the window (answers 429).
+if REST_FRAMEWORK["NUM_PROXIES"] < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
+
+# Failed sign-ins from one client address before that address is locked out for the
+# window after its last failure (answers 429).
 SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
 SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60)
 ACTIVATION_CODE_TTL = timedelta(days=env_int("ACTIVATION_CODE_TTL_DAYS", 14))

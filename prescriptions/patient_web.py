@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.services import SignInLocked, user_sign_in
+from clinic.services import SignInLocked, client_address, user_sign_in
 from patients.models import ReminderPreference
 from patients.services import reminder_preference_update
 from prescriptions import adherence, advice, links, services
@@ -32,13 +32,21 @@ class SignInForm(forms.Form):
     email = forms.CharField(max_length=150)
     password = forms.CharField(widget=forms.PasswordInput)
 
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.address = address
+
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         try:
             # The API's sign-in with its lockout: the page is no side door.
-            user = user_sign_in(username=data["email"].strip().lower(), password=data["password"])
+            user = user_sign_in(
+                username=data["email"].strip().lower(),
+                password=data["password"],
+                address=self.address,
+            )
         except SignInLocked:
             raise forms.ValidationError(
                 "Too many tries; wait a few minutes and try again."
@@ -97,7 +105,7 @@ def patient_required(view):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         login(request, form.cleaned_data["user"])
         target = request.GET.get("next", "")

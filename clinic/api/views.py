@@ -29,7 +29,9 @@ class TokenView(APIView):
         serializer = SignInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            user = services.user_sign_in(**serializer.validated_data)
+            user = services.user_sign_in(
+                **serializer.validated_data, address=services.client_address(request)
+            )
         except services.SignInLocked as locked:
             raise exceptions.Throttled(
                 wait=locked.wait, detail="Too many failed sign-ins. Try again later."

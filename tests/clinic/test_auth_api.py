@@ -1,4 +1,6 @@
 import pytest
+import time_machine
+from rest_framework.test import APIClient
 
 from tests.conftest import client_for
 from tests.factories import PASSWORD
@@ -27,12 +29,75 @@ def test_it_rejects_a_wrong_password_with_400(anon, clinician_a):
     assert "non_field_errors" in response.data
 
 
-def test_it_locks_out_a_username_after_repeated_failures(anon, clinician_a, settings):
-    for _ in range(settings.SIGN_IN_MAX_FAILURES):
-        assert sign_in(anon, clinician_a.username, "guess").status_code == 400
+ATTACKER = "203.0.113.9"
+RIGHTFUL = "198.51.100.7"
 
-    # Even the right password is refused until the lockout window passes.
-    assert sign_in(anon, clinician_a.username).status_code == 429
+
+def sign_in_from(address, username, password=PASSWORD, **headers):
+    return APIClient(REMOTE_ADDR=address, **headers).post(
+        "/api/v1/auth/token/", {"username": username, "password": password}
+    )
+
+
+def test_it_locks_out_the_address_that_guesses_not_the_clinician(clinician_a, settings):
+    for _ in range(settings.SIGN_IN_MAX_FAILURES):
+        assert sign_in_from(ATTACKER, clinician_a.username, "guess").status_code == 400
+
+    # The guessing address is refused even with the right password …
+    assert sign_in_from(ATTACKER, clinician_a.username).status_code == 429
+    # … while the clinician, signing in from elsewhere, gets in.
+    response = sign_in_from(RIGHTFUL, clinician_a.username)
+    assert response.status_code == 200
+    assert response.data["role"] == "clinician"
+
+
+def test_it_locks_out_an_address_that_guesses_across_usernames(clinician_a, staff_a, settings):
+    for n in range(settings.SIGN_IN_MAX_FAILURES):
+        sign_in_from(ATTACKER, f"someone{n}@example.test", "guess")
+
+    assert sign_in_from(ATTACKER, staff_a.username).status_code == 429
+
+
+def test_a_success_does_not_clear_the_failures_of_the_address(clinician_a, staff_a, settings):
+    for _ in range(settings.SIGN_IN_MAX_FAILURES - 1):
+        sign_in_from(ATTACKER, clinician_a.username, "guess")
+    assert sign_in_from(ATTACKER, staff_a.username).status_code == 200  # the attacker's own
+
+    sign_in_from(ATTACKER, clinician_a.username, "guess")
+
+    assert sign_in_from(ATTACKER, clinician_a.username).status_code == 429
+
+
+def test_it_lifts_the_lockout_after_the_window(clinician_a, settings):
+    with time_machine.travel("2026-05-01T09:00:00Z", tick=False) as clock:
+        for _ in range(settings.SIGN_IN_MAX_FAILURES):
+            sign_in_from(ATTACKER, clinician_a.username, "guess")
+        clock.shift(settings.SIGN_IN_LOCKOUT_SECONDS + 1)
+
+        assert sign_in_from(ATTACKER, clinician_a.username).status_code == 200
+
+
+def test_it_ignores_a_forwarded_for_header_when_no_proxy_is_trusted(clinician_a, settings):
+    for n in range(settings.SIGN_IN_MAX_FAILURES):
+        forged = {"HTTP_X_FORWARDED_FOR": f"192.0.2.{n}"}
+        sign_in_from(ATTACKER, clinician_a.username, "guess", **forged)
+
+    forged = {"HTTP_X_FORWARDED_FOR": RIGHTFUL}
+    assert sign_in_from(ATTACKER, clinician_a.username, **forged).status_code == 429
+
+
+def test_behind_a_trusted_proxy_it_locks_out_the_address_the_proxy_saw(clinician_a, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = "10.0.0.2"
+    for _ in range(settings.SIGN_IN_MAX_FAILURES):
+        # What the attacker wrote (left) is kept; the proxy appends the address it saw.
+        seen = {"HTTP_X_FORWARDED_FOR": f"{RIGHTFUL}, {ATTACKER}"}
+        sign_in_from(proxy, clinician_a.username, "guess", **seen)
+
+    locked = {"HTTP_X_FORWARDED_FOR": ATTACKER}
+    assert sign_in_from(proxy, clinician_a.username, **locked).status_code == 429
+    rightful = {"HTTP_X_FORWARDED_FOR": RIGHTFUL}
+    assert sign_in_from(proxy, clinician_a.username, **rightful).status_code == 200
 
 
 def test_it_answers_401_without_credentials(anon):

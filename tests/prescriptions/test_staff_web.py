@@ -301,3 +301,13 @@ def test_the_site_root_leads_to_the_staff_pages(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/staff/"
+
+
+def test_the_sign_in_page_locks_out_the_guessing_address_only(clinician_a, settings):
+    attacker, rightful = Client(REMOTE_ADDR="203.0.113.9"), Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(settings.SIGN_IN_MAX_FAILURES):
+        attacker.post("/staff/login/", {"username": clinician_a.username, "password": "guess"})
+
+    right = {"username": clinician_a.username, "password": PASSWORD}
+    assert "Too many failed attempts" in attacker.post("/staff/login/", right).content.decode()
+    assert rightful.post("/staff/login/", right).status_code == 302
