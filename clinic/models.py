@@ -48,10 +48,6 @@ class User(AbstractUser):
         return self.role == self.Role.CLINICIAN
 
     @property
-    def is_clinic_staff(self) -> bool:
-        return self.role == self.Role.STAFF
-
-    @property
     def is_patient(self) -> bool:
         return self.role == self.Role.PATIENT
 

@@ -6,12 +6,10 @@ prescription's slots and status history, which are a handful of rows per patient
 definitions follow PRODUCT.md, Definitions.
 """
 
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -30,10 +28,8 @@ from prescriptions.models import (
     PrescriptionSlot,
     StatusChange,
 )
-from prescriptions.schedule import local_date_of, local_instant, local_midnight
-
-ACTIVE = Prescription.Status.ACTIVE
-ENDED = Prescription.Status.ENDED
+from prescriptions.schedule import local_date_of, local_today
+from prescriptions.timeline import Timeline
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
@@ -48,10 +44,6 @@ def round1(numerator, denominator) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def local_today(tz: ZoneInfo, now: datetime | None = None) -> date:
-    return local_date_of(now or timezone.now(), tz)
-
-
 def default_range(today: date) -> tuple[date, date]:
     return today - timedelta(days=DEFAULT_RANGE_DAYS - 1), today
 
@@ -59,99 +51,6 @@ def default_range(today: date) -> tuple[date, date]:
 def dates_between(start: date, end: date):
     for offset in range((end - start).days + 1):
         yield start + timedelta(days=offset)
-
-
-@lru_cache(maxsize=65536)
-def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    # Patients of a clinic share zones and slot times: a report of hundreds of them asks
-    # for the same few instants over and over.
-    return local_instant(day, at, tz)
-
-
-@dataclass
-class Timeline:
-    """When one prescription was active, from its dates and status history."""
-
-    id: int
-    start_date: date
-    end_date: date | None
-    tz: ZoneInfo
-    slots: list[tuple[str, time]] = field(default_factory=list)
-    instants: list[datetime] = field(default_factory=list)
-    statuses: list[str] = field(default_factory=list)
-    last_day: date | None = None
-    # Never paused nor ended: every day of its span is active, with no instant to look up.
-    uninterrupted: bool = True
-
-    def __post_init__(self) -> None:
-        # A prescription is active from 00:00 local of its start date whatever instant its
-        # first status row carries; changes recorded later in the history override it.
-        self.instants = [local_midnight(self.start_date, self.tz)]
-        self.statuses = [ACTIVE]
-        self.last_day = self.end_date
-
-    def add_change(self, status: str, effective_at: datetime) -> None:
-        if effective_at < self.instants[0]:
-            return
-        self.instants.append(effective_at)
-        self.statuses.append(status)
-        if status != ACTIVE:
-            self.uninterrupted = False
-        if status == ENDED:
-            ended_on = local_date_of(effective_at, self.tz)
-            self.last_day = min(ended_on, self.last_day or ended_on)
-
-    @property
-    def ever_active(self) -> bool:
-        """False for a prescription called off (or paused) from the instant it began."""
-        ends = [*self.instants[1:], None]
-        return any(
-            status == ACTIVE and (end is None or end > start)
-            for status, start, end in zip(self.statuses, self.instants, ends, strict=True)
-        )
-
-    def status_at(self, instant: datetime) -> str | None:
-        index = bisect_right(self.instants, instant)
-        return self.statuses[index - 1] if index else None
-
-    def spans(self, day: date) -> bool:
-        return self.start_date <= day and (self.last_day is None or day <= self.last_day)
-
-    def is_active_day(self, day: date) -> bool:
-        """Not paused (or ended) for the whole of the day: resumed during it still counts."""
-        if not self.spans(day):
-            return False
-        if self.uninterrupted:
-            return True
-        start = local_midnight(day, self.tz)
-        stop = local_midnight(day + timedelta(days=1), self.tz)
-        if self.status_at(start) == ACTIVE:
-            return True
-        index = bisect_right(self.instants, start)
-        while index < len(self.instants) and self.instants[index] < stop:
-            if self.statuses[index] == ACTIVE:
-                return True
-            index += 1
-        return False
-
-    def expected_kinds(self, day: date, now: datetime, today: date) -> list[str]:
-        """Slots whose local time on `day` has passed while the prescription was active."""
-        if not self.spans(day):
-            return []
-        if self.uninterrupted and day < today:
-            return [kind for kind, _ in self.slots]
-        kinds = []
-        for kind, at in self.slots:
-            instant = _instant(day, at, self.tz)
-            if instant <= now and self.status_at(instant) == ACTIVE:
-                kinds.append(kind)
-        return kinds
-
-    def later_kinds(self, day: date, now: datetime) -> list[str]:
-        """Slots still to come on `day` that would be expected if nothing changes."""
-        if not self.spans(day) or self.status_at(now) != ACTIVE:
-            return []
-        return [kind for kind, at in self.slots if _instant(day, at, self.tz) > now]
 
 
 class DayRow(NamedTuple):
@@ -197,7 +96,7 @@ def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | N
     changes, and check-ins aggregated per prescription and local date. `scope` narrows the
     rows by patient in SQL (e.g. a clinic) instead of a long list of ids.
     """
-    data = {p.id: PatientData(patient=p, tz=ZoneInfo(p.timezone)) for p in patients}
+    data = {p.id: PatientData(patient=p, tz=p.zone) for p in patients}
     if scope is None:
         scope = Q(patient_id__in=list(data))
     prescriptions = Prescription.objects.filter(scope)
@@ -431,7 +330,7 @@ def clinic_rows(
     ranges = {
         patient.id: (start, end)
         if start is not None and end is not None
-        else default_range(local_today(ZoneInfo(patient.timezone), now))
+        else default_range(local_today(patient.zone, now))
         for patient in patients
     }
     scope = Q(patient__clinic_id=clinic_id) if clinic_id is not None else None

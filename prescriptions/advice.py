@@ -1,8 +1,10 @@
 """What the patient reads after a check-in: short, kind and plain."""
 
+from prescriptions.models import RedFlag
+
 # Possible signs of nerve compression at the base of the spine: emergency care, not a
 # call to the clinic tomorrow.
-EMERGENCY_RED_FLAGS = frozenset({"numbness_groin", "bladder_bowel"})
+EMERGENCY_RED_FLAGS = frozenset({RedFlag.NUMBNESS_GROIN, RedFlag.BLADDER_BOWEL})
 
 RED_FLAG_EMERGENCY = (
     "Please stop the exercise now. Numbness around the groin or new trouble controlling "

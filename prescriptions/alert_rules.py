@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from prescriptions import adherence
 from prescriptions.adherence import PatientData
-from prescriptions.models import SESSION_PAIN_RISE, Alert
+from prescriptions.models import SESSION_PAIN_RISE, Alert, Prescription
 from prescriptions.schedule import local_date_of
 
 Kind = Alert.Kind
@@ -31,7 +31,7 @@ def no_check_in(data: PatientData, today: date, now: datetime) -> Alert | None:
         return None
     for timeline in data.timelines:
         if (
-            timeline.status_at(now) == adherence.ACTIVE
+            timeline.status_at(now) == Prescription.Status.ACTIVE
             and timeline.spans(today)
             and all(timeline.is_active_day(d) for d in quiet_days)
         ):

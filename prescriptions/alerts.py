@@ -29,6 +29,7 @@ from prescriptions.alert_rules import (
     session_pain_window,
 )
 from prescriptions.models import PAIN_ROSE, Alert, CheckIn, Prescription
+from prescriptions.schedule import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def session_pain_alert_raise(checkin: CheckIn, now: datetime) -> Alert | None:
             CheckIn.objects.filter(
                 PAIN_ROSE,
                 patient=patient,
-                local_date__range=session_pain_window(adherence.local_today(patient.zone, now)),
+                local_date__range=session_pain_window(local_today(patient.zone, now)),
             ).values_list("local_date", flat=True)
         )
     )
@@ -220,7 +221,7 @@ def evaluate_alerts(
 
 
 def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
-    todays = [adherence.local_today(p.zone, now) for p in patients]
+    todays = [local_today(p.zone, now) for p in patients]
     start, _ = adherence.default_range(min(todays))
     data = adherence.report_data(patients, start=start, end=max(todays))
     ids = [p.id for p in patients]

@@ -1,7 +1,6 @@
 """A patient's reminder times as an iCalendar (RFC 5545) feed a phone can subscribe to."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from icalendar import Calendar, Event
@@ -30,7 +29,7 @@ def calendar_feed(patient: Patient, *, now: datetime | None = None) -> bytes:
     """Every reminder of the patient's prescriptions from today (their zone) to FEED_DAYS
     later, at the instants schedule/ gives, written in the patient's TZID."""
     now = now or timezone.now()
-    tz = ZoneInfo(patient.timezone)
+    tz = patient.zone
     first = local_date_of(now, tz)
     last = first + timedelta(days=FEED_DAYS)
     prescriptions = list(

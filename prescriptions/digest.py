@@ -36,7 +36,7 @@ def digest_clinicians():
     )
 
 
-def digest_text(clinician: User, week_start: date, rows: list[dict]) -> tuple[str, str]:
+def digest_text(week_start: date, rows: list[dict]) -> tuple[str, str]:
     week_end = week_start + timedelta(days=6)
     subject = f"Knee rocks: your patients' week of {week_start:%d %b %Y}"
     lines = [
@@ -79,7 +79,7 @@ def digest_send(*, clinician_id: int, week_start: date, now: datetime | None = N
             now=now,
             clinic_id=clinician.clinic_id,
         )
-        subject, body = digest_text(clinician, week_start, rows)
+        subject, body = digest_text(week_start, rows)
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [clinician.email]).send()
     except Exception:
         claim.delete()  # not sent: let the retry claim it again

@@ -77,7 +77,7 @@ def build_bundle(
     now: datetime,
 ) -> dict:
     """The Bundle from rows already read; no database access beyond what they carry."""
-    tz = ZoneInfo(patient.timezone)
+    tz = patient.zone
     today = now.astimezone(tz).date()
     subject = _reference("Patient", patient.id)
     resources = [_patient(patient, clinic_name)]

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from prescriptions.services import RedFlag
+from prescriptions.models import RedFlag
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
 

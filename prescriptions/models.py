@@ -23,6 +23,18 @@ def heat_minutes(heat_prep: bool, protocol_heat_minutes: int) -> int:
     return protocol_heat_minutes if heat_prep else 0
 
 
+class RedFlag(models.TextChoices):
+    """Symptoms that call for stopping the exercise and seeing a clinician promptly."""
+
+    NUMBNESS_GROIN = "numbness_groin", "Numbness in the groin or saddle area"
+    BLADDER_BOWEL = "bladder_bowel", "New bladder or bowel control problems"
+    LEG_WEAKNESS = "leg_weakness", "New or worsening leg weakness"
+    FEVER = "fever", "Fever"
+    AFTER_FALL = "after_fall", "Pain began after a fall or injury"
+    WEIGHT_LOSS = "weight_loss", "Unexplained weight loss"
+    NIGHT_PAIN_CONSTANT = "night_pain_constant", "Severe night pain no position eases"
+
+
 class Protocol(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)

@@ -24,6 +24,7 @@ from prescriptions import adherence, advice, links, services
 from prescriptions.api.me import export_response
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
+from prescriptions.schedule import local_today
 
 CHART_DAYS = 28
 
@@ -161,7 +162,7 @@ def chart(by_day: list[dict]) -> dict:
 def home(request, patient):
     prescription = current_prescription(patient)
     tz = patient.zone
-    today = adherence.local_today(tz)
+    today = local_today(tz)
     start = today - timedelta(days=CHART_DAYS - 1)
     report = adherence.adherence_report(patient=patient, start=start, end=today)
     preference = ReminderPreference.objects.filter(patient=patient).first()
@@ -256,7 +257,7 @@ def check_in(request, patient):
 
 
 def _report(patient):
-    today = adherence.local_today(patient.zone)
+    today = local_today(patient.zone)
     start = today - timedelta(days=CHART_DAYS - 1)
     return adherence.adherence_report(patient=patient, start=start, end=today)
 

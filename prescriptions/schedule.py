@@ -3,8 +3,11 @@
 Instants are stored in UTC; everything the patient sees is computed in their IANA zone.
 """
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 # A bedtime session logged after midnight but before this hour still belongs to the
@@ -33,6 +36,11 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 def local_date_of(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
+
+
+def local_today(tz: ZoneInfo, now: datetime | None = None) -> date:
+    """The date it is now (or at `now`) in `tz`: every "today" of the product is this."""
+    return local_date_of(now or datetime.now(UTC), tz)
 
 
 def checkin_local_date(performed_at: datetime, tz: ZoneInfo, slot: str) -> date:
@@ -71,18 +79,15 @@ class Occurrence:
 
 
 def status_at(
-    history: tuple[tuple[datetime, str], ...], instant: datetime, *, current: str
+    history: Sequence[tuple[datetime, str]], instant: datetime, *, current: str | None = None
 ) -> str | None:
-    """A prescription's status at an instant from its history of (effective_at, status),
-    oldest first; None before the first change, `current` when there is no history."""
+    """The one answer to "what was the status at this instant": from the history of
+    (effective_at, status), oldest first, the last change in effect; None before the first
+    change, `current` when there is no history."""
     if not history:
         return current
-    found = None
-    for effective_at, status in history:
-        if effective_at > instant:
-            break
-        found = status
-    return found
+    index = bisect_right(history, instant, key=itemgetter(0))
+    return history[index - 1][1] if index else None
 
 
 def fire_instant(plan: Plan, kind: str, at: time, day: date) -> datetime:

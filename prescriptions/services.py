@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, time, timedelta
 from typing import TypedDict
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -19,41 +18,23 @@ from prescriptions.models import (
     StatusChange,
 )
 from prescriptions.reminders.plan import slots_reschedule
-from prescriptions.schedule import checkin_local_date, local_date_of, local_midnight
+from prescriptions.schedule import checkin_local_date, local_midnight, local_today
 from prescriptions.tasks import notify_red_flag
 
-Status = Prescription.Status
+PrescriptionStatus = Prescription.Status
 
 # How far past "now" a check-in's time may lie: phones' clocks drift.
 CHECKIN_CLOCK_SKEW = timedelta(minutes=5)
 
 
-class RedFlag(models.TextChoices):
-    """Symptoms that call for stopping the exercise and seeing a clinician promptly."""
+class SlotTime(TypedDict):
+    """A reminder time as a prescription's writes take it: which session, at what local time."""
 
-    NUMBNESS_GROIN = "numbness_groin", "Numbness in the groin or saddle area"
-    BLADDER_BOWEL = "bladder_bowel", "New bladder or bowel control problems"
-    LEG_WEAKNESS = "leg_weakness", "New or worsening leg weakness"
-    FEVER = "fever", "Fever"
-    AFTER_FALL = "after_fall", "Pain began after a fall or injury"
-    WEIGHT_LOSS = "weight_loss", "Unexplained weight loss"
-    NIGHT_PAIN_CONSTANT = "night_pain_constant", "Severe night pain no position eases"
-
-
-class Slot(TypedDict):
     kind: str
     time: time
 
 
-def patient_zone(patient: Patient) -> ZoneInfo:
-    return ZoneInfo(patient.timezone)
-
-
-def patient_today(patient: Patient) -> date:
-    return local_date_of(timezone.now(), patient_zone(patient))
-
-
-def default_slots(protocol: Protocol) -> list[Slot]:
+def default_slots(protocol: Protocol) -> list[SlotTime]:
     return [
         {"kind": slot["kind"], "time": time.fromisoformat(slot["time"])}
         for slot in protocol.default_slots
@@ -66,7 +47,7 @@ def _overlapping(patient: Patient, protocol: Protocol, start: date, end: date | 
     Two at once would expect every session twice and remind the patient twice.
     """
     overlapping = Prescription.objects.filter(patient=patient, protocol=protocol).exclude(
-        status=Status.ENDED
+        status=PrescriptionStatus.ENDED
     )
     overlapping = overlapping.filter(
         models.Q(end_date__isnull=True) | models.Q(end_date__gte=start)
@@ -76,7 +57,7 @@ def _overlapping(patient: Patient, protocol: Protocol, start: date, end: date | 
     return overlapping
 
 
-def _slots_replace(prescription: Prescription, slots: list[Slot]) -> None:
+def _slots_replace(prescription: Prescription, slots: list[SlotTime]) -> None:
     kinds = [slot["kind"] for slot in slots]
     prescription.slots.exclude(kind__in=kinds).delete()
     for slot in slots:
@@ -93,7 +74,7 @@ def prescription_create(
     protocol: Protocol,
     start_date: date,
     end_date: date | None = None,
-    slots: list[Slot] | None = None,
+    slots: list[SlotTime] | None = None,
     as_needed: bool = True,
     heat_prep: bool = False,
     notes: str = "",
@@ -111,7 +92,7 @@ def prescription_create(
         patient=patient,
         protocol=protocol,
         clinician=clinician,
-        status=Status.ACTIVE,
+        status=PrescriptionStatus.ACTIVE,
         start_date=start_date,
         end_date=end_date,
         as_needed=as_needed,
@@ -121,8 +102,8 @@ def prescription_create(
     _slots_replace(prescription, default_slots(protocol) if slots is None else slots)
     StatusChange.objects.create(
         prescription=prescription,
-        status=Status.ACTIVE,
-        effective_at=local_midnight(start_date, patient_zone(patient)),
+        status=PrescriptionStatus.ACTIVE,
+        effective_at=local_midnight(start_date, patient.zone),
         recorded_by=clinician,
     )
     slots_reschedule(prescription_id=prescription.id)
@@ -144,14 +125,14 @@ def prescription_update(
     start_date: date | None = None,
     end_date: date | None = None,
     clear_end_date: bool = False,
-    slots: list[Slot] | None = None,
+    slots: list[SlotTime] | None = None,
     as_needed: bool | None = None,
     heat_prep: bool | None = None,
     notes: str | None = None,
 ) -> Prescription:
     """Changes the plan; the status only moves through pause, resume and end."""
     prescription = _locked(prescription)
-    if prescription.status == Status.ENDED:
+    if prescription.status == PrescriptionStatus.ENDED:
         raise ValidationError("This prescription has ended and can no longer change.")
     start = start_date or prescription.start_date
     end = None if clear_end_date else (end_date or prescription.end_date)
@@ -166,7 +147,7 @@ def prescription_update(
                 }
             )
         prescription.status_changes.update(
-            effective_at=local_midnight(start_date, patient_zone(prescription.patient))
+            effective_at=local_midnight(start_date, prescription.zone)
         )
     if end is not None and end < start:
         raise ValidationError({"end_date": "The end date cannot be before the start date."})
@@ -199,9 +180,15 @@ def prescription_update(
 # Each status a prescription can be moved to: the statuses it may come from, and what a
 # clinician is told otherwise.
 TRANSITIONS = {
-    Status.PAUSED: ({Status.ACTIVE}, "This prescription is already paused."),
-    Status.ACTIVE: ({Status.PAUSED}, "This prescription is not paused."),
-    Status.ENDED: ({Status.ACTIVE, Status.PAUSED}, "This prescription has already ended."),
+    PrescriptionStatus.PAUSED: (
+        {PrescriptionStatus.ACTIVE},
+        "This prescription is already paused.",
+    ),
+    PrescriptionStatus.ACTIVE: ({PrescriptionStatus.PAUSED}, "This prescription is not paused."),
+    PrescriptionStatus.ENDED: (
+        {PrescriptionStatus.ACTIVE, PrescriptionStatus.PAUSED},
+        "This prescription has already ended.",
+    ),
 }
 
 
@@ -220,14 +207,14 @@ def prescription_status_change(
     None when the system acts (a red flag pauses).
     """
     prescription = _locked(prescription)
-    if prescription.status == Status.ENDED:
+    if prescription.status == PrescriptionStatus.ENDED:
         raise ValidationError("This prescription has ended and can no longer change.")
     allowed_from, refusal = TRANSITIONS[to]
     if prescription.status not in allowed_from:
         raise ValidationError(refusal)
     now = timezone.now()
-    starts = local_midnight(prescription.start_date, patient_zone(prescription.patient))
-    if effective is None and to == Status.ENDED and now < starts:
+    starts = local_midnight(prescription.start_date, prescription.zone)
+    if effective is None and to == PrescriptionStatus.ENDED and now < starts:
         # Called off before it began: it ends the instant it would have started, so no
         # day of it is ever active.
         effective = now = starts
@@ -273,9 +260,9 @@ def checkin_record(
     """Stores the session the patient reports, then acts on it (advice, red flags)."""
     # Locked so that an `end` racing this check-in cannot slip in between check and insert.
     prescription = _locked(prescription)
-    if prescription.status == Status.ENDED:
+    if prescription.status == PrescriptionStatus.ENDED:
         raise ValidationError({"prescription": "This prescription has ended."})
-    tz = patient_zone(prescription.patient)
+    tz = prescription.zone
     if performed_at > timezone.now() + CHECKIN_CLOCK_SKEW:
         raise ValidationError({"performed_at": "This time is in the future."})
     if performed_at < local_midnight(prescription.start_date, tz):
@@ -317,10 +304,10 @@ def _red_flags_act(checkin: CheckIn) -> str:
     clinician after commit."""
     alert = alerts.red_flag_alert_raise(checkin)
     prescription = checkin.prescription
-    if prescription.status == Status.ACTIVE:
+    if prescription.status == PrescriptionStatus.ACTIVE:
         prescription_status_change(
             prescription=prescription,
-            to=Status.PAUSED,
+            to=PrescriptionStatus.PAUSED,
             effective=_red_flag_pause_instant(prescription, checkin.performed_at),
             by=None,
             reason=f"Red flag reported in check-in {checkin.id}",
@@ -343,7 +330,7 @@ def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) 
 
 
 def _streak_advice(patient: Patient, now: datetime) -> str:
-    start, end = adherence.default_range(adherence.local_today(patient.zone, now))
+    start, end = adherence.default_range(local_today(patient.zone, now))
     report = adherence.adherence_report(patient=patient, start=start, end=end, now=now)
     if report["current_streak_days"] >= advice.STREAK_MIN_DAYS:
         return advice.streak(report["current_streak_days"])
@@ -381,7 +368,7 @@ def session_open(reminder, *, now: datetime | None = None) -> bool:
     """Whether a check-in made now would count for the reminder's session: the link lasts
     as long as the session's local day (a bedtime one until the late-bedtime cutoff)."""
     now = now or timezone.now()
-    tz = patient_zone(reminder.prescription.patient)
+    tz = reminder.prescription.zone
     return checkin_local_date(now, tz, reminder.slot) == reminder.local_date
 
 

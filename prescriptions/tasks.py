@@ -1,5 +1,4 @@
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from django.utils import timezone
@@ -53,7 +52,7 @@ def send_weekly_digests() -> None:
     """Fans the week's digests out, one task per clinician (each claimed once)."""
     now = timezone.now()
     for clinician in digest.digest_clinicians():
-        week_start = digest.last_complete_week(ZoneInfo(clinician.clinic.timezone), now)
+        week_start = digest.last_complete_week(clinician.clinic.zone, now)
         send_clinician_digest.delay(clinician.id, week_start.isoformat())
 
 

@@ -133,7 +133,7 @@ class PatientAdherenceView(APIView):
     @extend_schema(parameters=RANGE_PARAMETERS, responses=PatientReportSerializer)
     def get(self, request, pk: int):
         patient = get_object_or_404(in_reach(Patient.objects.all(), request.user, via=""), pk=pk)
-        start, end = date_range(request, ZoneInfo(patient.timezone))
+        start, end = date_range(request, patient.zone)
         report = adherence.adherence_report(patient=patient, start=start, end=end)
         return Response(PatientReportSerializer(report).data)
 

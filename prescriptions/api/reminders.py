@@ -1,7 +1,6 @@
 """Reminder times and sent reminders (the patient's preferences are in patients.api)."""
 
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -79,7 +78,7 @@ class ScheduleView(APIView):
         )
         query = ScheduleQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tz = ZoneInfo(prescription.patient.timezone)
+        tz = prescription.zone
         first = query.validated_data.get("from")
         last = query.validated_data.get("to")
         if first is None:

@@ -1,5 +1,4 @@
 from datetime import date, time
-from zoneinfo import ZoneInfo
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,10 +16,11 @@ from prescriptions.models import (
     CheckInSlot,
     Prescription,
     Protocol,
+    RedFlag,
     SlotKind,
     StatusChange,
 )
-from prescriptions.services import RedFlag, patient_today
+from prescriptions.schedule import local_today
 
 
 @extend_schema_field(
@@ -139,7 +139,7 @@ def _years_before(day: date, years: int) -> date:
 def start_within_a_year(start: date, patient: Patient) -> date:
     """The one rule on a start date, for a new prescription and a changed one alike: up to
     a year in the past (a plan already under way) and at most a year ahead."""
-    today = patient_today(patient)
+    today = local_today(patient.zone)
     if start < _years_before(today, 1):
         raise serializers.ValidationError("The start may lie at most a year in the past.")
     if start > _years_before(today, -1):
@@ -178,7 +178,7 @@ class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer)
         return _validate_slots(slots)
 
     def validate(self, attrs):
-        start = attrs.setdefault("start_date", patient_today(attrs["patient"]))
+        start = attrs.setdefault("start_date", local_today(attrs["patient"].zone))
         try:
             start_within_a_year(start, attrs["patient"])
         except serializers.ValidationError as error:
@@ -249,7 +249,7 @@ class CheckInSerializer(serializers.ModelSerializer):
 
     def to_representation(self, checkin: CheckIn):
         body = super().to_representation(checkin)
-        local = checkin.performed_at.astimezone(ZoneInfo(checkin.patient.timezone))
+        local = checkin.performed_at.astimezone(checkin.patient.zone)
         body["performed_at"] = local.isoformat()
         return body
 

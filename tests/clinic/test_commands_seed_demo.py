@@ -1,14 +1,14 @@
 from datetime import UTC, datetime
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 
 from clinic.models import Clinic, User
 from patients.models import Patient
-from prescriptions.adherence import adherence_report, default_range, local_today
+from prescriptions.adherence import adherence_report, default_range
 from prescriptions.models import Alert, CheckIn, Prescription
+from prescriptions.schedule import local_today
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def seed() -> str:
 
 def report(email: str) -> dict:
     patient = Patient.objects.get(email=email)
-    start, end = default_range(local_today(ZoneInfo(patient.timezone)))
+    start, end = default_range(local_today(patient.zone))
     return adherence_report(patient=patient, start=start, end=end)
 
 
