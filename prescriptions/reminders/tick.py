@@ -6,7 +6,11 @@ Rules where the contract is silent:
 - Quiet hours cover [quiet_start, quiet_end) of the local time the reminder fires.
 - Every occurrence missed while the scheduler was down gets its row, `skipped` as late, so
   the history shows the gap instead of hiding it.
-- The reasons are checked in this order: checked in, channel none, quiet hours, late.
+- A patient who has not activated their account yet gets no reminders (`skipped` with the
+  reason): the address was typed by the clinic and never confirmed by its owner, and the
+  patient has not yet chosen their channel or quiet hours.
+- The reasons are checked in this order: checked in, not activated, channel none, quiet
+  hours, late.
 """
 
 from collections import defaultdict
@@ -110,6 +114,7 @@ class DueSlot(NamedTuple):
     heat_prep: bool
     protocol_heat_minutes: int
     timezone: str
+    activated: bool
     channel: str | None  # None until the patient saves preferences: email
     quiet_start: time | None
     quiet_end: time | None
@@ -135,6 +140,7 @@ DUE_SLOT_FIELDS = (
     "prescription__heat_prep",
     "prescription__protocol__heat_prep_minutes",
     "prescription__patient__timezone",
+    "prescription__patient__user__is_active",
     "prescription__patient__reminder_preference__channel",
     "prescription__patient__reminder_preference__quiet_start",
     "prescription__patient__reminder_preference__quiet_end",
@@ -147,6 +153,8 @@ def reminder_decision(
     """The new reminder's status and, when skipped, why."""
     if checked_in:
         return ReminderStatus.SKIPPED, CHECKED_IN
+    if not slot.activated:
+        return ReminderStatus.SKIPPED, "the patient has not activated their account yet"
     if slot.channel == Channel.NONE:
         return ReminderStatus.SKIPPED, "the patient chose no reminders (channel none)"
     local_time = occurrence.fire_at.astimezone(slot.zone).time()

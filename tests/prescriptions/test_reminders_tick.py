@@ -134,6 +134,38 @@ def test_it_skips_when_the_patient_chose_no_reminders(prescription):
     assert (only_reminder().status, only_reminder().channel) == ("skipped", "none")
 
 
+def test_it_skips_a_patient_who_has_not_activated_their_account(prescription):
+    user = prescription.patient.user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    with time_machine.travel(MORNING, tick=False):
+        tick()
+
+    reminder = only_reminder()
+    assert (reminder.status, reminder.reason) == (
+        "skipped",
+        "the patient has not activated their account yet",
+    )
+    assert mail.outbox == []
+
+
+def test_it_reminds_a_patient_from_the_first_slot_after_they_activate(prescription):
+    user = prescription.patient.user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    with time_machine.travel(MORNING, tick=False):
+        tick()
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+
+    with time_machine.travel(BEDTIME, tick=False):
+        tick()
+
+    assert Reminder.objects.get(slot="bedtime").status == "sent"
+    assert len(mail.outbox) == 1
+
+
 def test_it_still_sends_a_reminder_an_hour_late(prescription):
     with time_machine.travel(MORNING + timedelta(minutes=60), tick=False):
         tick()
