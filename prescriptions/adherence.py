@@ -3,7 +3,7 @@
 Check-ins are aggregated in the database, one row per patient, prescription and local
 date with a count per slot. Only the expected sessions are worked out here, from each
 prescription's slots and status history, which are a handful of rows per patient. The
-definitions follow PRODUCT.md, Definitions.
+definitions are those of docs/definitions.md.
 """
 
 from collections import defaultdict

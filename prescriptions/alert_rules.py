@@ -57,11 +57,10 @@ def low_adherence(data: PatientData, today: date, now: datetime) -> Alert | None
     pct = week["adherence_pct"]
     if week["expected_sessions"] < LOW_ADHERENCE_MIN_EXPECTED or pct >= LOW_ADHERENCE_BELOW_PCT:
         return None
-    return Alert(
-        patient=data.patient,
-        prescription_id=latest_prescription_id(data),
-        kind=Kind.LOW_ADHERENCE,
-        details={
+    return _about_latest(
+        data,
+        Kind.LOW_ADHERENCE,
+        {
             "from": start.isoformat(),
             "to": end.isoformat(),
             "expected_sessions": week["expected_sessions"],
@@ -81,11 +80,10 @@ def pain_worsening(data: PatientData, today: date, now: datetime) -> Alert | Non
     pain = adherence.pain_summary(data, start, end)
     if pain["change"] is None or pain["change"] < PAIN_WORSENING_CHANGE:
         return None
-    return Alert(
-        patient=data.patient,
-        prescription_id=latest_prescription_id(data),
-        kind=Kind.PAIN_WORSENING,
-        details={
+    return _about_latest(
+        data,
+        Kind.PAIN_WORSENING,
+        {
             "from": start.isoformat(),
             "to": end.isoformat(),
             "baseline": float(pain["baseline"]),
@@ -134,6 +132,16 @@ def alerts_called_for(data: PatientData, now: datetime) -> list[Alert]:
     """The alerts (unsaved) that this patient's data calls for now, red flags aside."""
     today = local_date_of(now, data.tz)
     return [alert for rule in RULES if (alert := rule(data, today, now)) is not None]
+
+
+def _about_latest(data: PatientData, kind: str, details: dict) -> Alert:
+    """An alert about the patient as a whole, filed under their latest prescription."""
+    return Alert(
+        patient=data.patient,
+        prescription_id=latest_prescription_id(data),
+        kind=kind,
+        details=details,
+    )
 
 
 def latest_prescription_id(data: PatientData) -> int | None:

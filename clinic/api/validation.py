@@ -117,6 +117,18 @@ class LocalDateRangeForm(forms.Form):
         return data
 
 
+class LocalDateRangeQuery(serializers.Serializer):
+    """`from` and `to` query parameters, inclusive local dates, both optional. `from` is a
+    Python keyword, so the fields cannot be declared in the class body; subclasses add
+    their rules in `validate`."""
+
+    def get_fields(self):
+        return {
+            "from": LocalDateField(required=False),
+            "to": LocalDateField(required=False),
+        }
+
+
 def with_local_date_range(filterset: type[django_filters.FilterSet], field_name: str):
     """Adds `from` and `to` (inclusive local dates) to a filter set; `from` is a Python
     keyword, so they cannot be declared in the class body."""

@@ -12,7 +12,7 @@ from rest_framework import renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import LocalDateField
+from clinic.api.validation import LocalDateRangeQuery
 from clinic.pagination import PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.models import Patient
@@ -21,14 +21,8 @@ from prescriptions import adherence
 # --- Input ------------------------------------------------------------------------------
 
 
-class RangeSerializer(serializers.Serializer):
+class RangeSerializer(LocalDateRangeQuery):
     """`from` and `to` local dates, both optional: the default is the 28 days up to today."""
-
-    def get_fields(self):
-        return {
-            "from": LocalDateField(required=False),
-            "to": LocalDateField(required=False),
-        }
 
     def validate(self, attrs):
         today = self.context["today"]

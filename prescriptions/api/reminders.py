@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import (
     IdFilter,
-    LocalDateField,
+    LocalDateRangeQuery,
     with_local_date_range,
 )
 from clinic.permissions import EVERYONE, RolePermission, in_reach
@@ -29,14 +29,7 @@ DEFAULT_SCHEDULE_DATES = 7
 # --- Schedule ---------------------------------------------------------------------------
 
 
-class ScheduleQuerySerializer(serializers.Serializer):
-    # `from` is a Python keyword, hence the declared field names below.
-    def get_fields(self):
-        return {
-            "from": LocalDateField(required=False),
-            "to": LocalDateField(required=False),
-        }
-
+class ScheduleQuerySerializer(LocalDateRangeQuery):
     def validate(self, attrs):
         first, last = attrs.get("from"), attrs.get("to")
         if first and last:

@@ -1,6 +1,6 @@
 """The scheduler's minute: every slot due by now becomes a reminder, decided on the spot.
 
-Rules where the contract is silent:
+Rules where docs/definitions.md ("Reminder times") is silent:
 - A reminder is due when the prescription is active at its fire instant (for a
   heat-prepared bedtime, the earlier instant); its local date is the slot's.
 - Quiet hours cover [quiet_start, quiet_end) of the local time the reminder fires.

@@ -1,4 +1,4 @@
-"""The adherence report as a service, on hand-computed scenarios (PRODUCT.md, Definitions)."""
+"""The adherence report as a service, on hand-computed scenarios (docs/definitions.md)."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal

@@ -82,7 +82,7 @@ ORACLE_TIMES = ["00:00", "00:30", "01:45", "02:15", "02:45", "03:59", "07:00", "
 
 
 class Oracle:
-    """PRODUCT.md, Definitions, read literally; shares no code with prescriptions/."""
+    """docs/definitions.md read literally; shares no code with prescriptions/."""
 
     def __init__(self, tz, start, end_date, slots, history, check_ins, now):
         self.tz, self.start, self.end_date, self.now = tz, start, end_date, now

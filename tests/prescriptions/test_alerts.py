@@ -1,4 +1,4 @@
-"""The periodic alert rules (PRODUCT.md, Alerts), each at its threshold, and their evaluation."""
+"""The periodic alert rules (docs/definitions.md, Alerts) at their thresholds, and their runs."""
 
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO

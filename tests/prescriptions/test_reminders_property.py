@@ -1,8 +1,8 @@
 """Property: over clock changes in many zones, the tick creates exactly one reminder per
 active slot-day, none early, none missed, none doubled, each at the contract's instant.
 
-The expected instants come from an oracle written straight from PRODUCT.md, Reminder
-time, independent of prescriptions/schedule.py.
+The expected instants come from an oracle written straight from docs/definitions.md,
+"Reminder times", independent of prescriptions/schedule.py.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
