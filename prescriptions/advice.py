@@ -25,6 +25,12 @@ EASE_OFF = (
     "only as far as feels easy, and stop before it starts to hurt."
 )
 
+# For a night session when the prescription invites them (`as_needed`).
+NIGHT = (
+    "Rocking when the pain wakes you is part of your plan, so well done for doing it. "
+    "Settle back to sleep once your back eases; no need to count it against tomorrow."
+)
+
 STREAK_MIN_DAYS = 3
 
 

@@ -12,6 +12,7 @@ from patients.models import Patient
 from prescriptions import adherence, advice, alerts
 from prescriptions.models import (
     CheckIn,
+    CheckInSlot,
     Prescription,
     PrescriptionSlot,
     Protocol,
@@ -296,6 +297,8 @@ def checkin_follow_up(checkin: CheckIn) -> str:
     if checkin.pain_rose:
         alerts.session_pain_alert_raise(checkin, now)
         return advice.EASE_OFF
+    if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
+        return advice.NIGHT
     return _streak_advice(checkin.patient, now)
 
 

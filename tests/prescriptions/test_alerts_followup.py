@@ -162,3 +162,31 @@ def test_it_does_not_encourage_a_streak_of_two_days(patient_a, rx):
         CheckInFactory(prescription=rx, slot="bedtime", performed_at=morning + timedelta(hours=15))
 
     assert post(patient_a, rx).json()["advice"] is None
+
+
+def test_it_encourages_a_night_session_the_prescription_invites(patient_a, rx):
+    response = post(patient_a, rx, slot="night", performed_at="2026-05-10T03:10:00-04:00")
+
+    assert response.json()["advice"] == advice.NIGHT
+
+
+def test_it_does_not_invite_night_sessions_the_clinician_left_out(patient_a, rx):
+    rx.as_needed = False
+    rx.save()
+
+    response = post(patient_a, rx, slot="night", performed_at="2026-05-10T03:10:00-04:00")
+
+    assert response.json()["advice"] is None
+
+
+def test_it_still_tells_the_patient_to_ease_off_after_a_painful_night_session(patient_a, rx):
+    response = post(
+        patient_a,
+        rx,
+        slot="night",
+        performed_at="2026-05-10T03:10:00-04:00",
+        pain_before=3,
+        pain_after=6,
+    )
+
+    assert response.json()["advice"] == advice.EASE_OFF

@@ -70,6 +70,15 @@ def test_it_shows_instructions_streak_calendar_and_export(signed_in, prescriptio
     assert "style=" not in page and "<script" not in page
 
 
+def test_it_invites_night_sessions_only_when_the_prescription_does(signed_in, prescription):
+    assert "if back pain wakes you" in signed_in.get("/my/").content.decode()
+
+    prescription.as_needed = False
+    prescription.save()
+
+    assert "if back pain wakes you" not in signed_in.get("/my/").content.decode()
+
+
 def test_it_records_a_check_in_once_however_often_the_form_is_sent(signed_in, prescription):
     body = {"slot": "morning", "pain_before": 5, "pain_after": 2, "form_id": str(uuid.uuid4())}
 
