@@ -28,6 +28,7 @@ urlpatterns = [
     # Opened without signing in: the signed value in the path is the key.
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),
     path("c/<str:token>/", public.checkin, name="checkin-link"),
+    path("stop/<str:token>/", public.stop_reminders, name="stop-reminders"),
     # The patient's own page (session sign-in with email and password).
     path("my/", include("prescriptions.patient_web")),
 ]

@@ -209,3 +209,14 @@ def reminder_preference_update(
         preference.webhook_secret = new_secret
     preference.save()
     return preference, new_secret
+
+
+@transaction.atomic
+def reminders_stop(*, patient: Patient) -> ReminderPreference:
+    """No more reminders (channel none), as from the stop link in an email; the quiet hours
+    and webhook stay as they were for when the patient turns reminders back on."""
+    preference, _ = ReminderPreference.objects.select_for_update().get_or_create(patient=patient)
+    preference, _ = reminder_preference_update(
+        preference=preference, changes={"channel": ReminderPreference.Channel.NONE}
+    )
+    return preference

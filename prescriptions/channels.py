@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 from requests.adapters import HTTPAdapter
 
@@ -57,9 +57,22 @@ class PermanentDeliveryError(DeliveryError):
     """The message cannot go out as things stand; retrying would not help."""
 
 
-def send_email(*, to: str, subject: str, body: str, connection=None) -> None:
+def send_email(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    headers: dict | None = None,
+    connection=None,
+) -> None:
+    message = EmailMultiAlternatives(
+        subject, body, settings.DEFAULT_FROM_EMAIL, [to], connection=connection, headers=headers
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
     try:
-        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], connection=connection).send()
+        message.send()
     except OSError as error:  # SMTP and socket errors are both OSError
         raise DeliveryError(f"email: {error}") from error
 

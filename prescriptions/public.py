@@ -2,9 +2,11 @@
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from patients.models import Patient
+from patients.services import reminders_stop
 from prescriptions import advice, links, services
 from prescriptions.calendar import calendar_feed
 from prescriptions.forms import CheckInForm
@@ -90,3 +92,28 @@ def checkin(request, token: str):
         },
         status=400 if form.errors else 200,
     )
+
+
+# --- Stopping reminders from an email ------------------------------------------------------
+
+
+# The signed link is the credential, and RFC 8058's one-click POST comes from the mail
+# provider without any cookie or form token.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def stop_reminders(request, token: str):
+    """GET asks (mail scanners open links, and must not stop anything); POST stops, from
+    the page's button or the mail app's own unsubscribe (List-Unsubscribe-Post)."""
+    reminder_id = links.stop_reminder_id(token)
+    reminder = (
+        Reminder.objects.select_related("prescription__patient").filter(id=reminder_id).first()
+        if reminder_id is not None
+        else None
+    )
+    if reminder is None:
+        return _unusable(request, "invalid")
+    patient = reminder.prescription.patient
+    if request.method == "POST":
+        reminders_stop(patient=patient)
+        return render(request, "patient/reminders_stopped.html", {"patient": patient})
+    return render(request, "patient/stop_reminders.html", {"patient": patient})

@@ -20,8 +20,9 @@ from django.utils import timezone
 from patients.models import ReminderPreference
 from prescriptions import channels
 from prescriptions.models import Prescription, Reminder
+from prescriptions.reminders.messages import Message, reminder_message
 from prescriptions.reminders.plan import CHECKED_IN, checked_in_sessions, histories_for, is_late
-from prescriptions.reminders.tick import CLAIM_LEASE
+from prescriptions.reminders.tick import CHANNEL_NONE, CLAIM_LEASE
 from prescriptions.schedule import status_at
 
 logger = logging.getLogger(__name__)
@@ -34,29 +35,7 @@ ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
 
 
-def reminder_text(reminder: Reminder, *, heat_minutes: int) -> tuple[str, str]:
-    """Subject and body, written for a patient reading them on a phone."""
-    if reminder.slot == "morning":
-        return (
-            "Knee rocks before you get up",
-            "Good morning. Before you get out of bed, stay on your back, bend your knees "
-            "and rock them slowly from side to side for a few minutes, staying well "
-            "within what feels easy. Then get up and log your session in the app.",
-        )
-    rocks = (
-        "lying on your back with knees bent, rock them gently side to side until your back "
-        "feels looser. Small and easy is enough. Log the session in the app when you are done."
-    )
-    if heat_minutes:
-        return (
-            "Start the heat, then knee rocks",
-            f"Bedtime. First put moist heat on your lower back and leave it there for about "
-            f"{heat_minutes} minutes. Then, {rocks}",
-        )
-    return "Knee rocks before sleep", f"Bedtime. {rocks[0].upper()}{rocks[1:]}"
-
-
-def webhook_payload(reminder: Reminder, subject: str, body: str) -> dict:
+def webhook_payload(reminder: Reminder, message: Message) -> dict:
     return {
         "event": "reminder",
         "reminder": reminder.id,
@@ -64,8 +43,9 @@ def webhook_payload(reminder: Reminder, subject: str, body: str) -> dict:
         "slot": reminder.slot,
         "local_date": reminder.local_date.isoformat(),
         "fire_at": reminder.fire_at.isoformat(),
-        "title": subject,
-        "message": body,
+        "title": message.subject,
+        "message": message.text,
+        "checkin_url": message.checkin_url,
     }
 
 
@@ -157,6 +137,9 @@ def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) ->
         return f"the prescription is {status}"
     if is_late(reminder.fire_at, now):
         return "too late to send (delivery was delayed)"
+    if _preference(reminder.prescription.patient).channel == Channel.NONE:
+        # Stopped after the tick queued it (a one-click stop a minute ago): honour it.
+        return CHANNEL_NONE
     return ""
 
 
@@ -191,17 +174,28 @@ def _preference(patient) -> ReminderPreference:
 def _send(reminder: Reminder, *, email, sms) -> None:
     prescription = reminder.prescription
     patient = prescription.patient
-    subject, body = reminder_text(reminder, heat_minutes=prescription.heat_minutes)
+    message = reminder_message(reminder)
     if reminder.channel == Channel.EMAIL:
-        channels.send_email(to=patient.email, subject=subject, body=body, connection=email)
+        channels.send_email(
+            to=patient.email,
+            subject=message.subject,
+            body=message.text,
+            html=message.html,
+            # RFC 2369 and RFC 8058: mail apps offer their own one-click "unsubscribe".
+            headers={
+                "List-Unsubscribe": f"<{message.stop_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            connection=email,
+        )
     elif reminder.channel == Channel.SMS:
-        channels.send_sms(to=patient.phone, body=f"{subject}: {body}", backend=sms)
+        channels.send_sms(to=patient.phone, body=message.sms, backend=sms)
     elif reminder.channel == Channel.WEBHOOK:
         preference = _preference(patient)
         channels.send_webhook(
             url=preference.webhook_url,
             secret=preference.webhook_secret,
-            payload=webhook_payload(reminder, subject, body),
+            payload=webhook_payload(reminder, message),
         )
     else:
         raise channels.PermanentDeliveryError(f"unknown channel {reminder.channel!r}")

@@ -46,6 +46,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 # lost its message (a broker restarted without its data, a dropped task): the tick queues
 # it again. Long enough that a backlog of tens of thousands drains first.
 STRANDED_AFTER = timedelta(minutes=10)
+CHANNEL_NONE = "the patient chose no reminders (channel none)"
 
 ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
@@ -156,7 +157,7 @@ def reminder_decision(
     if not slot.activated:
         return ReminderStatus.SKIPPED, "the patient has not activated their account yet"
     if slot.channel == Channel.NONE:
-        return ReminderStatus.SKIPPED, "the patient chose no reminders (channel none)"
+        return ReminderStatus.SKIPPED, CHANNEL_NONE
     local_time = occurrence.fire_at.astimezone(slot.zone).time()
     if in_quiet_hours(slot.quiet_start, slot.quiet_end, local_time):
         return ReminderStatus.SKIPPED, "inside the patient's quiet hours"

@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 from patients.models import ReminderPreference
 from prescriptions.models import Reminder, StatusChange
 from prescriptions.reminders import deliver
+from prescriptions.reminders.messages import reminder_message
 from prescriptions.tasks import deliver_reminders
 from tests.factories import CheckInFactory
 from tests.prescriptions.reminders_support import scheduled_prescription
@@ -106,18 +107,19 @@ def test_it_emails_the_reminder_to_the_patient(prescription):
     assert mail.outbox[0].to == [prescription.patient.email]
 
 
-@pytest.mark.parametrize(
-    ("heat_minutes", "opening"),
-    [(0, "Bedtime. Lying on your back"), (10, "Bedtime. First put moist heat")],
-)
-def test_it_words_the_bedtime_reminder_with_or_without_heat(prescription, heat_minutes, opening):
+@pytest.mark.parametrize("heat_prep", [False, True])
+def test_it_words_the_bedtime_reminder_with_or_without_heat(prescription, heat_prep):
+    prescription.heat_prep = heat_prep
+    prescription.save()
     reminder = queued(prescription, slot="bedtime")
 
-    subject, body = deliver.reminder_text(reminder, heat_minutes=heat_minutes)
+    message = reminder_message(reminder)
 
-    assert body.startswith(opening)
-    assert ("Then, lying" in body) == bool(heat_minutes)
-    assert ("heat" in subject) == bool(heat_minutes)
+    assert "bedtime knee rocks" in message.text
+    assert ("heat pack" in message.text) == heat_prep
+    assert ("for about 10 minutes" in message.text) == heat_prep
+    assert ("heat first" in message.subject) == heat_prep
+    assert ("warm your low back 10 min" in message.sms) == heat_prep
 
 
 def test_it_texts_the_reminder_through_the_configured_sms_backend(prescription, settings):

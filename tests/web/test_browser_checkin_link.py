@@ -1,14 +1,19 @@
 """A reminder's check-in link on a phone, in a real browser."""
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, timedelta
 
+from django.core import mail
+from django.test import TestCase
 from django.utils import timezone
 
 from prescriptions import links
 from prescriptions.models import CheckIn, Prescription, Reminder
+from prescriptions.reminders.tick import reminders_tick
 from prescriptions.schedule import checkin_local_date
-from prescriptions.services import patient_zone
+from prescriptions.tasks import deliver_reminders
 from tests.factories import PrescriptionFactory
+from tests.prescriptions.reminders_support import scheduled_prescription
 
 
 def todays_reminder(patient, slot="morning"):
@@ -18,7 +23,7 @@ def todays_reminder(patient, slot="morning"):
     return Reminder.objects.create(
         prescription=prescription,
         slot=slot,
-        local_date=checkin_local_date(now, patient_zone(patient), slot),
+        local_date=checkin_local_date(now, patient.zone, slot),
         fire_at=now - timedelta(minutes=1),
         channel="email",
         status="sent",
@@ -29,9 +34,28 @@ def tap(page, scale: str, value: int):
     page.get_by_role("group", name=scale).get_by_text(str(value), exact=True).click()
 
 
-def test_it_checks_in_with_two_taps_and_a_submit_at_390_px(phone_page, patient_a):
-    reminder = todays_reminder(patient_a)
-    link = f"/c/{links.checkin_token(reminder.id)}/"
+def zone_near_noon() -> str:
+    """A zone where it is now around midday, so the session's day cannot end mid-test."""
+    hours = 12 - timezone.now().astimezone(UTC).hour  # -11 … +12
+    return f"Etc/GMT{-hours:+d}"  # POSIX signs: Etc/GMT-5 is five hours ahead of UTC
+
+
+def emailed_link(patient) -> tuple[Reminder, str]:
+    """Lets a slot fall due a minute ago and the tick email it; answers the link's path."""
+    patient.timezone = zone_near_noon()
+    patient.save()
+    due = (timezone.now() - timedelta(minutes=1)).astimezone(patient.zone)
+    scheduled_prescription(
+        patient, start_date=due.date() - timedelta(days=1), slots=[("morning", f"{due:%H:%M}")]
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        reminders_tick(deliver=deliver_reminders.delay)
+    [message] = mail.outbox
+    return Reminder.objects.get(), re.search(r"https?://[^/\s]+(/c/\S+/)", message.body).group(1)
+
+
+def test_it_checks_in_from_the_reminder_link_with_two_taps_at_390_px(phone_page, patient_a):
+    reminder, link = emailed_link(patient_a)
 
     phone_page.goto(link)
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
