@@ -19,7 +19,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FHIRPatient
 
 from patients.models import Patient
-from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, Reminder
+from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, Reminder, status_read
 
 LOINC = "http://loinc.org"
 PAIN_SCORE = "72514-3"  # Pain severity - 0-10 verbal numeric rating [Score] - Reported
@@ -114,11 +114,7 @@ def _patient(patient: Patient, clinic_name: str) -> FHIRPatient:
 
 
 def prescription_status(rx: Prescription, today: date) -> str:
-    # Once the local day after its end date has begun a prescription reads ended, whatever
-    # its stored status says.
-    if rx.end_date is not None and rx.end_date < today:
-        return Prescription.Status.ENDED
-    return rx.status
+    return status_read(rx.status, rx.end_date, today)
 
 
 def _care_plan(rx: Prescription, subject: dict, today: date) -> CarePlan:

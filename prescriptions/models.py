@@ -1,7 +1,10 @@
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
+
+from prescriptions.schedule import local_today
 
 
 class SlotKind(models.TextChoices):
@@ -51,6 +54,39 @@ class Protocol(models.Model):
         return self.name
 
 
+def status_read(stored: str, end_date: date | None, today: date) -> str:
+    """The status a prescription reads on the patient's local `today`: the stored one,
+    except that once the local day after its end date has begun it reads ended."""
+    if end_date is not None and end_date < today:
+        return Prescription.Status.ENDED
+    return stored
+
+
+class PrescriptionQuerySet(models.QuerySet):
+    def reading(self, status: str, now: datetime | None = None) -> "PrescriptionQuerySet":
+        """The prescriptions that read `status` now (see `status_read`).
+
+        Whether an end date has passed depends on each patient's zone, but only for end
+        dates within a day of the UTC date: those few rows are judged in Python, in one
+        query however many prescriptions there are.
+        """
+        now = now or datetime.now(UTC)
+        utc_today = now.astimezone(UTC).date()
+        # Local dates run from a day behind UTC to a day ahead (offsets -12 to +14 hours).
+        passed = models.Q(end_date__lt=utc_today - timedelta(days=1))
+        unsure = self.filter(end_date__range=(utc_today - timedelta(days=1), utc_today))
+        passed |= models.Q(
+            id__in=[
+                pk
+                for pk, end_date, zone in unsure.values_list("id", "end_date", "patient__timezone")
+                if end_date < local_today(ZoneInfo(zone), now)
+            ]
+        )
+        if status == Prescription.Status.ENDED:
+            return self.filter(passed | models.Q(status=status))
+        return self.filter(status=status).exclude(passed)
+
+
 class Prescription(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active"
@@ -76,6 +112,8 @@ class Prescription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PrescriptionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-start_date", "-id"]
         constraints = [
@@ -96,6 +134,12 @@ class Prescription(models.Model):
     @property
     def heat_minutes(self) -> int:
         return heat_minutes(self.heat_prep, self.protocol.heat_prep_minutes)
+
+    @property
+    def current_status(self) -> str:
+        """What the prescription reads now: past its end date it has ended (the stored
+        `status` changes only when a clinician acts, and the end date stays the record)."""
+        return status_read(self.status, self.end_date, local_today(self.zone))
 
 
 class PrescriptionSlot(models.Model):

@@ -261,7 +261,7 @@ def checkin_record(
     """Stores the session the patient reports, then acts on it (advice, red flags)."""
     # Locked so that an `end` racing this check-in cannot slip in between check and insert.
     prescription = _locked(prescription)
-    if prescription.status == PrescriptionStatus.ENDED:
+    if prescription.current_status == PrescriptionStatus.ENDED:
         raise ValidationError({"prescription": "This prescription has ended."})
     tz = prescription.zone
     if performed_at > timezone.now() + CHECKIN_CLOCK_SKEW:

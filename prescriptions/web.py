@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic import web as auth
 from prescriptions import adherence, alerts
 from prescriptions.api.adherence import ClinicRowSerializer, as_csv, sort_rows
-from prescriptions.models import Alert, Prescription, StatusChange
+from prescriptions.models import Alert, Prescription, StatusChange, status_read
 from prescriptions.schedule import local_date_of
 
 OPEN_ALERTS_SHOWN = 50
@@ -60,10 +60,10 @@ def prescription_states(clinic_id: int, now) -> dict[int, dict]:
 def prescription_state(rx: dict, now) -> dict:
     tz = ZoneInfo(rx["patient__timezone"])
     today = adherence.local_today(tz, now)
-    # Past its end date a prescription expects nothing, whatever its stored status says.
-    if rx["status"] == Prescription.Status.ENDED or (rx["end_date"] and rx["end_date"] < today):
+    status = status_read(rx["status"], rx["end_date"], today)
+    if status == Prescription.Status.ENDED:
         return {"status": "ended"}
-    if rx["status"] == Prescription.Status.PAUSED:
+    if status == Prescription.Status.PAUSED:
         paused_at = rx["paused_at"]
         return {
             "status": "paused",

@@ -93,6 +93,12 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 class PrescriptionSerializer(serializers.ModelSerializer):
     protocol = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status = serializers.ChoiceField(
+        choices=Prescription.Status.choices,
+        source="current_status",
+        read_only=True,
+        help_text="Ended once the patient's local day after `end_date` has begun.",
+    )
     slots = SlotSerializer(many=True, read_only=True)
     history = StatusChangeSerializer(
         source="status_changes",

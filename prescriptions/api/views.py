@@ -48,11 +48,18 @@ class ProtocolDetail(generics.RetrieveAPIView):
 
 class PrescriptionFilter(django_filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
-    status = django_filters.ChoiceFilter(choices=Prescription.Status.choices)
+    status = django_filters.ChoiceFilter(
+        choices=Prescription.Status.choices,
+        method="filter_status",
+        help_text="The status the prescription reads now (past its end date: ended).",
+    )
 
     class Meta:
         model = Prescription
         fields = ["patient", "status"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.reading(value)
 
 
 class PrescriptionList(generics.ListCreateAPIView):

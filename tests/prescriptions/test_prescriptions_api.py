@@ -214,6 +214,71 @@ def test_it_lists_in_a_constant_number_of_queries(clinician_a, rows):
     assert len(queries) == 6  # token, user, count, page, slots, status changes
 
 
+# --- Past the end date ----------------------------------------------------------------
+
+
+def lapsed(clinic, timezone, end_date):
+    """A prescription a clinician never ended, whose end date is `end_date`."""
+    patient = PatientFactory(clinic=clinic, timezone=timezone)
+    return PrescriptionFactory(
+        patient=patient, start_date=TODAY - timedelta(days=20), end_date=end_date
+    )
+
+
+def test_it_reads_ended_once_the_patients_day_after_the_end_date_has_begun(clinician_a):
+    # At 15:00 UTC on 10 March it is already the 11th on Kiritimati (UTC+14), still the
+    # 10th in New York: a course ending on the 10th is over there, not here.
+    over = lapsed(clinician_a.clinic, "Pacific/Kiritimati", TODAY)
+    running = lapsed(clinician_a.clinic, "America/New_York", TODAY)
+    long_over = lapsed(clinician_a.clinic, "America/New_York", TODAY - timedelta(days=3))
+    client = client_for(clinician_a)
+
+    def status(rx):
+        return client.get(f"/api/v1/prescriptions/{rx.id}/").data["status"]
+
+    def listed(**params):
+        rows = client.get("/api/v1/prescriptions/", params).data["results"]
+        return {row["id"]: row["status"] for row in rows}
+
+    assert (status(over), status(running), status(long_over)) == ("ended", "active", "ended")
+    assert listed() == {over.id: "ended", running.id: "active", long_over.id: "ended"}
+    assert set(listed(status="ended")) == {over.id, long_over.id}
+    assert set(listed(status="active")) == {running.id}
+    over.refresh_from_db()
+    assert over.status == "active"  # the record of what the clinician did stays as it was
+
+
+def test_it_refuses_a_check_in_on_a_prescription_past_its_end_date(clinician_a):
+    rx = lapsed(clinician_a.clinic, "America/New_York", TODAY - timedelta(days=1))
+
+    response = client_for(rx.patient.user).post(
+        "/api/v1/check-ins/",
+        {
+            "prescription": rx.id,
+            "slot": "morning",
+            "performed_at": "2026-03-10T09:30:00-04:00",
+            "pain_before": 4,
+        },
+    )
+
+    assert response.status_code == 400
+    assert "prescription" in response.data
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_it_filters_by_status_in_a_constant_number_of_queries(clinician_a, rows):
+    for n in range(rows):
+        lapsed(clinician_a.clinic, "Pacific/Kiritimati", TODAY - timedelta(days=n % 3))
+    client = client_for(clinician_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/prescriptions/", {"status": "ended", "page_size": 100})
+
+    assert response.data["count"] == rows
+    # token, user, the end dates near today, count, page, slots, status changes
+    assert len(queries) == 7
+
+
 # --- Changing --------------------------------------------------------------------------
 
 
