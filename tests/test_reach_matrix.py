@@ -71,6 +71,8 @@ DETAIL_READ = expect(401, 200, 200, 200, 404, 404)
 # A clinician's action on clinic A's `patient`: other roles are refused before any lookup.
 CLINICIAN_ACTS = expect(401, 200, 403, 403, 403, 404)
 TEAM_ONLY = expect(401, 200, 200, 403, 403, 200)
+# A patient's own account (me/…): every patient reaches their own, the clinic team has no use.
+OWN_ACCOUNT = expect(401, 403, 403, 200, 200, 403)
 
 
 # ▼▼▼ The table: one row per method and route. ▼▼▼
@@ -132,10 +134,13 @@ REACH: dict[str, Reach] = {
     # --- reminders ---
     "GET prescriptions/{pk}/schedule/": Reach(DETAIL_READ, target=prescription_id),
     "GET reminders/": Reach(ANY_SIGNED_IN),
-    "GET me/reminder-preferences/": Reach(expect(401, 403, 403, 200, 200, 403)),
-    "PATCH me/reminder-preferences/": Reach(
-        expect(401, 403, 403, 200, 200, 403), body=lambda w: {"channel": "none"}
-    ),
+    "GET me/reminder-preferences/": Reach(OWN_ACCOUNT),
+    "PATCH me/reminder-preferences/": Reach(OWN_ACCOUNT, body=lambda w: {"channel": "none"}),
+    # --- the patient's own account ---
+    "PATCH me/": Reach(OWN_ACCOUNT, body=lambda w: {"phone": "+15555550123"}),
+    "GET me/calendar/": Reach(OWN_ACCOUNT),
+    "POST me/calendar/reset/": Reach(OWN_ACCOUNT),
+    "GET me/export/": Reach(OWN_ACCOUNT),
     # --- documents ---
     "GET schema/": Reach(PUBLIC),
 }
