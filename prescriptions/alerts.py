@@ -20,6 +20,7 @@ from django.utils import timezone
 from clinic.models import User
 from patients.models import Patient
 from prescriptions import adherence
+from prescriptions.advice import is_emergency
 from prescriptions.alert_rules import (
     LOW_ADHERENCE_DAYS,
     NO_CHECK_IN_DAYS,
@@ -97,8 +98,9 @@ def alert_raise(alert: Alert) -> tuple[Alert, bool]:
 # --- At check-in time -----------------------------------------------------------------
 
 
-def red_flag_alert_raise(checkin: CheckIn) -> Alert:
-    """The open red-flag alert of the patient, with this check-in's signs added to it."""
+def red_flag_alert_raise(checkin: CheckIn) -> tuple[Alert, list[str]]:
+    """The open red-flag alert of the patient, with this check-in's signs added to it, and
+    the signs it did not hold yet (all of them for a new alert)."""
     flags = sorted(set(checkin.red_flags))
     alert, created = alert_raise(
         Alert(
@@ -113,12 +115,14 @@ def red_flag_alert_raise(checkin: CheckIn) -> Alert:
             },
         )
     )
-    if not created:
-        # Still open from an earlier check-in: the clinician needs the new signs too.
-        alert.details["check_ins"] = [*alert.details.get("check_ins", []), checkin.id]
-        alert.details["red_flags"] = sorted({*alert.details.get("red_flags", []), *flags})
-        alert.save(update_fields=["details"])
-    return alert
+    if created:
+        return alert, flags
+    # Still open from an earlier check-in: the clinician needs the new signs too.
+    known = set(alert.details.get("red_flags", []))
+    alert.details["check_ins"] = [*alert.details.get("check_ins", []), checkin.id]
+    alert.details["red_flags"] = sorted(known | set(flags))
+    alert.save(update_fields=["details"])
+    return alert, [flag for flag in flags if flag not in known]
 
 
 def session_pain_alert_raise(checkin: CheckIn, now: datetime) -> Alert | None:
@@ -164,11 +168,12 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
     return alert
 
 
-def alert_notify_clinician(*, alert_id: int) -> bool:
-    """Emails the prescribing clinician that a red flag needs them.
+def alert_notify_clinician(*, alert_id: int, checkin_id: int | None = None) -> bool:
+    """Emails the prescribing clinician that a red flag needs them: how urgent it is, the
+    patient's local date of the check-in, and where to read the rest once signed in.
 
     Email is not a secure channel: the message names neither the patient nor the signs,
-    only the record and alert numbers to open in the app.
+    only the record and alert numbers and the link to open in the app.
     """
     alert = (
         Alert.objects.select_related("prescription__clinician", "patient")
@@ -182,17 +187,43 @@ def alert_notify_clinician(*, alert_id: int) -> bool:
     if not address or "@" not in address:
         logger.warning("Alert %s: the prescribing clinician has no email address", alert_id)
         return False
-    performed = alert.details.get("performed_at", alert.created_at.isoformat())[:10]
-    send_mail(
-        subject=f"Knee Rocks: a patient reported a warning sign (alert {alert.id})",
-        message=(
-            f"A patient in your care (patient record {alert.patient_id}) reported a warning "
-            f"sign in a check-in on {performed}.\n\n"
-            "Their knee-rocks prescription has been paused, so they get no more reminders "
-            "until you resume it. They were advised to stop the exercise and seek care.\n\n"
-            f"Please sign in to the clinic app, review alert {alert.id} and contact the "
-            "patient.\n"
+    checkin = CheckIn.objects.filter(id=checkin_id, patient_id=alert.patient_id).first()
+    flags = checkin.red_flags if checkin else alert.details.get("red_flags", [])
+    performed = checkin.performed_at if checkin else alert.created_at
+    local_date = performed.astimezone(alert.patient.zone).date()
+    follow_up = (
+        checkin is not None and alert.details.get("check_ins", [checkin.id])[0] != checkin.id
+    )
+    if is_emergency(flags):
+        subject = "EMERGENCY warning sign reported"
+        urgency = (
+            "Urgency: EMERGENCY. The sign reported needs emergency care. The patient was "
+            "told to stop the exercise and to call their emergency number or go to an "
+            "emergency department straight away."
+        )
+    else:
+        subject = "warning sign reported"
+        urgency = (
+            "Urgency: prompt review. The patient was told to stop the exercise and to "
+            "contact the clinic or their doctor today, sooner if it gets worse."
+        )
+    page = f"{settings.SITE_URL}/staff/patients/{alert.patient_id}/"
+    paragraphs = [
+        f"A patient in your care (patient record {alert.patient_id}) reported "
+        f"{'a further' if follow_up else 'a'} warning sign (alert {alert.id}) in a check-in "
+        f"on {local_date.isoformat()} (the patient's local date).",
+        urgency,
+        *(
+            [f"Alert {alert.id} was still open; this check-in added a sign not reported before."]
+            if follow_up
+            else []
         ),
+        "Their knee-rocks prescription is paused, so they get no reminders until you resume it.",
+        f"Read the details and contact the patient (sign in first): {page}",
+    ]
+    send_mail(
+        subject=f"Knee Rocks: {subject} (alert {alert.id})",
+        message="\n\n".join(paragraphs) + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[address],
     )

@@ -303,9 +303,10 @@ def checkin_follow_up(checkin: CheckIn) -> str:
 
 
 def _red_flags_act(checkin: CheckIn) -> str:
-    """Raises the red-flag alert, pauses the prescription from the session and emails the
-    clinician after commit."""
-    alert = alerts.red_flag_alert_raise(checkin)
+    """Raises the red-flag alert, pauses the prescription from the session and, after
+    commit, emails the clinician when the check-in adds a sign the open alert did not
+    hold yet: the same signs again tell them nothing new while the alert waits for them."""
+    alert, new_flags = alerts.red_flag_alert_raise(checkin)
     prescription = checkin.prescription
     if prescription.status == PrescriptionStatus.ACTIVE:
         prescription_status_change(
@@ -315,7 +316,8 @@ def _red_flags_act(checkin: CheckIn) -> str:
             by=None,
             reason=f"Red flag reported in check-in {checkin.id}",
         )
-    notify_red_flag.delay_on_commit(alert.id)
+    if new_flags:
+        notify_red_flag.delay_on_commit(alert.id, checkin.id)
     return advice.red_flag(checkin.red_flags)
 
 

@@ -39,9 +39,9 @@ def evaluate_alerts() -> int:
     retry_backoff=60,
     max_retries=5,
 )
-def notify_red_flag(alert_id: int) -> None:
+def notify_red_flag(alert_id: int, checkin_id: int | None = None) -> None:
     """Emails the clinician about a red flag; a mail server that is down is retried."""
-    alerts.alert_notify_clinician(alert_id=alert_id)
+    alerts.alert_notify_clinician(alert_id=alert_id, checkin_id=checkin_id)
 
 
 # --- Weekly digest -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.core import mail
 from prescriptions import advice
 from prescriptions.models import Alert, Prescription
 from tests.conftest import client_for
-from tests.factories import CheckInFactory, PrescriptionFactory
+from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,59 @@ def test_it_adds_a_second_red_flag_to_the_open_alert(
     alert = Alert.objects.get(patient=patient_a, kind="red_flag")
     assert alert.details["red_flags"] == ["after_fall", "fever"]
     assert len(alert.details["check_ins"]) == 2
-    assert len(mail.outbox) == 2
+    first, further = mail.outbox
+    assert "a further warning sign" in further.body
+    assert f"Alert {alert.id} was still open" in further.body
+    assert first.body != further.body
+
+
+def test_it_emails_once_for_signs_the_open_alert_already_holds(
+    django_capture_on_commit_callbacks, patient_a, rx
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(patient_a, rx, red_flags=["fever", "leg_weakness"])
+        again = post(patient_a, rx, red_flags=["fever"], performed_at="2026-05-10T07:50:00-04:00")
+
+    assert again.status_code == 201
+    assert again.json()["advice"] == advice.RED_FLAG  # the patient is still told what to do
+    assert len(Alert.objects.get(kind="red_flag").details["check_ins"]) == 2
+    assert len(mail.outbox) == 1
+
+
+def test_it_emails_again_when_an_emergency_sign_follows(
+    django_capture_on_commit_callbacks, patient_a, rx
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(patient_a, rx, red_flags=["fever"])
+        post(patient_a, rx, red_flags=["bladder_bowel"], performed_at="2026-05-10T07:50:00-04:00")
+
+    first, urgent = mail.outbox
+    assert "Urgency: prompt review" in first.body
+    assert "EMERGENCY" in urgent.subject
+    assert "Urgency: EMERGENCY" in urgent.body
+    assert "emergency department" in urgent.body
+    assert "bladder" not in urgent.body
+
+
+def test_it_dates_the_email_with_the_patients_local_date_and_links_their_page(
+    django_capture_on_commit_callbacks, settings, clinic_a, clinician_a
+):
+    settings.SITE_URL = "https://clinic.example.test"
+    # 23:30 on 9 May in Los Angeles is already 10 May in UTC.
+    patient = PatientFactory(clinic=clinic_a, timezone="America/Los_Angeles")
+    rx = PrescriptionFactory(patient=patient, clinician=clinician_a, start_date=date(2026, 5, 1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            patient, rx, slot="other", performed_at="2026-05-09T23:30:00-07:00", red_flags=["fever"]
+        )
+
+    assert response.status_code == 201
+    [email] = mail.outbox
+    assert "on 2026-05-09 (the patient's local date)" in email.body
+    assert f"https://clinic.example.test/staff/patients/{patient.id}/" in email.body
+    assert patient.first_name not in email.body
+    assert "fever" not in email.body.lower()
 
 
 def test_it_does_not_pause_an_already_paused_prescription_again(patient_a, clinician_a, rx):
