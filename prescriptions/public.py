@@ -60,6 +60,10 @@ def _unusable(request, reason: str, reminder: Reminder | None = None):
     return render(request, "patient/link_unusable.html", {"reason": reason, "reminder": reminder})
 
 
+# The signed link is the credential, so a cross-site form could do nothing its holder
+# cannot; a CSRF refusal, though, would throw away what the patient entered (a phone's
+# in-app browser that drops cookies).
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def checkin(request, token: str):
     reminder = _link_reminder(token)

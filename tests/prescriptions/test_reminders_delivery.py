@@ -15,6 +15,7 @@ from django.core import mail
 from requests.adapters import HTTPAdapter
 
 from patients.models import ReminderPreference
+from prescriptions import links
 from prescriptions.models import Reminder, StatusChange
 from prescriptions.reminders import deliver
 from prescriptions.reminders.messages import reminder_message
@@ -168,6 +169,7 @@ def test_it_posts_a_signed_webhook_the_receiver_can_verify(prescription, receive
         "morning",
         "2024-06-03",
     )
+    assert payload["checkin_url"] == f"http://testserver/c/{links.checkin_token(reminder.id)}/"
     reminder.refresh_from_db()
     assert reminder.status == "sent"
 
