@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from clinic.models import Clinic, Heartbeat, User
+from clinic.models import AuditEntry, Clinic, Heartbeat, User
 
 
 @admin.register(Clinic)
@@ -29,3 +29,22 @@ class UserAdmin(BaseUserAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: an entry is never added, changed or deleted by hand."""
+
+    list_display = ["at", "actor", "role", "action", "patient_id", "method", "path", "request_id"]
+    list_filter = ["action", "role"]
+    list_select_related = ["actor"]
+    search_fields = ["=patient_id", "=request_id", "actor__username"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

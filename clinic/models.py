@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 def default_timezone() -> str:
@@ -61,3 +62,41 @@ class Heartbeat(models.Model):
     @classmethod
     def beat(cls, name: str, at) -> None:
         cls.objects.update_or_create(name=name, defaults={"at": at})
+
+
+class AuditEntry(models.Model):
+    """One read or change of one patient's data: who, in which role, what, when, and the
+    request id that finds the same request in the logs.
+
+    Append-only: nothing in the code, the API or the admin changes or deletes an entry, and
+    a database trigger refuses UPDATE and DELETE on the table (migration 0002).
+    """
+
+    class Action(models.TextChoices):
+        READ = "read"
+        CREATE = "create"
+        UPDATE = "update"
+        EXPORT = "export"
+        ARCHIVE = "archive"
+
+    at = models.DateTimeField(default=timezone.now)
+    # Null for a request without a signed-in user (a calendar app reading the secret feed).
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=16)
+    # The patient's id, not a foreign key: patients import clinic, never the reverse, and
+    # an entry must outlive anything it points at.
+    patient_id = models.BigIntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    method = models.CharField(max_length=8)
+    # The path only: a query string may carry what was searched for (a name).
+    path = models.CharField(max_length=300)
+    request_id = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["patient_id", "-at", "-id"], name="audit_by_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.role} {self.action} patient {self.patient_id}"

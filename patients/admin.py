@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
+from clinic.audit import AuditedAdmin
 from patients.models import ActivationCode, Patient, ReminderPreference
 
 
@@ -13,13 +14,14 @@ class ReminderPreferenceInline(admin.StackedInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["last_name", "first_name", "email", "clinic", "timezone", "created_at"]
     list_filter = ["clinic"]
     list_select_related = ["clinic"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     raw_id_fields = ["user", "enrolled_by"]
     inlines = [ReminderPreferenceInline]
+    audit_patient = "id"
 
 
 @admin.register(ActivationCode)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from clinic.audit import AuditedAdmin
 from prescriptions.models import (
     Alert,
     CheckIn,
@@ -37,7 +38,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(admin.ModelAdmin):
+class PrescriptionAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["id", "patient", "protocol", "status", "start_date", "end_date", "clinician"]
     list_filter = ["status", "protocol", "patient__clinic"]
     list_select_related = ["patient", "protocol", "clinician"]
@@ -49,7 +50,7 @@ class PrescriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["id", "patient", "slot", "local_date", "pain_before", "pain_after"]
     list_filter = ["slot", "patient__clinic"]
     list_select_related = ["patient"]
@@ -59,7 +60,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["id", "patient", "kind", "created_at", "acknowledged_at", "acknowledged_by"]
     list_filter = ["kind", "patient__clinic"]
     list_select_related = ["patient", "acknowledged_by"]
@@ -68,11 +69,13 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["id", "prescription", "slot", "local_date", "fire_at", "channel", "status"]
     list_filter = ["status", "channel", "slot"]
+    list_select_related = ["prescription"]
     search_fields = ["prescription__patient__email", "prescription__patient__last_name"]
     raw_id_fields = ["prescription"]
+    audit_patient = "prescription.patient_id"
     date_hierarchy = "local_date"
 
 

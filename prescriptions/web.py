@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic import web as auth
+from clinic.audit import Action, audit_record
 from prescriptions import adherence, alerts
 from prescriptions.api.adherence import ClinicRowSerializer, as_csv, sort_rows
 from prescriptions.models import Alert, Prescription, StatusChange, status_read
@@ -88,6 +89,7 @@ def home(request):
     clinic = request.user.clinic
     start, end, rows = clinic_report(clinic)
     states = prescription_states(clinic.id, timezone.now())
+    audit_record(request, patients=[row["patient"] for row in rows], action=Action.READ)
     for row in rows:
         row["band"] = band(row["adherence_pct"])
         row["prescription"] = states.get(row["patient"], {"status": "none"})
@@ -116,6 +118,7 @@ def adherence_csv(request):
     """The same rows and columns as GET /api/v1/adherence/?format=csv, for a signed-in page."""
     clinic = request.user.clinic
     start, end, rows = clinic_report(clinic)
+    audit_record(request, patients=[row["patient"] for row in rows], action=Action.EXPORT)
     response = HttpResponse(
         as_csv(ClinicRowSerializer(rows, many=True).data), content_type="text/csv; charset=utf-8"
     )
@@ -130,6 +133,7 @@ def acknowledge(request, pk: int):
     alert = get_object_or_404(Alert, pk=pk, patient__clinic_id=request.user.clinic_id)
     if not request.user.is_clinician:
         return HttpResponseForbidden("Only clinicians acknowledge alerts.")
+    audit_record(request, patients=[alert.patient_id], action=Action.UPDATE)
     try:
         alerts.alert_acknowledge(alert=alert, by=request.user)
     except alerts.AlertAlreadyAcknowledged:

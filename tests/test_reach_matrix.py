@@ -97,6 +97,7 @@ REACH: dict[str, Reach] = {
     "POST patients/{pk}/activation-code/": Reach(
         expect(401, 201, 403, 403, 403, 404), target=patient_id
     ),
+    "GET patients/{pk}/audit/": Reach(expect(401, 200, 200, 403, 403, 404), target=patient_id),
     # --- protocols, prescriptions, check-ins ---
     "GET protocols/": Reach(ANY_SIGNED_IN),
     "GET protocols/{slug}/": Reach(ANY_SIGNED_IN, target=lambda w: "knee-rocks"),

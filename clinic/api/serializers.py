@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from clinic.models import User
+from clinic.models import AuditEntry, User
 
 
 class SignInSerializer(serializers.Serializer):
@@ -32,3 +32,10 @@ class MeSerializer(serializers.ModelSerializer):
 
     def get_phone(self, user: User) -> str | None:
         return user.patient.phone if user.is_patient else None
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor", "role", "action", "method", "path", "request_id"]
+        read_only_fields = fields

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from clinic import services
 from clinic.api.serializers import MeSerializer, SignInSerializer, TokenSerializer
+from clinic.audit import audit_record
 
 
 def token_response(user, *, status_code=status.HTTP_200_OK) -> Response:
@@ -60,4 +61,6 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
+        if request.user.is_patient:
+            audit_record(request, patients=[request.user.patient.id])
         return Response(MeSerializer(request.user).data)

@@ -17,4 +17,5 @@ urlpatterns = [
         views.ReminderPreferenceView.as_view(),
         name="reminder-preferences",
     ),
+    path("patients/<int:pk>/audit/", views.PatientAudit.as_view(), name="patient-audit"),
 ]

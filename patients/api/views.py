@@ -8,12 +8,20 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from clinic.api.serializers import MeSerializer, TokenSerializer
+from clinic.api.serializers import AuditEntrySerializer, MeSerializer, TokenSerializer
 from clinic.api.validation import as_api_error
 from clinic.api.views import MeView as BaseMeView
 from clinic.api.views import token_response
-from clinic.models import User
-from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
+from clinic.audit import Action, AuditedMixin, audit_record
+from clinic.models import AuditEntry, User
+from clinic.permissions import (
+    CLINIC_TEAM,
+    CLINICIAN,
+    EVERYONE,
+    PATIENT,
+    RolePermission,
+    in_reach,
+)
 from patients import services
 from patients.api.serializers import (
     ActivateSerializer,
@@ -35,13 +43,14 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     return in_reach(Patient.objects.select_related("user"), user, via="")
 
 
-class PatientList(generics.ListCreateAPIView):
+class PatientList(AuditedMixin, generics.ListCreateAPIView):
     """The clinic's patients (a patient sees only their own record); clinicians enrol."""
 
     permission_classes = [RolePermission]
     read_roles = EVERYONE
     write_roles = {CLINICIAN}
     serializer_class = PatientSerializer
+    audit_patient = "id"
 
     def get_queryset(self):
         patients = patients_visible_to(self.request.user)
@@ -81,16 +90,18 @@ class PatientList(generics.ListCreateAPIView):
             # Another enrolment with this email committed between our check and insert.
             raise email_in_use() from None
         patient = enrolment.patient
+        audit_record(request, patients=[patient.id], action=Action.CREATE)
         patient.activation_code = enrolment.activation_code
         patient.activation_expires_at = enrolment.activation_expires_at
         return Response(EnrolmentSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
-class PatientDetail(generics.RetrieveUpdateAPIView):
+class PatientDetail(AuditedMixin, generics.RetrieveUpdateAPIView):
     permission_classes = [RolePermission]
     read_roles = EVERYONE
     write_roles = {CLINICIAN}
     serializer_class = PatientSerializer
+    audit_patient = "id"
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -124,6 +135,7 @@ class PatientActivationCode(APIView):
     @extend_schema(request=None, responses={201: ActivationCodeSerializer})
     def post(self, request, pk: int):
         patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        audit_record(request, patients=[patient.id], action=Action.UPDATE)
         code, expires_at = services.activation_code_issue(patient=patient)
         body = {"activation_code": code, "activation_expires_at": expires_at}
         return Response(ActivationCodeSerializer(body).data, status=status.HTTP_201_CREATED)
@@ -163,6 +175,7 @@ class MeView(BaseMeView):
         if "timezone" in changes:
             changes["timezone_name"] = changes.pop("timezone")
         services.patient_update(patient=request.user.patient, **changes)
+        audit_record(request, patients=[request.user.patient.id], action=Action.UPDATE)
         return Response(MeSerializer(request.user).data)
 
 
@@ -180,6 +193,7 @@ class ReminderPreferenceView(APIView):
 
     def _preference(self):
         preference, _ = ReminderPreference.objects.get_or_create(patient=self.request.user.patient)
+        audit_record(self.request, patients=[preference.patient_id])
         return preference
 
     @extend_schema(responses=ReminderPreferenceSerializer)
@@ -200,3 +214,20 @@ class ReminderPreferenceView(APIView):
         if new_secret:
             data["webhook_secret"] = new_secret
         return Response(data)
+
+
+class PatientAudit(generics.ListAPIView):
+    """Who read or changed this patient's data, newest first. Entries are never changed or
+    deleted; reading them is itself recorded."""
+
+    permission_classes = [RolePermission]
+    read_roles = CLINIC_TEAM
+    serializer_class = AuditEntrySerializer
+    queryset = AuditEntry.objects.none()  # for the schema generator
+
+    def get_queryset(self):
+        patient = generics.get_object_or_404(
+            patients_visible_to(self.request.user), pk=self.kwargs["pk"]
+        )
+        audit_record(self.request, patients=[patient.id], action=Action.READ)
+        return AuditEntry.objects.filter(patient_id=patient.id).order_by("-at", "-id")

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.validation import LocalDateRangeQuery
+from clinic.audit import Action, audit_record
 from clinic.pagination import PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.models import Patient
@@ -128,6 +129,7 @@ class PatientAdherenceView(APIView):
     def get(self, request, pk: int):
         patient = get_object_or_404(in_reach(Patient.objects.all(), request.user, via=""), pk=pk)
         start, end = date_range(request, patient.zone)
+        audit_record(request, patients=[patient.id], action=Action.READ)
         report = adherence.adherence_report(patient=patient, start=start, end=end)
         return Response(PatientReportSerializer(report).data)
 
@@ -265,6 +267,11 @@ class ClinicAdherenceView(APIView):
             if not export:
                 rows = paginator.paginate_queryset(rows, request, self)
 
+        audit_record(
+            request,
+            patients=[row["patient"] for row in rows],
+            action=Action.EXPORT if export else Action.READ,
+        )
         if export:
             filename = f"adherence-{clinic.slug}-{start.isoformat()}-{end.isoformat()}.csv"
             return Response(

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.validation import IdFilter, StrictSerializerMixin, TrueFalseFilter
+from clinic.audit import Action, AuditedMixin, audit_record
 from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission, in_reach
 from prescriptions import alerts
 from prescriptions.models import Alert
@@ -57,7 +58,7 @@ class AlreadyAcknowledged(exceptions.APIException):
     default_code = "already_acknowledged"
 
 
-class AlertList(generics.ListAPIView):
+class AlertList(AuditedMixin, generics.ListAPIView):
     """The clinic's alerts, newest first; `acknowledged=false` (or `open=true`) for those
     not yet acknowledged."""
 
@@ -81,6 +82,7 @@ class AlertAcknowledge(APIView):
     @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
     def post(self, request, pk: int):
         alert = get_object_or_404(in_reach(Alert.objects.all(), request.user), pk=pk)
+        audit_record(request, patients=[alert.patient_id], action=Action.UPDATE)
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

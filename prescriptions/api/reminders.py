@@ -16,6 +16,7 @@ from clinic.api.validation import (
     LocalDateRangeQuery,
     with_local_date_range,
 )
+from clinic.audit import Action, AuditedMixin, audit_record
 from clinic.permissions import EVERYONE, RolePermission, in_reach
 from prescriptions.models import Prescription, Reminder
 from prescriptions.reminders.plan import histories_for, plan_for
@@ -69,6 +70,7 @@ class ScheduleView(APIView):
             in_reach(Prescription.objects.select_related("patient", "protocol"), request.user),
             pk=pk,
         )
+        audit_record(request, patients=[prescription.patient_id], action=Action.READ)
         query = ScheduleQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         tz = prescription.zone
@@ -118,7 +120,7 @@ class ReminderFilter(filters.FilterSet):
 with_local_date_range(ReminderFilter, "local_date")
 
 
-class ReminderListView(generics.ListAPIView):
+class ReminderListView(AuditedMixin, generics.ListAPIView):
     """Reminders the caller may see, newest first: a patient their own, the clinic team
     their clinic's. Filters: `patient`, `prescription`, `status`, `from`, `to` (local dates)."""
 
@@ -126,10 +128,11 @@ class ReminderListView(generics.ListAPIView):
     read_roles = EVERYONE
     serializer_class = ReminderSerializer
     filterset_class = ReminderFilter
+    audit_patient = "prescription.patient_id"
 
     def get_queryset(self):
         return in_reach(
-            Reminder.objects.order_by("-fire_at", "-id"),
+            Reminder.objects.select_related("prescription").order_by("-fire_at", "-id"),
             self.request.user,
             via="prescription__patient",
         )

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.validation import IdFilter, as_api_error, with_local_date_range
+from clinic.audit import Action, AuditedMixin, audit_record
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from prescriptions import services
@@ -62,7 +63,7 @@ class PrescriptionFilter(django_filters.FilterSet):
         return queryset.reading(value)
 
 
-class PrescriptionList(generics.ListCreateAPIView):
+class PrescriptionList(AuditedMixin, generics.ListCreateAPIView):
     """Clinicians prescribe; staff and the patient read (a patient sees only their own).
 
     A patient holds at most one prescription of a protocol at any date: a new one whose
@@ -93,10 +94,11 @@ class PrescriptionList(generics.ListCreateAPIView):
             )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
+        audit_record(request, patients=[prescription.patient_id], action=Action.CREATE)
         return Response(PrescriptionSerializer(prescription).data, status=status.HTTP_201_CREATED)
 
 
-class PrescriptionDetail(generics.RetrieveUpdateAPIView):
+class PrescriptionDetail(AuditedMixin, generics.RetrieveUpdateAPIView):
     permission_classes = [RolePermission]
     read_roles = EVERYONE
     write_roles = {CLINICIAN}
@@ -145,6 +147,7 @@ class PrescriptionStatusChange(APIView):
     )
     def post(self, request, pk: int):
         prescription = generics.get_object_or_404(prescriptions_visible_to(request.user), pk=pk)
+        audit_record(request, patients=[prescription.patient_id], action=Action.UPDATE)
         serializer = PrescriptionStatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -177,7 +180,7 @@ class CheckInFilter(django_filters.FilterSet):
 with_local_date_range(CheckInFilter, "local_date")
 
 
-class CheckInList(generics.ListAPIView):
+class CheckInList(AuditedMixin, generics.ListAPIView):
     """Sessions reported by patients; a patient posts and reads their own.
 
     A POST with an `Idempotency-Key` header may be retried safely: the same key and body
@@ -219,10 +222,13 @@ class CheckInList(generics.ListAPIView):
                 raise as_api_error(error) from None
             return status.HTTP_201_CREATED, CheckInSerializer(checkin).data
 
-        return idempotency.respond_once(request, record)
+        response = idempotency.respond_once(request, record)
+        # A replay hands the same check-in back: it is recorded again, as the first was.
+        audit_record(request, patients=[request.user.patient.id], action=Action.CREATE)
+        return response
 
 
-class CheckInDetail(generics.RetrieveAPIView):
+class CheckInDetail(AuditedMixin, generics.RetrieveAPIView):
     permission_classes = [RolePermission]
     read_roles = EVERYONE
     serializer_class = CheckInSerializer

@@ -194,7 +194,7 @@ def test_it_lists_in_a_constant_number_of_queries(clinician_a, rows):
         response = client.get("/api/v1/patients/", {"page_size": 100})
 
     assert response.data["count"] == rows
-    assert len(queries) == 4  # token, user, count, page
+    assert len(queries) == 5  # token, user, count, page, audit entries
 
 
 # --- Changes ---------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_it_lists_in_a_constant_number_of_queries(clinician_a, rows):
         response = client.get("/api/v1/prescriptions/", {"page_size": 100})
 
     assert response.data["count"] == rows
-    assert len(queries) == 6  # token, user, count, page, slots, status changes
+    assert len(queries) == 7  # token, user, count, page, slots, status changes, audit
 
 
 # --- Past the end date ----------------------------------------------------------------
