@@ -47,7 +47,8 @@ def audit_record(request, *, patients: Iterable[int], action: str | None = None)
     action = action or ACTION_BY_METHOD.get(http_request.method, Action.READ)
     pending = http_request.__dict__.setdefault("_audit_pending", {})
     for patient_id in patients:
-        pending.setdefault(patient_id, action)
+        # A later, more precise call (an export, a create) names what the request did.
+        pending[patient_id] = action
 
 
 def _role(user) -> str:

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.audit import Action, audit_record
 from clinic.services import SignInLocked, client_address, user_sign_in
 from patients.models import ReminderPreference
 from patients.services import reminder_preference_update
@@ -166,6 +167,7 @@ def home(request, patient):
     start = today - timedelta(days=CHART_DAYS - 1)
     report = adherence.adherence_report(patient=patient, start=start, end=today)
     preference = ReminderPreference.objects.filter(patient=patient).first()
+    audit_record(request, patients=[patient.id], action=Action.READ)
     reminder_form = ReminderForm(
         initial={
             "channel": preference.channel if preference else ReminderPreference.Channel.EMAIL,
@@ -242,6 +244,7 @@ def check_in(request, patient):
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
         return redirect("patient-home")
+    audit_record(request, patients=[patient.id], action=Action.CREATE)
     if checkin.red_flags:
         return render(
             request,
@@ -273,6 +276,7 @@ def reminder_settings(request, patient):
         )
         return render(request, "patient/home.html", context, status=400)
     reminder_preference_update(preference=preference, changes=form.cleaned_data)
+    audit_record(request, patients=[patient.id], action=Action.UPDATE)
     messages.success(request, "Your reminder settings are saved.")
     return redirect(f"{reverse('patient-home')}#reminders")
 
@@ -280,6 +284,7 @@ def reminder_settings(request, patient):
 @require_GET
 @patient_required
 def export(request, patient):
+    audit_record(request, patients=[patient.id], action=Action.EXPORT)
     return export_response(patient)
 
 

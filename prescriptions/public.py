@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.audit import Action, audit_record
 from patients.models import Patient
 from patients.services import reminders_stop
 from prescriptions import advice, links, services
@@ -22,6 +23,7 @@ def calendar(request, token: str):
     patient = Patient.objects.filter(id=patient_id, calendar_feed_version=version).first()
     if patient is None:
         raise Http404
+    audit_record(request, patients=[patient.id], action=Action.READ)
     response = HttpResponse(calendar_feed(patient), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="knee-rocks.ics"'
     response["Cache-Control"] = "private, max-age=900"
@@ -69,6 +71,7 @@ def checkin(request, token: str):
     reminder = _link_reminder(token)
     if reminder is None:
         return _unusable(request, "invalid")
+    audit_record(request, patients=[reminder.prescription.patient_id], action=Action.READ)
     done = services.session_checkin(reminder)
     if done is not None:
         return _done(request, reminder, done, just_now=False)
@@ -82,6 +85,7 @@ def checkin(request, token: str):
             return _done(request, reminder, already.checkin, just_now=False)
         except services.SessionOver:
             return _unusable(request, "expired", reminder)
+        audit_record(request, patients=[recorded.patient_id], action=Action.CREATE)
         return _done(request, reminder, recorded, just_now=True)
     prescription = reminder.prescription
     return render(

@@ -7,6 +7,7 @@ from rest_framework import renderers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.audit import Action, audit_record
 from clinic.permissions import EVERYONE, RolePermission, in_reach
 from patients.models import Patient
 from prescriptions.fhir import patient_bundle
@@ -67,4 +68,5 @@ class PatientFHIRView(APIView):
     def get(self, request, pk: int):
         patients = in_reach(Patient.objects.select_related("clinic"), request.user, via="")
         patient = get_object_or_404(patients, pk=pk)
+        audit_record(request, patients=[patient.id], action=Action.EXPORT)
         return Response(patient_bundle(patient=patient, now=timezone.now()))

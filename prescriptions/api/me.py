@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.audit import Action, audit_record
 from clinic.permissions import PATIENT, RolePermission
 from patients.models import Patient
 from patients.services import calendar_feed_reset
@@ -51,6 +52,7 @@ class MeCalendar(PatientOnly):
 
     @extend_schema(responses=CalendarUrlSerializer)
     def get(self, request):
+        audit_record(request, patients=[request.user.patient.id], action=Action.READ)
         return Response({"url": calendar_url(request, request.user.patient)})
 
 
@@ -60,6 +62,7 @@ class MeCalendarReset(PatientOnly):
     @extend_schema(request=None, responses=CalendarUrlSerializer)
     def post(self, request):
         patient = calendar_feed_reset(patient=request.user.patient)
+        audit_record(request, patients=[patient.id], action=Action.UPDATE)
         return Response({"url": calendar_url(request, patient)})
 
 
@@ -69,4 +72,5 @@ class MeExport(PatientOnly):
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request):
+        audit_record(request, patients=[request.user.patient.id], action=Action.EXPORT)
         return export_response(request.user.patient)

@@ -165,7 +165,7 @@ def test_no_api_call_changes_or_deletes_the_trail(clinician_a, patient_a, method
     url = f"/api/v1/patients/{patient_a.id}/audit/"
     client.get(url)
     before = list(AuditEntry.objects.values())
-    assert getattr(client, method)(url, {}).status_code == 403  # no role may write here
+    assert getattr(client, method)(url, {}).status_code == 405
     assert list(AuditEntry.objects.values()) == before
 
 
@@ -232,3 +232,23 @@ def test_a_test_that_commits_can_still_empty_the_database_afterwards(clinic_a):
     patient = PatientFactory(clinic=clinic_a)
     client_for(patient.user).get("/api/v1/me/")
     assert audit_of(patient).count() == 1
+
+
+# --- Pages outside the API --------------------------------------------------------------
+
+
+def test_a_calendar_app_reading_the_secret_feed_is_recorded_without_an_actor(patient_a):
+    from prescriptions import links
+
+    token = links.calendar_token(patient_a.id, patient_a.calendar_feed_version)
+    assert Client().get(f"/cal/{token}.ics").status_code == 200
+    [entry] = audit_of(patient_a)
+    assert (entry.actor, entry.role, entry.action) == (None, "anonymous", "read")
+
+
+def test_a_patient_downloading_their_data_from_their_page_is_an_export(patient_a):
+    web = Client()
+    web.force_login(patient_a.user)
+    assert web.get("/my/export.json").status_code == 200
+    [entry] = audit_of(patient_a)
+    assert (entry.actor, entry.role, entry.action) == (patient_a.user, "patient", "export")

@@ -284,8 +284,8 @@ def test_it_runs_a_constant_number_of_queries(
         reminder(extra_rx, date(2025, 2, 1) + timedelta(days=n), "sent", slot="bedtime")
     client = client_for(clinician_a)
 
-    # Token (2), patient, prescriptions, their slots, check-ins, sent reminders.
-    with django_assert_num_queries(7):
+    # Token (2), patient, prescriptions, their slots, check-ins, sent reminders, audit entry.
+    with django_assert_num_queries(8):
         response = client.get(url(record.patient))
 
     assert len(resources(response.json(), "Observation")) == 3 + 2 * check_ins

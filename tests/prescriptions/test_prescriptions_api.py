@@ -275,8 +275,8 @@ def test_it_filters_by_status_in_a_constant_number_of_queries(clinician_a, rows)
         response = client.get("/api/v1/prescriptions/", {"status": "ended", "page_size": 100})
 
     assert response.data["count"] == rows
-    # token, user, the end dates near today, count, page, slots, status changes
-    assert len(queries) == 7
+    # token, user, the end dates near today, count, page, slots, status changes, audit
+    assert len(queries) == 8
 
 
 # --- Changing --------------------------------------------------------------------------
