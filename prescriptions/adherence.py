@@ -27,6 +27,7 @@ from prescriptions.models import (
     Prescription,
     PrescriptionSlot,
     StatusChange,
+    status_read,
 )
 from prescriptions.schedule import local_date_of, local_today
 from prescriptions.timeline import Timeline
@@ -341,6 +342,7 @@ def clinic_rows(
     for patient in patients:
         row = report_from(data[patient.id], *ranges[patient.id], now, with_days=False)
         row.update(
+            prescription_status=current_prescription_status(data[patient.id], now),
             first_name=patient.first_name,
             last_name=patient.last_name,
             last_check_in=patient.last_check_in,
@@ -348,3 +350,16 @@ def clinic_rows(
         )
         rows.append(row)
     return rows
+
+
+def current_prescription_status(data: PatientData, now: datetime) -> str | None:
+    """The status the patient's current prescription reads (the newest still running, else
+    the newest that ended), as the API reads it; None when never prescribed."""
+    today = local_today(data.tz, now)
+    read = [
+        (status_read(t.status_at(now) or Prescription.Status.ACTIVE, t.end_date, today), t)
+        for t in data.timelines
+    ]
+    running = [pair for pair in read if pair[0] != Prescription.Status.ENDED]
+    newest = max(running or read, key=lambda pair: (pair[1].start_date, pair[1].id), default=None)
+    return newest and newest[0]

@@ -18,6 +18,7 @@ from clinic.pagination import PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.models import Patient
 from prescriptions import adherence
+from prescriptions.models import Prescription
 
 # --- Input ------------------------------------------------------------------------------
 
@@ -103,6 +104,11 @@ class PatientReportSerializer(ReportSerializer):
 
 
 class ClinicRowSerializer(ReportSerializer):
+    prescription_status = serializers.ChoiceField(
+        choices=Prescription.Status.choices,
+        allow_null=True,
+        help_text="What the patient's current prescription reads now (null: never prescribed).",
+    )
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     last_check_in = serializers.DateTimeField(allow_null=True)
@@ -163,6 +169,7 @@ CSV_COLUMNS = [
     "pain_meaningful",
     "last_check_in",
     "open_alerts",
+    "prescription_status",
 ]
 
 # Orderings the database can do before anything is computed, so a page computes only its

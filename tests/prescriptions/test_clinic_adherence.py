@@ -221,6 +221,30 @@ def test_it_exports_every_row_as_csv(clinician_a, clinic_rows):
     assert {"expected_sessions", "current_streak_days", "night_sessions"} <= set(rows[0])
 
 
+def test_it_exports_each_patients_prescription_status_as_the_api_reads_it(clinician_a, clinic_a):
+    client = client_for(clinician_a)
+
+    def prescribed(name, **fields):
+        person = PatientFactory(clinic=clinic_a, first_name=name)
+        return PrescriptionFactory(patient=person, start_date=date(2026, 5, 1), **fields)
+
+    prescribed("Lapsed", end_date=date(2026, 5, 9))  # never ended by hand
+    prescribed("Running", end_date=date(2026, 5, 10))
+    paused = prescribed("Paused")
+    client.post(f"/api/v1/prescriptions/{paused.id}/pause/", {}, format="json")
+    PatientFactory(clinic=clinic_a, first_name="Never")
+
+    response = client.get(URL, {"format": "csv"})
+
+    rows = csv.DictReader(io.StringIO(response.content.decode()))
+    assert {row["first_name"]: row["prescription_status"] for row in rows} == {
+        "Lapsed": "ended",
+        "Running": "active",
+        "Paused": "paused",
+        "Never": "",
+    }
+
+
 def test_it_keeps_a_name_a_spreadsheet_would_run_as_a_formula_as_text(clinician_a, clinic_a):
     PatientFactory(clinic=clinic_a, first_name="=HYPERLINK(1)", last_name="-Dash")
 
