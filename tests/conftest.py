@@ -1,4 +1,5 @@
 import pytest
+import time_machine
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -33,6 +34,15 @@ def _celery_eager():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def frozen_clock(request):
+    """The clock stands still at the test module's `NOW` (`time_machine`); a test that asks
+    for the fixture by name can move it: `frozen_clock.move_to(instant)`. A module opts in
+    with `pytestmark = pytest.mark.usefixtures("frozen_clock")`."""
+    with time_machine.travel(request.module.NOW, tick=False) as traveller:
+        yield traveller
 
 
 def client_for(user) -> APIClient:

@@ -6,6 +6,7 @@ import factory
 from clinic.models import Clinic, User
 from patients.models import Patient
 from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, StatusChange
+from prescriptions.reminders.plan import slots_reschedule
 from prescriptions.schedule import checkin_local_date, local_midnight
 
 PASSWORD = "correct-horse-battery"
@@ -68,14 +69,24 @@ def knee_rocks():
 
 
 class PrescriptionFactory(factory.django.DjangoModelFactory):
-    """A prescription as the service would leave it: slots and its first status change.
+    """A prescription as the services would leave it: slots, its status history, and each
+    slot's `next_fire_at` worked out at the current (possibly frozen) clock, so the tick
+    finds it as it would in production.
 
     `slots` takes [(kind, "HH:MM"), …]; the default is a morning and a bedtime slot.
+    Traits: `paused=True` (paused at `paused_at`, by default 00:00 local of its second
+    day), `scheduled=True` (starts in a week: nothing is expected or reminded yet).
     """
 
     class Meta:
         model = Prescription
         skip_postgeneration_save = True
+
+    class Params:
+        paused = factory.Trait(status=Prescription.Status.PAUSED)
+        scheduled = factory.Trait(
+            start_date=factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+        )
 
     patient = factory.SubFactory(PatientFactory)
     protocol = factory.LazyFunction(knee_rocks)
@@ -93,12 +104,27 @@ class PrescriptionFactory(factory.django.DjangoModelFactory):
             PrescriptionSlot.objects.create(
                 prescription=obj, kind=kind, time=time.fromisoformat(hhmm)
             )
-        tz = ZoneInfo(obj.patient.timezone)
         StatusChange.objects.create(
             prescription=obj,
             status=Prescription.Status.ACTIVE,
-            effective_at=local_midnight(obj.start_date, tz),
+            effective_at=local_midnight(obj.start_date, obj.patient.zone),
         )
+
+    @factory.post_generation
+    def paused_at(obj, create, extracted, **kwargs):
+        """The pause a paused prescription carries in its history."""
+        if create and obj.status == Prescription.Status.PAUSED:
+            StatusChange.objects.create(
+                prescription=obj,
+                status=Prescription.Status.PAUSED,
+                effective_at=extracted
+                or local_midnight(obj.start_date + timedelta(days=1), obj.patient.zone),
+            )
+
+    @factory.post_generation
+    def schedule(obj, create, extracted, **kwargs):
+        if create:
+            slots_reschedule(prescription_id=obj.id)
 
 
 class CheckInFactory(factory.django.DjangoModelFactory):

@@ -6,22 +6,15 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 
 from prescriptions.models import CheckIn, IdempotencyRecord
 from tests.conftest import client_for
 from tests.factories import PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 DEEP = "[" * 1000 + "]" * 1000  # about 2 KB
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import date
 from django.test import TestCase
 
 from prescriptions import tasks
-from prescriptions.reminders.plan import slots_reschedule
 from prescriptions.reminders.tick import reminders_tick
 from tests.factories import PatientFactory, PrescriptionFactory
 
@@ -14,9 +13,7 @@ from tests.factories import PatientFactory, PrescriptionFactory
 def scheduled_prescription(patient=None, *, timezone="America/New_York", **kwargs):
     patient = patient or PatientFactory(timezone=timezone)
     kwargs.setdefault("start_date", date(2024, 6, 1))
-    prescription = PrescriptionFactory(patient=patient, **kwargs)
-    slots_reschedule(prescription_id=prescription.id)
-    return prescription
+    return PrescriptionFactory(patient=patient, **kwargs)
 
 
 def tick(now=None) -> int:

@@ -13,17 +13,11 @@ from prescriptions.models import Alert, StatusChange
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 from tests.prescriptions.bulk import bulk_clinic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 # Friday 10 April 2026, 12:00 UTC. Patients here live in UTC, so today is 10 April and the
 # last complete days are 9, 8, 7 April …
 NOW = datetime(2026, 4, 10, 12, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 
 from prescriptions import advice
@@ -11,16 +10,10 @@ from prescriptions.models import Alert, Prescription
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 URL = "/api/v1/check-ins/"
 NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)  # 08:00 in New York
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

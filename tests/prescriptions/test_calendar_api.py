@@ -3,23 +3,16 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from icalendar import Calendar
 from rest_framework.test import APIClient
 
 from tests.conftest import client_for
 from tests.factories import PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 # 20 October 2024 in New York: clocks fall back on 3 November, inside the feed's 92 days.
 NOW = datetime(2024, 10, 20, 16, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -3,23 +3,16 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from django.test import Client
 
 from prescriptions import links
 from prescriptions.models import Alert, CheckIn, Prescription, Reminder
 from tests.factories import CheckInFactory, PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 # 07:10 in New York on 3 June 2024, just after the morning reminder.
-MORNING = datetime(2024, 6, 3, 11, 10, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(MORNING, tick=False) as traveller:
-        yield traveller
+NOW = MORNING = datetime(2024, 6, 3, 11, 10, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -89,8 +82,8 @@ def test_it_counts_a_check_in_made_another_way_as_done(reminder):
     assert CheckIn.objects.count() == 1
 
 
-def test_it_refuses_an_expired_link_kindly_and_stores_nothing(reminder, frozen):
-    frozen.move_to(datetime(2024, 6, 4, 4, 5, tzinfo=UTC))  # 00:05 the next day
+def test_it_refuses_an_expired_link_kindly_and_stores_nothing(reminder, frozen_clock):
+    frozen_clock.move_to(datetime(2024, 6, 4, 4, 5, tzinfo=UTC))  # 00:05 the next day
 
     opened = Client().get(url(reminder))
     posted = submit(reminder)
@@ -102,9 +95,11 @@ def test_it_refuses_an_expired_link_kindly_and_stores_nothing(reminder, frozen):
     assert not CheckIn.objects.exists()
 
 
-def test_it_keeps_a_bedtime_link_open_past_midnight_until_the_late_bedtime_cutoff(reminder, frozen):
+def test_it_keeps_a_bedtime_link_open_past_midnight_until_the_late_bedtime_cutoff(
+    reminder, frozen_clock
+):
     Reminder.objects.filter(id=reminder.id).update(slot="bedtime")
-    frozen.move_to(datetime(2024, 6, 4, 5, 30, tzinfo=UTC))  # 01:30 the next day
+    frozen_clock.move_to(datetime(2024, 6, 4, 5, 30, tzinfo=UTC))  # 01:30 the next day
 
     submit(reminder)
 

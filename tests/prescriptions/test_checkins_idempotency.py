@@ -2,7 +2,6 @@ import threading
 from datetime import date
 
 import pytest
-import time_machine
 from django.core import mail
 from django.db import connection
 
@@ -13,11 +12,7 @@ from tests.live_worker import restore_migration_data
 
 NOW = "2026-03-10T15:00:00Z"
 
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 @pytest.fixture

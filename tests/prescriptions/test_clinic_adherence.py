@@ -12,16 +12,10 @@ from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 from tests.prescriptions.bulk import bulk_clinic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 URL = "/api/v1/adherence/"
 NOW = datetime(2026, 5, 10, 12, tzinfo=UTC)  # 08:00 in New York
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -4,22 +4,15 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 
 from patients.models import ReminderPreference
 from prescriptions.models import Alert, Reminder
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 NOW = datetime(2024, 6, 20, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def history(patient, days, *, alert="no_check_in"):

@@ -5,22 +5,15 @@ import uuid
 from datetime import UTC, date, datetime, time
 
 import pytest
-import time_machine
 from django.test import Client
 
 from patients.models import ReminderPreference
 from prescriptions.models import CheckIn, Prescription
 from tests.factories import PASSWORD, CheckInFactory, PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 NOW = datetime(2024, 6, 10, 13, 0, tzinfo=UTC)  # 09:00 in New York
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -11,17 +11,11 @@ from tests.conftest import client_for
 from tests.factories import PatientFactory, PrescriptionFactory
 from tests.live_worker import restore_migration_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 # 15:00 UTC is 10:00 in New York, where the personas live.
 NOW = "2026-03-10T15:00:00Z"
 TODAY = date(2026, 3, 10)
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def prescribe(user, patient, **fields):
@@ -171,7 +165,7 @@ def test_it_lists_a_patient_only_their_own(patient_a, other_patient):
 
 def test_it_filters_by_patient_and_status(clinician_a, patient_a, other_patient):
     PrescriptionFactory(patient=patient_a)
-    paused = PrescriptionFactory(patient=other_patient, status="paused")
+    paused = PrescriptionFactory(patient=other_patient, paused=True)
     client = client_for(clinician_a)
 
     by_patient = client.get("/api/v1/prescriptions/", {"patient": other_patient.id}).data

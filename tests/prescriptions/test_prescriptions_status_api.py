@@ -9,15 +9,9 @@ from prescriptions.models import Prescription, StatusChange
 from tests.conftest import client_for
 from tests.factories import PatientFactory, PrescriptionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 NOW = "2026-03-10T15:00:00Z"  # 11:00 in New York (EDT)
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -196,13 +196,9 @@ def test_it_records_every_slot_missed_while_the_scheduler_was_down_as_skipped(pr
     ]
 
 
-def test_it_reminds_nothing_while_paused(prescription):
-    StatusChange.objects.create(
-        prescription=prescription, status="paused", effective_at=MORNING - timedelta(hours=2)
-    )
-    prescription.status = "paused"
-    prescription.save()
-    plan.slots_reschedule(prescription_id=prescription.id, now=MORNING - timedelta(hours=2))
+def test_it_reminds_nothing_while_paused():
+    with time_machine.travel(MORNING - timedelta(hours=2), tick=False):
+        prescription = scheduled_prescription(paused=True, paused_at=MORNING - timedelta(hours=2))
 
     with time_machine.travel(MORNING + timedelta(days=1), tick=False):
         tick()
