@@ -97,11 +97,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def environment(database: Path, var_dir: Path) -> dict:
+def environment(database: Path | str, var_dir: Path) -> dict:
+    """The processes' environment: `database` a SQLite file or a database URL."""
+    url = database if isinstance(database, str) else f"sqlite:///{database.resolve()}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"sqlite:///{database.resolve()}",
+        "DATABASE_URL": url,
         "CELERY_BROKER_URL": "filesystem://",
         "VAR_DIR": str(var_dir),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -142,29 +144,20 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running(database: Path, var_dir: Path, *, port: int, workers: int = 2):
-    """gunicorn (as bin/run and docker-compose start it) plus the writer, on the file.
-    Yields the writer process; the number of rounds it made is on its stdout once stopped."""
-    env = environment(database, var_dir)
-    log = (var_dir / "gunicorn.log").open("wb")
-    web = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60",
-            # gunicorn's control socket is one path per machine user: others may run one.
-            "--no-control-socket",
-        ],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+def serving(database: Path | str, var_dir: Path, *, port: int, workers: int = 2):
+    """gunicorn, as bin/run and docker-compose start it, until the block ends."""
+    log_path = var_dir / "gunicorn.log"
+    with log_path.open("wb") as log:
+        web = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi:application",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60",
+                # gunicorn's control socket is one path per machine user: others may run one.
+                "--no-control-socket",
+            ],
+            cwd=BASE_DIR, env=environment(database, var_dir), stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -175,16 +168,31 @@ def running(database: Path, var_dir: Path, *, port: int, workers: int = 2):
                 break  # it answers (503/degraded is fine here)
             except OSError:
                 if web.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    raise RuntimeError(
-                        "gunicorn did not start:\n" + (var_dir / "gunicorn.log").read_text()
-                    ) from None
+                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}") from None
                 time.sleep(0.1)
-        yield writer
+        yield web
+    finally:
+        _stop(web)
+
+
+@contextmanager
+def running(database: Path, var_dir: Path, *, port: int, workers: int = 2):
+    """gunicorn plus the writer, on the file. Yields the writer process; the number of
+    rounds it made is on its stdout once stopped."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER],
+        cwd=BASE_DIR,
+        env=environment(database, var_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        with serving(database, var_dir, port=port, workers=workers):
+            yield writer
     finally:
         _stop(writer)
-        _stop(web)
-        log.close()
 
 
 @dataclass
