@@ -27,6 +27,16 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # An archived patient (discharged, moved away) is reminded of nothing, raises no alerts
+    # and leaves the clinic's lists, while every record stays: nothing clinical is deleted.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

@@ -220,3 +220,28 @@ def reminders_stop(*, patient: Patient) -> ReminderPreference:
         preference=preference, changes={"channel": ReminderPreference.Channel.NONE}
     )
     return preference
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient, by: User) -> Patient:
+    """The patient leaves the clinic's care: no more reminders or alerts, off the clinic's
+    lists by default. Every record is kept and stays readable; `patient_restore` undoes it."""
+    locked = Patient.objects.select_for_update().get(id=patient.id)
+    if locked.archived_at is not None:
+        raise ValidationError("This patient is already archived.")
+    locked.archived_at = timezone.now()
+    locked.archived_by = by
+    locked.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def patient_restore(*, patient: Patient) -> Patient:
+    """Back in care: reminders and alerts resume from now on."""
+    locked = Patient.objects.select_for_update().get(id=patient.id)
+    if locked.archived_at is None:
+        raise ValidationError("This patient is not archived.")
+    locked.archived_at = None
+    locked.archived_by = None
+    locked.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    return locked

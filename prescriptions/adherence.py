@@ -291,8 +291,9 @@ def adherence_report(
     return report_from(data[patient.id], start, end, now)
 
 
-def clinic_patients(clinic_id: int):
-    """The clinic's patients with what the clinic report sorts and filters on besides pain."""
+def clinic_patients(clinic_id: int, *, archived: bool = False):
+    """The clinic's patients in care (or the archived ones) with what the clinic report
+    sorts and filters on besides pain."""
     open_alerts = (
         Alert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
         .order_by()
@@ -301,7 +302,7 @@ def clinic_patients(clinic_id: int):
         .values("n")
     )
     return (
-        Patient.objects.filter(clinic_id=clinic_id)
+        Patient.objects.filter(clinic_id=clinic_id, archived_at__isnull=not archived)
         .only("id", "first_name", "last_name", "timezone", "clinic_id")
         .annotate(
             # A subquery rather than a join and GROUP BY: counting the page leaves it out.

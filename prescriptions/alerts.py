@@ -243,7 +243,9 @@ def evaluate_alerts(
     now = now or timezone.now()
     raised = []
     prescribed = Exists(Prescription.objects.filter(patient=OuterRef("pk")))
-    patients = Patient.objects.filter(prescribed).only("id", "timezone", "clinic_id").order_by("id")
+    # An archived patient is out of the clinic's care: nobody would act on the alert.
+    in_care = Patient.objects.filter(prescribed, archived_at__isnull=True)
+    patients = in_care.only("id", "timezone", "clinic_id").order_by("id")
     last_id = 0
     while batch := list(patients.filter(id__gt=last_id)[:batch_size]):
         raised += _evaluate_batch(batch, now)

@@ -33,7 +33,7 @@ from rest_framework.test import APIClient
 from patients.services import patient_enrol
 from prescriptions.models import Alert, StatusChange
 from tests.conftest import client_for
-from tests.factories import PASSWORD, CheckInFactory, PrescriptionFactory
+from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
 
 PERSONAS = ("anon", "clinician", "staff", "patient", "other_patient", "clinician_b", "patient_b")
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -98,6 +98,8 @@ REACH: dict[str, Reach] = {
         expect(401, 201, 403, 403, 403, 404), target=patient_id
     ),
     "GET patients/{pk}/audit/": Reach(expect(401, 200, 200, 403, 403, 404), target=patient_id),
+    "POST patients/{pk}/archive/": Reach(CLINICIAN_ACTS, target=patient_id),
+    "POST patients/{pk}/restore/": Reach(CLINICIAN_ACTS, target=lambda w: w.archived.id),
     # --- protocols, prescriptions, check-ins ---
     "GET protocols/": Reach(ANY_SIGNED_IN),
     "GET protocols/{slug}/": Reach(ANY_SIGNED_IN, target=lambda w: "knee-rocks"),
@@ -191,6 +193,7 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         status="paused",
         effective_at=timezone.now() - timedelta(days=1),
     )
+    archived = PatientFactory(clinic=clinician_a.clinic, archived_at=timezone.now())
     newcomer = patient_enrol(
         clinic=clinician_a.clinic,
         enrolled_by=clinician_a,
@@ -207,6 +210,7 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         patient_b=patient_b,
         prescription=prescription,
         paused=paused,
+        archived=archived,
         checkin=CheckInFactory(prescription=prescription),
         alert=Alert.objects.create(patient=patient_a, kind="no_check_in", details={}),
         activation_code=newcomer.activation_code,

@@ -32,6 +32,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "clinic",
             "activated",
             "created_at",
+            "archived_at",
         ]
         read_only_fields = fields
 

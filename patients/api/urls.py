@@ -18,4 +18,10 @@ urlpatterns = [
         name="reminder-preferences",
     ),
     path("patients/<int:pk>/audit/", views.PatientAudit.as_view(), name="patient-audit"),
+    path("patients/<int:pk>/archive/", views.PatientArchive.as_view(), name="patient-archive"),
+    path(
+        "patients/<int:pk>/restore/",
+        views.PatientArchive.as_view(restore=True),
+        name="patient-restore",
+    ),
 ]

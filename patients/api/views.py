@@ -39,6 +39,22 @@ def email_in_use() -> exceptions.ValidationError:
     return exceptions.ValidationError({"email": ["This email is already in use."]})
 
 
+ARCHIVED_PARAMETER = OpenApiParameter(
+    "archived",
+    bool,
+    description="true: the archived patients instead (a clinic list shows only those in care)",
+)
+
+
+def archived_filter(request) -> bool:
+    """`?archived=true` lists the archived patients; without it, the clinic's lists show
+    the patients in care."""
+    value = request.query_params.get("archived", "false")
+    if value not in ("true", "false"):
+        raise exceptions.ValidationError({"archived": ["Use true or false."]})
+    return value == "true"
+
+
 def patients_visible_to(user: User) -> QuerySet[Patient]:
     return in_reach(Patient.objects.select_related("user"), user, via="")
 
@@ -54,6 +70,9 @@ class PatientList(AuditedMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         patients = patients_visible_to(self.request.user)
+        if getattr(self.request.user, "role", None) in CLINIC_TEAM:
+            archived = archived_filter(self.request)
+            patients = patients.filter(archived_at__isnull=not archived)
         search = self.request.query_params.get("search", "").strip()
         if search:
             patients = patients.filter(
@@ -65,7 +84,8 @@ class PatientList(AuditedMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("search", str, description="Part of a first or last name or email")
+            OpenApiParameter("search", str, description="Part of a first or last name or email"),
+            ARCHIVED_PARAMETER,
         ]
     )
     def get(self, request, *args, **kwargs):
@@ -231,3 +251,30 @@ class PatientAudit(generics.ListAPIView):
         )
         audit_record(self.request, patients=[patient.id], action=Action.READ)
         return AuditEntry.objects.filter(patient_id=patient.id).order_by("-at", "-id")
+
+
+class PatientArchive(APIView):
+    """The patient leaves the clinic's care: reminders and alerts stop and the clinic's lists
+    leave them out (`?archived=true` shows them). Nothing is deleted; every record stays
+    readable. `restore/` brings the patient back into care."""
+
+    permission_classes = [RolePermission]
+    write_roles = {CLINICIAN}
+    restore = False  # set in urls
+
+    @extend_schema(request=None, responses={200: PatientSerializer})
+    def post(self, request, pk: int):
+        patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        try:
+            if self.restore:
+                patient = services.patient_restore(patient=patient)
+            else:
+                patient = services.patient_archive(patient=patient, by=request.user)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        audit_record(
+            request,
+            patients=[patient.id],
+            action=Action.UPDATE if self.restore else Action.ARCHIVE,
+        )
+        return Response(PatientSerializer(patient).data)

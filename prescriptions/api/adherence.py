@@ -16,6 +16,7 @@ from clinic.api.validation import LocalDateRangeQuery
 from clinic.audit import Action, audit_record
 from clinic.pagination import PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
+from patients.api.views import ARCHIVED_PARAMETER, archived_filter
 from patients.models import Patient
 from prescriptions import adherence
 from prescriptions.models import Prescription
@@ -218,6 +219,7 @@ class ClinicAdherenceView(APIView):
                 "… (prefix - for descending; empty values sort last)",
             ),
             OpenApiParameter("has_open_alerts", bool),
+            ARCHIVED_PARAMETER,
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
         responses={
@@ -238,7 +240,7 @@ class ClinicAdherenceView(APIView):
             choices = ", ".join(sorted({*SQL_ORDERINGS, *COMPUTED_ORDERINGS}))
             raise serializers.ValidationError({"ordering": [f"Choose one of: {choices}."]})
         descending = ordering.startswith("-")
-        patients = adherence.clinic_patients(clinic.id)
+        patients = adherence.clinic_patients(clinic.id, archived=archived_filter(request))
         has_open = request.query_params.get("has_open_alerts")
         if has_open is not None:
             try:

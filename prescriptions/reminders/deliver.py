@@ -22,7 +22,7 @@ from prescriptions import channels
 from prescriptions.models import Prescription, Reminder
 from prescriptions.reminders.messages import Message, reminder_message
 from prescriptions.reminders.plan import CHECKED_IN, checked_in_sessions, histories_for, is_late
-from prescriptions.reminders.tick import CHANNEL_NONE, CLAIM_LEASE
+from prescriptions.reminders.tick import ARCHIVED, CHANNEL_NONE, CLAIM_LEASE
 from prescriptions.schedule import status_at
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,8 @@ def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) ->
     """Why a claimed reminder should no longer go out ("" when it should)."""
     if (reminder.prescription_id, reminder.slot, reminder.local_date) in checked_in:
         return CHECKED_IN
+    if reminder.prescription.patient.archived_at is not None:
+        return ARCHIVED
     status = status_at(history, reminder.fire_at, current=reminder.prescription.status)
     if status != Prescription.Status.ACTIVE:
         return f"the prescription is {status}"

@@ -9,8 +9,9 @@ Rules where docs/definitions.md ("Reminder times") is silent:
 - A patient who has not activated their account yet gets no reminders (`skipped` with the
   reason): the address was typed by the clinic and never confirmed by its owner, and the
   patient has not yet chosen their channel or quiet hours.
-- The reasons are checked in this order: checked in, not activated, channel none, quiet
-  hours, late.
+- An archived patient gets no reminders either (`skipped`, so the history shows why).
+- The reasons are checked in this order: checked in, archived, not activated, channel
+  none, quiet hours, late.
 """
 
 from collections import defaultdict
@@ -47,6 +48,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 # it again. Long enough that a backlog of tens of thousands drains first.
 STRANDED_AFTER = timedelta(minutes=10)
 CHANNEL_NONE = "the patient chose no reminders (channel none)"
+ARCHIVED = "the patient is archived (no longer in the clinic's care)"
 
 ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
@@ -115,6 +117,7 @@ class DueSlot(NamedTuple):
     heat_prep: bool
     protocol_heat_minutes: int
     timezone: str
+    archived_at: datetime | None
     activated: bool
     channel: str | None  # None until the patient saves preferences: email
     quiet_start: time | None
@@ -141,6 +144,7 @@ DUE_SLOT_FIELDS = (
     "prescription__heat_prep",
     "prescription__protocol__heat_prep_minutes",
     "prescription__patient__timezone",
+    "prescription__patient__archived_at",
     "prescription__patient__user__is_active",
     "prescription__patient__reminder_preference__channel",
     "prescription__patient__reminder_preference__quiet_start",
@@ -154,6 +158,8 @@ def reminder_decision(
     """The new reminder's status and, when skipped, why."""
     if checked_in:
         return ReminderStatus.SKIPPED, CHECKED_IN
+    if slot.archived_at is not None:
+        return ReminderStatus.SKIPPED, ARCHIVED
     if not slot.activated:
         return ReminderStatus.SKIPPED, "the patient has not activated their account yet"
     if slot.channel == Channel.NONE:
