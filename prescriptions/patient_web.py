@@ -21,8 +21,8 @@ from clinic.audit import Action, audit_record
 from clinic.services import SignInLocked, client_address, user_sign_in
 from patients.models import ReminderPreference
 from patients.services import reminder_preference_update
-from prescriptions import adherence, advice, links, services
-from prescriptions.api.me import export_response
+from prescriptions import adherence, advice, services
+from prescriptions.api.me import calendar_url, export_response
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
 from prescriptions.schedule import local_today
@@ -161,33 +161,28 @@ def chart(by_day: list[dict]) -> dict:
 @require_GET
 @patient_required
 def home(request, patient):
-    prescription = current_prescription(patient)
-    tz = patient.zone
-    today = local_today(tz)
-    start = today - timedelta(days=CHART_DAYS - 1)
-    report = adherence.adherence_report(patient=patient, start=start, end=today)
-    preference = ReminderPreference.objects.filter(patient=patient).first()
     audit_record(request, patients=[patient.id], action=Action.READ)
-    reminder_form = ReminderForm(
-        initial={
-            "channel": preference.channel if preference else ReminderPreference.Channel.EMAIL,
-            "quiet_start": preference.quiet_start if preference else None,
-            "quiet_end": preference.quiet_end if preference else None,
-        },
-        patient=patient,
-    )
-    return render(
-        request,
-        "patient/home.html",
-        _home_context(request, patient, prescription, report, reminder_form=reminder_form),
-    )
+    context = _home_context(request, patient, current_prescription(patient), _report(patient))
+    return render(request, "patient/home.html", context)
+
+
+def _reminder_form(patient) -> ReminderForm:
+    preference = ReminderPreference.objects.filter(patient=patient).first()
+    initial = {"channel": ReminderPreference.Channel.EMAIL}
+    if preference is not None:
+        initial = {
+            "channel": preference.channel,
+            "quiet_start": preference.quiet_start,
+            "quiet_end": preference.quiet_end,
+        }
+    return ReminderForm(initial=initial, patient=patient)
 
 
 def _home_context(request, patient, prescription, report, **forms_given) -> dict:
+    """The page's context; a form given (with its errors) replaces the blank one."""
     checkin_form = forms_given.get("checkin_form") or WebCheckInForm(
         initial={"form_id": uuid.uuid4(), "slot": _likely_slot(patient)}
     )
-    token = links.calendar_token(patient.id, patient.calendar_feed_version)
     return {
         "patient": patient,
         "prescription": prescription,
@@ -195,8 +190,8 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         "report": report,
         "chart": chart(report["by_day"]),
         "checkin_form": checkin_form,
-        "reminder_form": forms_given.get("reminder_form"),
-        "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[token])),
+        "reminder_form": forms_given.get("reminder_form") or _reminder_form(patient),
+        "calendar_url": calendar_url(request, patient),
     }
 
 
@@ -219,9 +214,7 @@ def check_in(request, patient):
         return redirect("patient-home")
     if not form.is_valid():
         report = _report(patient)
-        context = _home_context(
-            request, patient, prescription, report, checkin_form=form, reminder_form=None
-        )
+        context = _home_context(request, patient, prescription, report, checkin_form=form)
         return render(request, "patient/home.html", context, status=400)
     data = dict(form.cleaned_data)
     key = f"web-checkin:{data.pop('form_id')}"
