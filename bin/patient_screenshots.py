@@ -51,13 +51,16 @@ def wait_for(url: str) -> None:
 
 
 def demo_patient() -> Patient:
-    """A demo patient for whom it is now between 05:00 and 22:59, so that a bedtime session
-    fits in today (the demo patients live in New York, London and Kolkata)."""
+    """A demo patient for whom it is now between 05:00 and 22:59 and tonight's session is
+    still to do, so that a bedtime session fits in today (the demo patients live in New
+    York, London and Kolkata)."""
     for email in PATIENTS:
         patient = Patient.objects.get(email=email)
-        if 5 <= timezone.now().astimezone(patient.zone).hour <= 22:
+        local = timezone.now().astimezone(patient.zone)
+        done = CheckIn.objects.filter(patient=patient, slot="bedtime", local_date=local.date())
+        if 5 <= local.hour <= 22 and not done.exists():
             return patient
-    raise SystemExit("no demo patient has a usable local time now")
+    raise SystemExit("no demo patient has tonight's session still to do at this hour")
 
 
 def send_a_reminder_now(patient: Patient) -> Path:
