@@ -1,7 +1,8 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from clinic.views import api_not_found, healthz
 from prescriptions import public
@@ -13,9 +14,15 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
+# Swagger UI's script comes in a file of its own (the split view), so scripts stay 'self';
+# its page carries a <style> block and the bundle sets inline styles and data: images.
+api_docs = csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema")
+)
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     # After every API route; [\s\S], not `.`, so a path holding a newline is caught too.
     re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
     path("healthz", healthz, name="healthz"),
@@ -23,7 +30,7 @@ urlpatterns = [
     # The site's address opened in a browser is most likely someone of the clinic team.
     path("", RedirectView.as_view(pattern_name="staff-home")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
-    path("staff/", include("prescriptions.web")),
+    path("staff/", include("prescriptions.web.urls")),
     path("admin/", admin.site.urls),
     # Opened without signing in: the signed value in the path is the key.
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),

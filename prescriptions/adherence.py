@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,6 +35,8 @@ from prescriptions.timeline import Timeline
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
 PAIN_WINDOW_DAYS = 7
+# The clinic table shows each patient's last week beside the whole range.
+RECENT_WEEK_DAYS = 7
 MEANINGFUL_PAIN_CHANGE = Decimal(2)
 
 
@@ -47,6 +49,25 @@ def round1(numerator, denominator) -> Decimal | None:
 
 def default_range(today: date) -> tuple[date, date]:
     return today - timedelta(days=DEFAULT_RANGE_DAYS - 1), today
+
+
+def resolve_range(today: date, start: date | None, end: date | None) -> tuple[date, date]:
+    """The range a caller asked for, either end optional: by default the 28 days up to
+    today (or up to `start` when that lies ahead). Raises ValidationError naming the field."""
+    chosen_end = end is not None
+    if end is None:
+        end = max(today, start) if start else today
+    if start is None:
+        start = default_range(end)[0]
+        blame = "to"
+    else:
+        # Blame the end the caller chose, `to` when they chose both.
+        blame = "to" if chosen_end else "from"
+    if start > end:
+        raise ValidationError({"from": "`from` must not be after `to`."})
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationError({blame: f"The range may cover at most {MAX_RANGE_DAYS} days."})
+    return start, end
 
 
 def dates_between(start: date, end: date):
@@ -312,6 +333,12 @@ def clinic_patients(clinic_id: int, *, archived: bool = False):
                 .values("performed_at")[:1]
             ),
             open_alerts=Coalesce(Subquery(open_alerts), 0),
+            red_flag_open=Exists(
+                Alert.objects.filter(
+                    patient=OuterRef("pk"), kind=Alert.Kind.RED_FLAG, acknowledged_at__isnull=True
+                )
+            ),
+            activated=F("user__is_active"),
         )
     )
 
@@ -341,9 +368,15 @@ def clinic_rows(
     data = report_data(patients, start=first, end=last, scope=scope)
     rows = []
     for patient in patients:
-        row = report_from(data[patient.id], *ranges[patient.id], now, with_days=False)
+        first, last = ranges[patient.id]
+        row = report_from(data[patient.id], first, last, now, with_days=False)
+        week_start = max(first, last - timedelta(days=RECENT_WEEK_DAYS - 1))
+        week = report_from(data[patient.id], week_start, last, now, with_days=False)
         row.update(
             prescription_status=current_prescription_status(data[patient.id], now),
+            adherence_pct_7d=week["adherence_pct"],
+            red_flag_open=patient.red_flag_open,
+            activated=patient.activated,
             first_name=patient.first_name,
             last_name=patient.last_name,
             last_check_in=patient.last_check_in,

@@ -49,34 +49,62 @@ class PrescriptionAdmin(AuditedAdmin, admin.ModelAdmin):
     inlines = [SlotInline, StatusChangeInline]
 
 
+class RecordAdmin(AuditedAdmin, admin.ModelAdmin):
+    """What happened, as it was recorded: readable here (each opening is audited), never
+    added, changed or deleted, since that would falsify the patient's record (the services
+    the API and the pages call are the only writers)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CheckIn)
-class CheckInAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["id", "patient", "slot", "local_date", "pain_before", "pain_after"]
-    list_filter = ["slot", "patient__clinic"]
+class CheckInAdmin(RecordAdmin):
+    list_display = ["id", "patient", "slot", "local_date", "pain_before", "pain_after", "red_flags"]
+    list_filter = ["slot", "heat_used", "patient__clinic"]
     list_select_related = ["patient"]
-    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
-    raw_id_fields = ["prescription", "patient"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email", "notes"]
     date_hierarchy = "local_date"
 
 
 @admin.register(Alert)
-class AlertAdmin(AuditedAdmin, admin.ModelAdmin):
+class AlertAdmin(RecordAdmin):
     list_display = ["id", "patient", "kind", "created_at", "acknowledged_at", "acknowledged_by"]
-    list_filter = ["kind", "patient__clinic"]
+    list_filter = ["kind", ("acknowledged_at", admin.EmptyFieldListFilter), "patient__clinic"]
     list_select_related = ["patient", "acknowledged_by"]
-    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
-    raw_id_fields = ["patient", "prescription", "acknowledged_by"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email", "note"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Reminder)
-class ReminderAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["id", "prescription", "slot", "local_date", "fire_at", "channel", "status"]
-    list_filter = ["status", "channel", "slot"]
-    list_select_related = ["prescription"]
-    search_fields = ["prescription__patient__email", "prescription__patient__last_name"]
-    raw_id_fields = ["prescription"]
-    audit_patient = "prescription.patient_id"
+class ReminderAdmin(RecordAdmin):
+    list_display = ["id", "patient", "slot", "local_date", "fire_at", "channel", "status", "reason"]
+    list_filter = ["status", "channel", "slot", "prescription__patient__clinic"]
+    list_select_related = ["prescription__patient"]
+    search_fields = ["prescription__patient__email", "prescription__patient__last_name", "reason"]
     date_hierarchy = "local_date"
+    audit_patient = "prescription.patient_id"
+
+    @admin.display(ordering="prescription__patient__last_name")
+    def patient(self, reminder):
+        return reminder.prescription.patient
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(RecordAdmin):
+    list_display = ["id", "prescription", "status", "effective_at", "recorded_by", "reason"]
+    list_filter = ["status", "prescription__patient__clinic"]
+    list_select_related = ["prescription__protocol", "prescription", "recorded_by"]
+    search_fields = [
+        "prescription__patient__last_name",
+        "prescription__patient__email",
+        "reason",
+    ]
+    date_hierarchy = "effective_at"
+    audit_patient = "prescription.patient_id"
 
 
 @admin.register(IdempotencyRecord)

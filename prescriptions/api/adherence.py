@@ -1,24 +1,21 @@
 """Adherence reports: one patient's (`patients/{id}/adherence/`) and the clinic's."""
 
-import csv
-import io
 from zoneinfo import ZoneInfo
 
-from django.db.models import F
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.validation import LocalDateRangeQuery
+from clinic.api.validation import LocalDateRangeQuery, as_api_error
 from clinic.audit import Action, audit_record
 from clinic.pagination import PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.api.views import ARCHIVED_PARAMETER, archived_filter
 from patients.models import Patient
-from prescriptions import adherence
+from prescriptions import adherence, clinic_table
 from prescriptions.models import Prescription
 
 # --- Input ------------------------------------------------------------------------------
@@ -28,21 +25,12 @@ class RangeSerializer(LocalDateRangeQuery):
     """`from` and `to` local dates, both optional: the default is the 28 days up to today."""
 
     def validate(self, attrs):
-        today = self.context["today"]
-        end = attrs.get("to")
-        start = attrs.get("from")
-        if end is None:
-            end = max(today, start) if start else today
-        if start is None:
-            start = adherence.default_range(end)[0]
-        if start > end:
-            raise serializers.ValidationError({"from": ["`from` must not be after `to`."]})
-        if (end - start).days + 1 > adherence.MAX_RANGE_DAYS:
-            # Blame the end the caller chose, `to` when they chose both.
-            field = "to" if "to" in attrs or "from" not in attrs else "from"
-            raise serializers.ValidationError(
-                {field: [f"The range may cover at most {adherence.MAX_RANGE_DAYS} days."]}
+        try:
+            start, end = adherence.resolve_range(
+                self.context["today"], attrs.get("from"), attrs.get("to")
             )
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
         return {"start": start, "end": end}
 
 
@@ -114,6 +102,7 @@ class ClinicRowSerializer(ReportSerializer):
     last_name = serializers.CharField()
     last_check_in = serializers.DateTimeField(allow_null=True)
     open_alerts = serializers.IntegerField()
+    adherence_pct_7d = pct_field()
 
 
 class ClinicPageSerializer(serializers.Serializer):
@@ -148,49 +137,6 @@ class CSVRenderer(renderers.BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
-
-
-CSV_COLUMNS = [
-    "patient",
-    "first_name",
-    "last_name",
-    "from",
-    "to",
-    "expected_sessions",
-    "completed_sessions",
-    "adherence_pct",
-    "active_days",
-    "days_with_session",
-    "current_streak_days",
-    "extra_sessions",
-    "night_sessions",
-    "pain_baseline",
-    "pain_recent",
-    "pain_change",
-    "pain_meaningful",
-    "last_check_in",
-    "open_alerts",
-    "prescription_status",
-]
-
-# Orderings the database can do before anything is computed, so a page computes only its
-# own patients; the others need every row of the clinic computed first.
-SQL_ORDERINGS = {
-    "last_name": ("last_name", "first_name", "id"),
-    "patient": ("id",),
-    "last_check_in": ("last_check_in",),
-    "open_alerts": ("open_alerts",),
-}
-COMPUTED_ORDERINGS = {
-    "adherence_pct",
-    "current_streak_days",
-    "expected_sessions",
-    "completed_sessions",
-    "active_days",
-    "days_with_session",
-    "extra_sessions",
-    "night_sessions",
-}
 
 
 class ClinicAdherenceView(APIView):
@@ -230,16 +176,10 @@ class ClinicAdherenceView(APIView):
     def get(self, request):
         clinic = request.user.clinic
         start, end = date_range(request, ZoneInfo(clinic.timezone))
-        # Without a range each row takes its patient's own default, in their zone; the
-        # clinic's dates then only name the export.
-        given = {"from", "to"} & request.query_params.keys()
-        row_start, row_end = (start, end) if given else (None, None)
         ordering = request.query_params.get("ordering", "last_name")
-        field = ordering.removeprefix("-")
-        if field not in SQL_ORDERINGS and field not in COMPUTED_ORDERINGS:
-            choices = ", ".join(sorted({*SQL_ORDERINGS, *COMPUTED_ORDERINGS}))
+        if ordering.removeprefix("-") not in clinic_table.ORDERINGS:
+            choices = ", ".join(sorted(clinic_table.ORDERINGS))
             raise serializers.ValidationError({"ordering": [f"Choose one of: {choices}."]})
-        descending = ordering.startswith("-")
         patients = adherence.clinic_patients(clinic.id, archived=archived_filter(request))
         has_open = request.query_params.get("has_open_alerts")
         if has_open is not None:
@@ -250,73 +190,25 @@ class ClinicAdherenceView(APIView):
             patients = (
                 patients.filter(open_alerts__gt=0) if flag else patients.filter(open_alerts=0)
             )
-        now = timezone.now()
-        export = request.accepted_renderer.format == "csv"
-
-        if field in SQL_ORDERINGS:
-            patients = patients.order_by(
-                *(
-                    F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
-                    for name in SQL_ORDERINGS[field]
-                )
-            )
-            paginator = PageNumberPagination()
-            page = (
-                list(patients) if export else paginator.paginate_queryset(patients, request, self)
-            )
-            # Only this page's patients: their ids bound the check-ins read.
-            rows = adherence.clinic_rows(page, start=row_start, end=row_end, now=now)
-        else:
-            everyone = list(patients.order_by("last_name", "first_name", "id"))
-            rows = adherence.clinic_rows(
-                everyone, start=row_start, end=row_end, now=now, clinic_id=clinic.id
-            )
-            rows = sort_rows(rows, field, descending)
-            paginator = PageNumberPagination()
-            if not export:
-                rows = paginator.paginate_queryset(rows, request, self)
-
-        audit_record(
-            request,
-            patients=[row["patient"] for row in rows],
-            action=Action.EXPORT if export else Action.READ,
+        # Without a range each row takes its patient's own default, in their zone; the
+        # clinic's dates then only name the export.
+        given = {"from", "to"} & request.query_params.keys()
+        rows = clinic_table.clinic_adherence(
+            clinic_id=clinic.id,
+            patients=patients,
+            start=start if given else None,
+            end=end if given else None,
+            ordering=ordering,
         )
-        if export:
-            filename = f"adherence-{clinic.slug}-{start.isoformat()}-{end.isoformat()}.csv"
+        if request.accepted_renderer.format == "csv":
+            everyone = rows[:]
+            audit_record(request, patients=[r["patient"] for r in everyone], action=Action.EXPORT)
+            filename = clinic_table.csv_filename(clinic, start, end)
             return Response(
-                as_csv(ClinicRowSerializer(rows, many=True).data),
+                clinic_table.as_csv(everyone),
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
-        return paginator.get_paginated_response(ClinicRowSerializer(rows, many=True).data)
-
-
-def sort_rows(rows: list[dict], field: str, descending: bool) -> list[dict]:
-    """Sorted on one computed field, rows without a value last either way."""
-    present = [r for r in rows if r[field] is not None]
-    missing = [r for r in rows if r[field] is None]
-    return sorted(present, key=lambda r: r[field], reverse=descending) + missing
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A name a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def as_csv(rows) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        pain = row["pain"]
-        writer.writerow(
-            {
-                **row,
-                "first_name": spreadsheet_safe(row["first_name"]),
-                "last_name": spreadsheet_safe(row["last_name"]),
-                "pain_baseline": pain["baseline"],
-                "pain_recent": pain["recent"],
-                "pain_change": pain["change"],
-                "pain_meaningful": str(pain["meaningful"]).lower(),
-            }
-        )
-    return out.getvalue()
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(rows, request, self)
+        audit_record(request, patients=[r["patient"] for r in page], action=Action.READ)
+        return paginator.get_paginated_response(ClinicRowSerializer(page, many=True).data)

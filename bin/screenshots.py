@@ -1,0 +1,82 @@
+"""Drives Chromium through the clinic team's pages and saves a PNG of each (bin/screenshots)."""
+
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CLINICIAN = ("dr.rivera@riverside.example", "demo-clinician-pass")
+
+
+def wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"the server at {url} did not answer")
+
+
+def sign_in(page, url: str) -> None:
+    page.goto(f"{url}/staff/login/")
+    page.get_by_label("Username").fill(CLINICIAN[0])
+    page.get_by_label("Password").fill(CLINICIAN[1])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def patient_url(page, url: str, name: str) -> str:
+    page.goto(f"{url}/staff/")
+    return page.get_by_role("link", name=name).first.get_attribute("href")
+
+
+def main(url: str, out: Path) -> None:
+    wait_for(url)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        laptop = browser.new_context(viewport={"width": 1366, "height": 900})
+        page = laptop.new_page()
+        sign_in(page, url)
+        shots = []
+
+        def shot(name: str, path: str, *, full: bool = True, target=page) -> None:
+            target.goto(f"{url}{path}")
+            file = out / f"{name}.png"
+            target.screenshot(path=str(file), full_page=full)
+            shots.append(file)
+
+        shot("clinic-table", "/staff/")
+        arjun = patient_url(page, url, "Arjun Mehta")
+        shot("patient-page", arjun)
+        shot("enrol-form", "/staff/patients/new/")
+        shot("prescribe-form", arjun + "prescribe/")
+        shot("delivery-problems", "/staff/deliveries/")
+
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        )
+        mobile = phone.new_page()
+        sign_in(mobile, url)
+        shot("phone-clinic-table", "/staff/", target=mobile)
+        shot("phone-patient-page", arjun, target=mobile)
+        browser.close()
+    for file in shots:
+        print(file)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]))

@@ -1,0 +1,236 @@
+"""What a clinician does from the pages: enrol, prescribe, change the plan, pause, resume,
+end, acknowledge. A form validates; the service the API uses acts."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.audit import Action, audit_record
+from patients import services as patient_services
+from prescriptions import alerts, services
+from prescriptions.models import Alert, Prescription, Protocol
+from prescriptions.schedule import local_today
+from prescriptions.web.access import back_to, clinician_required, patient_in_reach
+from prescriptions.web.forms import (
+    AcknowledgeForm,
+    EnrolForm,
+    PlanForm,
+    PrescribeForm,
+    StatusChangeForm,
+    plan_initial,
+    service_errors_onto,
+)
+
+STATUS_CHANGES = {
+    "pause": (Prescription.Status.PAUSED, "paused"),
+    "resume": (Prescription.Status.ACTIVE, "resumed"),
+    "end": (Prescription.Status.ENDED, "ended"),
+}
+
+
+def _patient_url(patient_id: int) -> str:
+    return reverse("staff-patient", args=[patient_id])
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def enrol(request):
+    clinic = request.user.clinic
+    form = EnrolForm(request.POST or None, initial={"timezone": clinic.timezone})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        enrolment = patient_services.patient_enrol(
+            clinic=clinic,
+            enrolled_by=request.user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            phone=data["phone"],
+            timezone_name=data["timezone"],
+        )
+        audit_record(request, patients=[enrolment.patient.id], action=Action.CREATE)
+        # The code is shown on this answer only: it is stored as a digest, never again.
+        return render(
+            request,
+            "staff/enrolled.html",
+            {
+                "clinic": clinic,
+                "patient": enrolment.patient,
+                "code": enrolment.activation_code,
+                "expires_at": enrolment.activation_expires_at,
+                "nav": "enrol",
+            },
+            status=201,
+        )
+    return render(
+        request,
+        "staff/enrol.html",
+        {"clinic": clinic, "form": form, "nav": "enrol"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def prescribe(request, pk: int):
+    patient = patient_in_reach(request, pk)
+    protocol = Protocol.objects.get(slug="knee-rocks")
+    today = local_today(patient.zone)
+    form = PrescribeForm(
+        request.POST or None,
+        today=today,
+        initial={**plan_initial(protocol), "start_date": today},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.prescription_create(
+                patient=patient,
+                clinician=request.user,
+                protocol=protocol,
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                slots=data["slots"],
+                as_needed=data["as_needed"],
+                heat_prep=data["heat_prep"],
+                notes=data["notes"],
+            )
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            audit_record(request, patients=[patient.id], action=Action.CREATE)
+            messages.success(request, f"Knee rocks prescribed for {patient}.")
+            return redirect(_patient_url(patient.id))
+    return render(
+        request,
+        "staff/prescribe.html",
+        {
+            "clinic": request.user.clinic,
+            "patient": patient,
+            "protocol": protocol,
+            "form": form,
+            "editing": None,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def change_plan(request, pk: int):
+    prescription = get_object_or_404(
+        Prescription.objects.select_related("patient", "protocol").prefetch_related("slots"),
+        pk=pk,
+        patient__clinic_id=request.user.clinic_id,
+    )
+    patient = prescription.patient
+    slots = {slot.kind: slot.time for slot in prescription.slots.all()}
+    initial = {
+        **plan_initial(prescription.protocol),
+        "heat_prep": prescription.heat_prep,
+        "as_needed": prescription.as_needed,
+        "end_date": prescription.end_date,
+        "notes": prescription.notes,
+    }
+    for kind in ("morning", "bedtime"):
+        initial[kind] = kind in slots
+        if kind in slots:
+            initial[f"{kind}_time"] = slots[kind]
+    form = PlanForm(request.POST or None, initial=initial, start=prescription.start_date)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.prescription_update(
+                prescription=prescription,
+                slots=data["slots"],
+                end_date=data["end_date"],
+                clear_end_date=data["end_date"] is None,
+                as_needed=data["as_needed"],
+                heat_prep=data["heat_prep"],
+                notes=data["notes"],
+            )
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            audit_record(request, patients=[patient.id], action=Action.UPDATE)
+            messages.success(request, f"The plan for {patient} was changed.")
+            return redirect(_patient_url(patient.id))
+    return render(
+        request,
+        "staff/prescribe.html",
+        {
+            "clinic": request.user.clinic,
+            "patient": patient,
+            "protocol": prescription.protocol,
+            "form": form,
+            "editing": prescription,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@clinician_required
+def change_status(request, pk: int, change: str):
+    prescription = get_object_or_404(
+        Prescription.objects.select_related("patient"),
+        pk=pk,
+        patient__clinic_id=request.user.clinic_id,
+    )
+    patient = prescription.patient
+    to, done = STATUS_CHANGES[change]
+    form = StatusChangeForm(request.POST, tz=patient.zone)
+    if form.is_valid():
+        try:
+            services.prescription_status_change(
+                prescription=prescription,
+                to=to,
+                by=request.user,
+                effective=form.cleaned_data["effective"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            audit_record(request, patients=[patient.id], action=Action.UPDATE)
+            messages.success(request, f"The prescription of {patient} is {done}.")
+            return redirect(_patient_url(patient.id))
+    return render(
+        request,
+        "staff/status_change.html",
+        {
+            "clinic": request.user.clinic,
+            "patient": patient,
+            "prescription": prescription,
+            "change": change,
+            "form": form,
+        },
+        status=400,
+    )
+
+
+@require_POST
+@clinician_required
+def acknowledge(request, pk: int):
+    alert = get_object_or_404(
+        Alert.objects.select_related("patient"), pk=pk, patient__clinic_id=request.user.clinic_id
+    )
+    target = back_to(request, reverse("staff-home"))
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "staff/acknowledge.html",
+            {"clinic": request.user.clinic, "alert": alert, "form": form, "next": target},
+            status=400,
+        )
+    try:
+        alerts.alert_acknowledge(alert=alert, by=request.user, note=form.cleaned_data["note"])
+    except alerts.AlertAlreadyAcknowledged:
+        messages.info(request, "That alert had already been acknowledged.")
+    else:
+        audit_record(request, patients=[alert.patient_id], action=Action.UPDATE)
+        messages.success(request, f"Alert for {alert.patient} acknowledged.")
+    return redirect(target)

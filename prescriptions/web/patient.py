@@ -1,0 +1,120 @@
+"""One patient's page: charts over a date range, the prescription and its history,
+check-ins, alerts and reminders; a clinician's actions sit beside what they act on."""
+
+from django.db.models import Prefetch
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from clinic.audit import Action, audit_record
+from clinic.web import team_member_required
+from prescriptions import adherence
+from prescriptions.models import (
+    Alert,
+    CheckIn,
+    Prescription,
+    RedFlag,
+    Reminder,
+    StatusChange,
+    status_read,
+)
+from prescriptions.schedule import local_today
+from prescriptions.web import charts
+from prescriptions.web.access import patient_in_reach
+from prescriptions.web.forms import AcknowledgeForm, RangeForm, StatusChangeForm
+
+CHECK_INS_SHOWN = 20
+ALERTS_SHOWN = 30
+REMINDERS_SHOWN = 30
+RED_FLAG_LABELS = dict(RedFlag.choices)
+
+
+def current_prescription(prescriptions: list[Prescription], today) -> Prescription | None:
+    """The newest prescription still running (not ended, not past its last day)."""
+    for rx in prescriptions:
+        if status_read(rx.status, rx.end_date, today) != Prescription.Status.ENDED:
+            return rx
+    return None
+
+
+@require_GET
+@team_member_required
+def patient_page(request, pk: int):
+    patient = patient_in_reach(request, pk)
+    audit_record(request, patients=[patient.id], action=Action.READ)
+    tz = patient.zone
+    today = local_today(tz)
+    form = RangeForm(request.GET, today=today)
+    form.is_valid()
+    start, end = form.cleaned_data.get("range") or adherence.default_range(today)
+
+    report = adherence.adherence_report(patient=patient, start=start, end=end)
+    days = [d["date"] for d in report["by_day"]]
+    in_range = list(
+        CheckIn.objects.filter(patient=patient, local_date__range=(start, end)).order_by(
+            "-performed_at", "-id"
+        )
+    )
+    pain_days = charts.pain_days(days, in_range)
+    prescriptions = list(
+        Prescription.objects.filter(patient=patient)
+        .select_related("clinician", "protocol")
+        .prefetch_related(
+            "slots",
+            Prefetch(
+                "status_changes",
+                queryset=StatusChange.objects.select_related("recorded_by").order_by(
+                    "-effective_at", "-id"
+                ),
+            ),
+        )
+        .order_by("-start_date", "-id")
+    )
+    current = current_prescription(prescriptions, today)
+    alerts = list(
+        Alert.objects.filter(patient=patient)
+        .select_related("acknowledged_by")
+        .order_by("acknowledged_at", "-created_at")[:ALERTS_SHOWN]
+    )
+    reminders = list(
+        Reminder.objects.filter(prescription__patient=patient).order_by("-fire_at", "-id")[
+            :REMINDERS_SHOWN
+        ]
+    )
+    for checkin in in_range[:CHECK_INS_SHOWN]:
+        checkin.flag_labels = [RED_FLAG_LABELS.get(f, f) for f in checkin.red_flags]
+    preference = getattr(patient, "reminder_preference", None)
+    return render(
+        request,
+        "staff/patient.html",
+        {
+            "clinic": patient.clinic,  # the caller's, since the patient is in reach
+            "patient": patient,
+            "tz": tz,
+            "today": today,
+            "form": form,
+            "start": start,
+            "end": end,
+            "report": report,
+            "adherence_chart": charts.adherence_chart(report["by_day"]),
+            "pain_chart": charts.pain_chart(
+                pain_days, report["pain"]["baseline"], adherence.MEANINGFUL_PAIN_CHANGE
+            ),
+            "night_chart": charts.night_chart(pain_days),
+            "by_day": report["by_day"],
+            "pain_days": pain_days,
+            "night_total": sum(d["night"] for d in pain_days),
+            "check_ins": in_range[:CHECK_INS_SHOWN],
+            "check_ins_total": len(in_range),
+            "prescriptions": prescriptions,
+            "current": current,
+            "status_form": StatusChangeForm(tz=tz),
+            "ack_form": AcknowledgeForm(),
+            "alerts": alerts,
+            "open_alerts": [a for a in alerts if a.acknowledged_at is None],
+            "reminders": reminders,
+            "preference": preference,
+            "can_act": request.user.is_clinician,
+            "nav": "patients",
+        },
+        status=400 if form.errors else 200,
+    )
