@@ -56,6 +56,11 @@ def emailed_link(patient) -> tuple[Reminder, str]:
 
 def test_it_checks_in_from_the_reminder_link_with_two_taps_at_390_px(phone_page, patient_a):
     reminder, link = emailed_link(patient_a)
+    refused = []  # what the content security policy blocked, as the browser reports it
+    phone_page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and refused.append(message.text),
+    )
 
     phone_page.goto(link)
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -75,6 +80,7 @@ def test_it_checks_in_from_the_reminder_link_with_two_taps_at_390_px(phone_page,
     phone_page.goto(link)
     assert phone_page.get_by_text("Already done").is_visible()
     assert CheckIn.objects.count() == 1
+    assert refused == []
 
 
 def test_it_works_by_keyboard_alone(phone_page, patient_a):
