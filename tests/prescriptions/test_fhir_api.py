@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from fhir.resources.R4B.bundle import Bundle
 
+from clinic.models import AuditEntry
 from prescriptions.models import Reminder
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
@@ -289,3 +290,16 @@ def test_it_runs_a_constant_number_of_queries(
         response = client.get(url(record.patient))
 
     assert len(resources(response.json(), "Observation")) == 3 + 2 * check_ins
+
+
+def test_each_export_is_in_the_audit_trail_as_an_export(staff_a, record):
+    fetch(staff_a, record.patient)
+
+    [entry] = AuditEntry.objects.filter(patient_id=record.patient.id)
+    assert (entry.actor, entry.role, entry.action) == (staff_a, "staff", "export")
+    assert entry.path == url(record.patient)
+
+
+def test_a_refused_export_leaves_no_entry(clinician_b, record):
+    assert client_for(clinician_b).get(url(record.patient)).status_code == 404
+    assert not AuditEntry.objects.filter(patient_id=record.patient.id).exists()
