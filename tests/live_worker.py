@@ -75,8 +75,11 @@ class LiveWorker:
         pytest.fail(f"nothing happened within {timeout}s; worker log:\n{self.log()[-4000:]}")
 
     def mails(self) -> list[str]:
-        """The messages the worker sent, one text per email, oldest first."""
-        return [p.read_text() for p in sorted(self.mail_dir.glob("*.log"))]
+        """The messages the worker sent, one text per email, oldest first. The file backend
+        creates the file before it writes the message and ends it with a rule: a file
+        caught half-written is left for the next poll."""
+        texts = [p.read_text() for p in sorted(self.mail_dir.glob("*.log"))]
+        return [text for text in texts if text.rstrip().endswith("-" * 79)]
 
 
 def _start(worker: LiveWorker) -> subprocess.Popen:
