@@ -6,6 +6,11 @@ from django.db import models
 
 from prescriptions.schedule import local_today
 
+# "Slot" is a session's place in the patient's day. `SlotKind` names the sessions that get
+# a reminder time; `CheckInSlot` the sessions a check-in can be for (those, plus night and
+# other, which are never reminded); a `PrescriptionSlot` row is one reminder time of one
+# prescription, and `services.SlotTime` the same as a write takes it.
+
 
 class SlotKind(models.TextChoices):
     """The times of day a prescription reminds the patient of."""
