@@ -36,7 +36,10 @@ class SignInForm(forms.Form):
         if user is None:
             raise forms.ValidationError("The username or password is not correct.")
         if user.role not in CLINIC_TEAM:
-            raise forms.ValidationError("These pages are for clinicians and clinic staff.")
+            raise forms.ValidationError(
+                "These pages are for clinicians and clinic staff; patients sign in at "
+                f"{reverse('patient-login')}."
+            )
         data["user"] = user
         return data
 

@@ -133,3 +133,9 @@ def test_it_downloads_the_export(signed_in, patient_a, prescription):
 
     assert response["Content-Disposition"].startswith("attachment;")
     assert json.loads(response.content)["patient"]["id"] == patient_a.id
+
+
+def test_it_points_a_patient_at_the_staff_sign_in_to_their_own_page(patient_a):
+    response = Client().post("/staff/login/", {"username": patient_a.email, "password": PASSWORD})
+
+    assert "patients sign in at /my/login/" in response.content.decode()
