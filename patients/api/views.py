@@ -189,7 +189,7 @@ class MeView(BaseMeView):
             raise exceptions.PermissionDenied(
                 "Only patients change their details here; the clinic team uses patients/{id}/."
             )
-        serializer = MeChangeSerializer(data=request.data)
+        serializer = MeChangeSerializer(request.user.patient, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if "timezone" in changes:

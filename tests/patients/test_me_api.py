@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.test import TestCase
 
-from patients.models import Patient
+from patients.models import Patient, ReminderPreference
 from prescriptions.models import PrescriptionSlot
 from tests.conftest import client_for
 from tests.prescriptions.reminders_support import scheduled_prescription
@@ -86,3 +86,25 @@ def test_it_forbids_the_clinic_team(clinician_a, staff_a):
 
 def test_it_asks_to_sign_in(anon):
     assert anon.patch("/api/v1/me/", {"timezone": "Asia/Tokyo"}, format="json").status_code == 401
+
+
+def test_it_keeps_the_phone_while_reminders_go_by_text(patient_a):
+    patient_a.phone = "+1 555 010 0199"
+    patient_a.save()
+    ReminderPreference.objects.create(patient=patient_a, channel="sms")
+
+    response = patch_me(patient_a.user, {"phone": ""})
+
+    assert response.status_code == 400
+    assert "text message" in response.json()["phone"][0]
+    patient_a.refresh_from_db()
+    assert patient_a.phone == "+1 555 010 0199"
+
+
+def test_it_clears_the_phone_when_reminders_go_another_way(patient_a):
+    patient_a.phone = "+1 555 010 0199"
+    patient_a.save()
+
+    assert patch_me(patient_a.user, {"phone": ""}).status_code == 200
+    patient_a.refresh_from_db()
+    assert patient_a.phone == ""
