@@ -121,3 +121,18 @@ def test_it_is_for_patients_only(clinician_a, staff_a):
     for user in (clinician_a, staff_a):
         assert client_for(user).get("/api/v1/me/calendar/").status_code == 403
         assert client_for(user).post("/api/v1/me/calendar/reset/").status_code == 403
+
+
+def test_it_reads_the_feed_in_the_same_queries_however_many_prescriptions(
+    patient_a, prescription, django_assert_num_queries
+):
+    url = feed_url(patient_a)
+    client = APIClient()
+    with django_assert_num_queries(5) as one:
+        client.get(url)
+    PrescriptionFactory(
+        patient=patient_a, start_date=date(2024, 9, 1), end_date=date(2024, 9, 30), heat_prep=True
+    )
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(url)
