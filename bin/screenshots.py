@@ -60,7 +60,8 @@ def main(url: str, out: Path) -> None:
         arjun = patient_url(page, url, "Arjun Mehta")
         shot("patient-page", arjun)
         shot("enrol-form", "/staff/patients/new/")
-        shot("prescribe-form", arjun + "prescribe/")
+        lucas = patient_url(page, url, "Lucas Silva")
+        shot("prescribe-form", lucas + "prescribe/")
         shot("delivery-problems", "/staff/deliveries/")
 
         phone = browser.new_context(
@@ -71,8 +72,10 @@ def main(url: str, out: Path) -> None:
         )
         mobile = phone.new_page()
         sign_in(mobile, url)
-        shot("phone-clinic-table", "/staff/", target=mobile)
-        shot("phone-patient-page", arjun, target=mobile)
+        # A phone's first screen, as the clinician sees it.
+        shot("phone-clinic-table", "/staff/", target=mobile, full=False)
+        shot("phone-patient-page", arjun, target=mobile, full=False)
+        shot("phone-clinic-table-full", "/staff/", target=mobile)
         browser.close()
     for file in shots:
         print(file)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 WIDTH = 720
-LEFT, RIGHT, TOP, BOTTOM = 40, 12, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 40, 12, 22, 30
 
 
 @dataclass

@@ -15,6 +15,10 @@ from prescriptions import adherence
 from prescriptions.clinic_table import ORDERINGS
 from prescriptions.models import Protocol, SlotKind
 
+# The browser's own pickers; the values travel as ISO dates and HH:MM.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
 NOTE_MAX = 2000
 REASON_MAX = 200
 PLAN_NOTES_MAX = 4000
@@ -122,9 +126,9 @@ class PlanForm(forms.Form):
     """The plan of a prescription: its slots, preparation, night sessions, end and notes."""
 
     morning = forms.BooleanField(required=False, label="Morning, before getting up")
-    morning_time = forms.TimeField(required=False, label="Morning time")
+    morning_time = forms.TimeField(required=False, label="Morning time", widget=TIME)
     bedtime = forms.BooleanField(required=False, label="Bedtime")
-    bedtime_time = forms.TimeField(required=False, label="Bedtime time")
+    bedtime_time = forms.TimeField(required=False, label="Bedtime time", widget=TIME)
     heat_prep = forms.BooleanField(
         required=False,
         label="Heat first",
@@ -136,7 +140,7 @@ class PlanForm(forms.Form):
         label="Invite night sessions",
         help_text="When back pain wakes the patient at night.",
     )
-    end_date = forms.DateField(required=False, label="Last day (optional)")
+    end_date = forms.DateField(required=False, label="Last day (optional)", widget=DATE)
     notes = forms.CharField(
         required=False, max_length=PLAN_NOTES_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -167,7 +171,7 @@ class PlanForm(forms.Form):
 
 
 class PrescribeForm(PlanForm):
-    start_date = forms.DateField(label="First day")
+    start_date = forms.DateField(label="First day", widget=DATE)
     field_order = ["start_date", "end_date"]
 
     def __init__(self, *args, today: date, **kwargs):

@@ -7,7 +7,7 @@ that exist are kept as they are.
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand
@@ -15,10 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Clinic, User
-from patients.models import Patient
+from patients.models import Patient, ReminderPreference
 from patients.services import activation_code_issue, patient_activate, patient_enrol
 from prescriptions import alerts
-from prescriptions.models import Protocol
+from prescriptions.models import Protocol, Reminder
 from prescriptions.services import checkin_record, prescription_create
 
 CLINIC = {"name": "Riverside Back Clinic", "slug": "riverside", "timezone": "America/New_York"}
@@ -47,6 +47,14 @@ class Story:
     # A session when back pain woke them, at 03:00 local on these days ago.
     night_days: tuple[int, ...] = ()
     note: str = ""
+    # How reminders reach them, and the last days ago whose morning reminder failed.
+    channel: str = "email"
+    phone: str = ""
+    failed_days: tuple[int, ...] = ()
+
+
+REMINDER_DAYS = 7
+SMS_REFUSED = "The SMS provider refused the number: not a mobile line"
 
 
 STORIES = [
@@ -61,6 +69,7 @@ STORIES = [
         slots=(("morning", "06:45"), ("bedtime", "22:30")),
         keen_early=0.8, keen_late=0.7, pain_early=5.0, pain_late=4.0, night_days=(9, 3),
         note="Desk job; often forgets the morning session on weekdays.",
+        channel="sms", phone="+44 20 7946 0000", failed_days=(3, 2, 1),
     ),
     Story(
         "Isla", "Brown", "isla.brown@example.com", "Australia/Sydney",
@@ -130,8 +139,10 @@ class Command(BaseCommand):
             first_name=story.first_name,
             last_name=story.last_name,
             email=story.email,
+            phone=story.phone,
             timezone_name=story.timezone,
         )
+        ReminderPreference.objects.filter(patient=enrolment.patient).update(channel=story.channel)
         patient_activate(code=enrolment.activation_code, password=PATIENT_PASSWORD)
         zone = ZoneInfo(story.timezone)
         today = now.astimezone(zone).date()
@@ -179,6 +190,31 @@ class Command(BaseCommand):
                     heat_used=story.heat_prep and kind == "bedtime",
                     notes="Woke with back pain; settled after rocking." if kind == "night" else "",
                 )
+        self.reminder_history(story, prescription, today, zone, now)
+
+    def reminder_history(self, story: Story, prescription, today: date, zone, now) -> None:
+        """The past week of reminders as the worker would have recorded them (the demo has
+        no worker running back then): sent, or failed on the days the story says."""
+        reminders = []
+        for days_ago in range(REMINDER_DAYS, 0, -1):
+            day = today - timedelta(days=days_ago)
+            for kind, hhmm in story.slots:
+                fire_at = local(day, hhmm, zone).astimezone(UTC)
+                failed = kind == "morning" and days_ago in story.failed_days
+                reminders.append(
+                    Reminder(
+                        prescription=prescription,
+                        slot=kind,
+                        local_date=day,
+                        fire_at=fire_at,
+                        channel=story.channel,
+                        status=Reminder.Status.FAILED if failed else Reminder.Status.SENT,
+                        sent_at=None if failed else fire_at + timedelta(seconds=4),
+                        reason=SMS_REFUSED if failed else "",
+                        attempts=3 if failed else 1,
+                    )
+                )
+        Reminder.objects.bulk_create(reminders)
 
     def pending_patient(self, clinic, clinician) -> str | None:
         """A fresh one-time code for the patient who has not activated yet (None once they have)."""
