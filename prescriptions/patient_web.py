@@ -10,17 +10,19 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.audit import Action, audit_record
 from clinic.services import SignInLocked, client_address, user_sign_in
 from patients.models import ReminderPreference
-from patients.services import reminder_preference_update
+from patients.services import activation_code_find, patient_activate, reminder_preference_update
 from prescriptions import adherence, advice, services
 from prescriptions.api.me import calendar_url, export_response
 from prescriptions.forms import CheckInForm
@@ -60,6 +62,36 @@ class SignInForm(forms.Form):
             )
         data["user"] = user
         return data
+
+
+class ActivateForm(forms.Form):
+    code = forms.CharField(max_length=64)
+    password = forms.CharField(widget=forms.PasswordInput, max_length=128, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        activation = activation_code_find(data["code"])
+        if activation is None:
+            raise forms.ValidationError(
+                "This code does not work: it may have been used already or have run out. "
+                "Your clinic can give you a new one."
+            )
+        try:
+            validate_password(data["password"], user=activation.patient.user)
+        except ValidationError as error:
+            self.add_error("password", error)
+        return data
+
+
+class ActivateThrottle(SimpleRateThrottle):
+    """The API's activation rate (per client address) for the page too."""
+
+    scope = "activate"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class WebCheckInForm(CheckInForm):
@@ -114,6 +146,27 @@ def sign_in(request):
         return redirect(target if target.startswith("/my/") else reverse("patient-home"))
     status = 400 if form.errors else 200
     return render(request, "patient/login.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request):
+    """A patient's first visit: the code from the clinic and a password of their own."""
+    form = ActivateForm(request.POST or None)
+    if request.method == "POST":
+        if not ActivateThrottle().allow_request(request, None):
+            form.add_error(None, "Too many tries; wait a minute and try again.")
+        elif form.is_valid():
+            try:
+                user = patient_activate(
+                    code=form.cleaned_data["code"], password=form.cleaned_data["password"]
+                )
+            except ValidationError:  # spent by a racing request a moment ago
+                form.add_error(None, "This code has just been used. Sign in instead.")
+            else:
+                login(request, user)
+                return redirect("patient-home")
+    status = 400 if form.errors else 200
+    return render(request, "patient/activate.html", {"form": form}, status=status)
 
 
 @require_POST
@@ -285,6 +338,7 @@ urlpatterns = [
     path("", home, name="patient-home"),
     path("login/", sign_in, name="patient-login"),
     path("logout/", sign_out, name="patient-logout"),
+    path("activate/", activate, name="patient-activate"),
     path("check-in/", check_in, name="patient-checkin"),
     path("reminders/", reminder_settings, name="patient-reminders"),
     path("export.json", export, name="patient-export"),

@@ -9,6 +9,7 @@ from django.test import Client
 
 from patients.models import ReminderPreference
 from prescriptions.models import CheckIn, Prescription
+from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PrescriptionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
@@ -139,3 +140,39 @@ def test_it_points_a_patient_at_the_staff_sign_in_to_their_own_page(patient_a):
     response = Client().post("/staff/login/", {"username": patient_a.email, "password": PASSWORD})
 
     assert "patients sign in at /my/login/" in response.content.decode()
+
+
+def enrolled(clinician):
+    body = client_for(clinician).post(
+        "/api/v1/patients/",
+        {"first_name": "Nora", "last_name": "Kim", "email": "nora@example.test"},
+    )
+    return body.data["activation_code"]
+
+
+def test_it_lets_a_new_patient_start_with_the_clinic_code_and_no_app(clinician_a):
+    code = enrolled(clinician_a)
+    client = Client()
+
+    response = client.post(
+        "/my/activate/", {"code": code.lower(), "password": "nora-picks-a-long-password"}
+    )
+
+    assert response.status_code == 302
+    assert "Hi Nora" in client.get("/my/").content.decode()
+    again = Client().post(
+        "/my/login/", {"email": "nora@example.test", "password": "nora-picks-a-long-password"}
+    )
+    assert again.status_code == 302
+
+
+def test_it_refuses_a_used_code_or_a_weak_password(clinician_a):
+    code = enrolled(clinician_a)
+
+    weak = Client().post("/my/activate/", {"code": code, "password": "123"})
+    Client().post("/my/activate/", {"code": code, "password": "nora-picks-a-long-password"})
+    used = Client().post("/my/activate/", {"code": code, "password": "another-long-password"})
+
+    assert weak.status_code == used.status_code == 400
+    assert "too short" in weak.content.decode()
+    assert "may have been used already" in used.content.decode()
