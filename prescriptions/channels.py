@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import smtplib
 import socket
 import time
 import uuid
@@ -74,7 +75,17 @@ def send_email(
     try:
         message.send()
     except OSError as error:  # SMTP and socket errors are both OSError
-        raise DeliveryError(f"email: {error}") from error
+        raise DeliveryError(f"email: {smtp_reason(error)}") from error
+
+
+def smtp_reason(error: OSError) -> str:
+    """What went wrong, without the server's own words: they often repeat the address."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in error.recipients.values()})
+        return f"the mail server refused the recipient ({', '.join(map(str, codes))})"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the mail server answered {error.smtp_code}"
+    return error.__class__.__name__
 
 
 class FileSMSBackend:

@@ -1,0 +1,142 @@
+"""Logs carry no patient data: a whole patient's journey, logged at DEBUG, names nobody.
+
+Enrolment, activation, a check-in with notes and a warning sign, reminders by email and by
+a webhook that fails, a refused request and the patient's export: every log line written
+on the way is searched for the patient's name, email, phone, notes, symptoms and secrets.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from patients.models import Patient, ReminderPreference
+from prescriptions import links
+from prescriptions.models import Reminder
+from prescriptions.reminders.deliver import reminders_deliver
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+FIRST, LAST = "Zephyrine", "Quillfeather"
+EMAIL = "zephyrine.quill@example.test"
+PHONE = "+44 7700 900123"
+NOTES = "Twinge behind the left kneecap after gardening"
+PASSWORD = "rocking-by-moonlight-42"
+WEBHOOK_SECRET_PATH = "hooks/T0SECRETPATH9a8b7c"
+
+
+@pytest.fixture
+def logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger().setLevel(logging.DEBUG)
+    return caplog
+
+
+def test_a_patients_whole_journey_logs_none_of_their_data(
+    logs, clinician_a, staff_a, settings, monkeypatch
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    doctor = client_for(clinician_a)
+
+    # Enrolment, with a first attempt the API refuses (a 400 is logged by Django).
+    doctor.post("/api/v1/patients/", {"first_name": FIRST, "email": EMAIL})
+    enrolled = doctor.post(
+        "/api/v1/patients/",
+        {
+            "first_name": FIRST,
+            "last_name": LAST,
+            "email": EMAIL,
+            "phone": PHONE,
+            "timezone": "Europe/London",
+        },
+    ).json()
+    code = enrolled["activation_code"]
+    token = (
+        APIClient()
+        .post("/api/v1/auth/activate/", {"code": code, "password": PASSWORD})
+        .json()["token"]
+    )
+    patient = Patient.objects.get(email=EMAIL)
+    me = APIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    now = timezone.now()
+    rx = doctor.post(
+        "/api/v1/prescriptions/",
+        {
+            "patient": patient.id,
+            "protocol": "knee-rocks",
+            "start_date": (now - timedelta(days=2)).date().isoformat(),
+        },
+    ).json()
+
+    # A check-in the API refuses, then one with notes and a warning sign.
+    checkin = {
+        "prescription": rx["id"],
+        "slot": "other",
+        "performed_at": now.isoformat(),
+        "pain_before": 11,
+        "notes": NOTES,
+    }
+    me.post("/api/v1/check-ins/", checkin)
+    checkin.update(pain_before=7, red_flags=["leg_weakness"])
+    assert me.post("/api/v1/check-ins/", checkin, HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201
+    doctor.post(f"/api/v1/prescriptions/{rx['id']}/resume/")
+
+    # Reminders: one by email through a server that refuses the address, one by a webhook
+    # that nobody answers (its URL holds the receiver's secret).
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({EMAIL: (550, b"no such user " + EMAIL.encode())})
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+    due = timezone.now()
+    for day, channel in ((5, "email"), (6, "webhook")):
+        ReminderPreference.objects.update_or_create(
+            patient=patient,
+            defaults={
+                "channel": channel,
+                "webhook_url": f"http://127.0.0.1:9/{WEBHOOK_SECRET_PATH}",
+            },
+        )
+        reminder = Reminder.objects.create(
+            prescription_id=rx["id"],
+            slot="bedtime",
+            local_date=now.date() + timedelta(days=day),
+            fire_at=due,
+            channel=channel,
+        )
+        reminders_deliver(reminder_ids=[reminder.id])
+    assert Reminder.objects.exclude(reason="").exists(), "the failures were recorded"
+
+    # The team's reads (a search by name), the FHIR export, the patient's export and feed.
+    client_for(staff_a).get("/api/v1/patients/", {"search": LAST})
+    doctor.get(f"/api/v1/patients/{patient.id}/fhir/")
+    me.get("/api/v1/me/export/")
+    calendar = links.calendar_token(patient.id, patient.calendar_feed_version)
+    me.get(f"/cal/{calendar}.ics")
+
+    secrets = {
+        "first name": FIRST,
+        "last name": LAST,
+        "email": EMAIL,
+        "email user": EMAIL.split("@")[0],
+        "phone": PHONE,
+        "notes": NOTES,
+        "symptom": "leg_weakness",
+        "symptom words": "leg weakness",
+        "password": PASSWORD,
+        "activation code": code,
+        "token": token,
+        "webhook secret path": WEBHOOK_SECRET_PATH,
+        "calendar token": calendar,
+    }
+    text = logs.text + "\n".join(str(record.args) for record in logs.records)
+    # The paths that log were really taken: refused requests, failed deliveries.
+    logged = {record.name for record in logs.records}
+    assert {"django.request", "prescriptions.reminders.deliver"} <= logged
+    found = {what for what, value in secrets.items() if value.lower() in text.lower()}
+    assert found == set(), f"log lines carry the patient's {sorted(found)}"
