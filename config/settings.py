@@ -6,6 +6,7 @@ that must not fall back to a default raise ImproperlyConfigured at start-up.
 """
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -43,6 +44,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate such as 600/min (per s, min, hour or day)."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 600/min, not {value!r}")
+    return value
+
+
 def env_int(name: str, default: int) -> int:
     value = env_str(name)
     if value is None:
@@ -64,6 +73,9 @@ if SECRET_KEY is None:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if not DEBUG and not env_str("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
+# No page or endpoint takes a file: a multipart upload is refused at its first file
+# instead of being spooled to disk (Django's body limit leaves uploaded files out).
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -245,6 +257,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Knee Rocks <reminders@kneero
 # Dotted path of the SMS sender; see prescriptions/channels.py for the interface.
 SMS_BACKEND = env_str("SMS_BACKEND", "prescriptions.channels.FileSMSBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+# Text messages cost money and wake people up: at most this many reminders by SMS per
+# patient and local date, whatever the prescriptions ask for (the rest are skipped).
+SMS_DAILY_LIMIT_PER_PATIENT = env_int("SMS_DAILY_LIMIT_PER_PATIENT", 4)
+if SMS_DAILY_LIMIT_PER_PATIENT < 1:
+    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_PATIENT must be 1 or more")
 
 # Webhooks refuse hosts that resolve to private, loopback or link-local addresses, which
 # would let a patient's URL reach internal services. Tests post to a receiver on 127.0.0.1,
@@ -319,9 +336,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["clinic.api.parsers.SafeJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "clinic.api.validation.StrictFormatNegotiation",
+    # Every API user has a budget of requests, counted in the cache: in Redis when
+    # REDIS_URL is set, so that every web process shares one count. Generous for people,
+    # a brake on a runaway script or a stolen token.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "sign_in": env_str("SIGN_IN_THROTTLE_RATE", "20/min"),
-        "activate": env_str("ACTIVATE_THROTTLE_RATE", "10/min"),
+        "user": env_rate("USER_THROTTLE_RATE", "600/min"),
+        "sign_in": env_rate("SIGN_IN_THROTTLE_RATE", "20/min"),
+        "activate": env_rate("ACTIVATE_THROTTLE_RATE", "10/min"),
     },
     # How many proxies in front of the app append to X-Forwarded-For (0: none, the client
     # connects directly). The client address — for throttles and the sign-in lockout — is

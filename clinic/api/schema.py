@@ -48,8 +48,8 @@ def add_error_responses(result, generator, request, public):
             if "requestBody" in operation:
                 wanted["413"] = _answer("The body is over the size limit.", "Error")
                 wanted["415"] = _answer("The body is not JSON.", "Error")
-            if not signed_in:
-                wanted["429"] = _answer("Too many attempts; wait and retry.", "Error")
+            # Sign-in throttles callers by address, every other operation by user.
+            wanted["429"] = _answer("Too many requests; wait and retry.", "Error")
             for status, answer in wanted.items():
                 responses.setdefault(status, answer)
     return result

@@ -10,11 +10,13 @@ reminder is too late and is skipped, not sent twice.
 
 import logging
 import random
+from collections import Counter
 from datetime import datetime
 
+from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from patients.models import ReminderPreference
@@ -111,12 +113,18 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
     prescription_ids = {r.prescription_id for r in claimed}
     histories = histories_for(prescription_ids)
     checked_in = checked_in_sessions(prescription_ids, {r.local_date for r in claimed})
+    texts = _texts_sent(claimed)
     retry = {}
     connections = _Connections()
     try:
         for reminder in claimed:
             history = tuple(histories[reminder.prescription_id])
             skipped = _skip_reason(reminder, history, checked_in, now)
+            if not skipped and reminder.channel == Channel.SMS:
+                day = (reminder.prescription.patient_id, reminder.local_date)
+                if texts[day] >= settings.SMS_DAILY_LIMIT_PER_PATIENT:
+                    skipped = SMS_LIMIT_REACHED
+                texts[day] += 1
             if skipped:
                 _finish(reminder, ReminderStatus.SKIPPED, skipped)
                 continue
@@ -126,6 +134,28 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
     finally:
         connections.close()
     return retry
+
+
+SMS_LIMIT_REACHED = "the daily limit of text messages for this patient is reached"
+
+
+def _texts_sent(claimed: list[Reminder]) -> Counter:
+    """Text messages already sent, by (patient, local date), for the days in `claimed`."""
+    texts = [r for r in claimed if r.channel == Channel.SMS]
+    if not texts:
+        return Counter()
+    rows = (
+        Reminder.objects.filter(
+            channel=Channel.SMS,
+            status=ReminderStatus.SENT,
+            prescription__patient_id__in={r.prescription.patient_id for r in texts},
+            local_date__in={r.local_date for r in texts},
+        )
+        .values_list("prescription__patient_id", "local_date")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return Counter({(patient_id, day): n for patient_id, day, n in rows})
 
 
 def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) -> str:
