@@ -22,7 +22,7 @@ from django.utils import timezone  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from patients.models import Patient  # noqa: E402
-from prescriptions import services  # noqa: E402
+from prescriptions import checkins, services  # noqa: E402
 from prescriptions.models import CheckIn, Prescription  # noqa: E402
 from prescriptions.reminders.deliver import reminders_deliver  # noqa: E402
 from prescriptions.reminders.tick import reminders_tick  # noqa: E402
@@ -80,7 +80,7 @@ def send_a_reminder_now(patient: Patient) -> Path:
     if not CheckIn.objects.filter(
         prescription=prescription, slot="morning", local_date=local.date()
     ).exists():
-        services.checkin_record(
+        checkins.checkin_record(
             prescription=prescription,
             slot="morning",
             performed_at=datetime.combine(local.date(), morning, tzinfo=patient.zone),

@@ -23,7 +23,7 @@ from clinic.audit import Action, audit_record
 from clinic.services import SignInLocked, client_address, user_sign_in
 from patients.models import ReminderPreference
 from patients.services import activation_code_find, patient_activate, reminder_preference_update
-from prescriptions import adherence, advice, services
+from prescriptions import adherence, advice, checkins
 from prescriptions.api.me import calendar_url, export_response
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
@@ -281,7 +281,7 @@ def check_in(request, patient):
                 response_status=201,
                 response_body={},
             )
-            checkin = services.checkin_record(
+            checkin = checkins.checkin_record(
                 prescription=prescription, performed_at=timezone.now(), **data
             )
     except IntegrityError:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.audit import Action, audit_record
 from patients.models import Patient
 from patients.services import reminders_stop
-from prescriptions import advice, links, services
+from prescriptions import advice, checkins, links
 from prescriptions.calendar import calendar_feed
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckIn, Reminder
@@ -72,18 +72,18 @@ def checkin(request, token: str):
     if reminder is None:
         return _unusable(request, "invalid")
     audit_record(request, patients=[reminder.prescription.patient_id], action=Action.READ)
-    done = services.session_checkin(reminder)
+    done = checkins.session_checkin(reminder)
     if done is not None:
         return _done(request, reminder, done, just_now=False)
-    if not services.session_open(reminder) or reminder.prescription.status == "ended":
+    if not checkins.session_open(reminder) or reminder.prescription.status == "ended":
         return _unusable(request, "expired", reminder)
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            recorded = services.checkin_record_for_session(reminder=reminder, **form.cleaned_data)
-        except services.SessionAlreadyDone as already:
+            recorded = checkins.checkin_record_for_session(reminder=reminder, **form.cleaned_data)
+        except checkins.SessionAlreadyDone as already:
             return _done(request, reminder, already.checkin, just_now=False)
-        except services.SessionOver:
+        except checkins.SessionOver:
             return _unusable(request, "expired", reminder)
         audit_record(request, patients=[recorded.patient_id], action=Action.CREATE)
         return _done(request, reminder, recorded, just_now=True)

@@ -10,7 +10,7 @@ from clinic.api.validation import IdFilter, as_api_error, with_local_date_range
 from clinic.audit import Action, AuditedMixin, audit_record
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
-from prescriptions import services
+from prescriptions import checkins, services
 from prescriptions.api import idempotency
 from prescriptions.api.serializers import (
     CheckInSerializer,
@@ -217,7 +217,7 @@ class CheckInList(AuditedMixin, generics.ListAPIView):
             serializer = CheckInWriteSerializer(data=request.data, patient_user=request.user)
             serializer.is_valid(raise_exception=True)
             try:
-                checkin = services.checkin_record(**serializer.validated_data)
+                checkin = checkins.checkin_record(**serializer.validated_data)
             except DjangoValidationError as error:
                 raise as_api_error(error) from None
             return status.HTTP_201_CREATED, CheckInSerializer(checkin).data

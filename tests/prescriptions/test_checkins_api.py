@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from prescriptions import services
+from prescriptions import checkins
 from prescriptions.models import CheckIn
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
@@ -146,7 +146,7 @@ def test_it_saves_and_returns_the_advice_of_the_follow_up(patient_a, prescriptio
         seen.append(checkin.id)
         return "Make the movement smaller next time."
 
-    monkeypatch.setattr(services, "checkin_follow_up", followup)
+    monkeypatch.setattr(checkins, "checkin_follow_up", followup)
 
     body = check_in(patient_a.user, prescription, pain_before=3, pain_after=7).data
 

@@ -18,8 +18,9 @@ from clinic.models import Clinic, User
 from patients.models import Patient, ReminderPreference
 from patients.services import activation_code_issue, patient_activate, patient_enrol
 from prescriptions import alerts
+from prescriptions.checkins import checkin_record
 from prescriptions.models import Protocol, Reminder
-from prescriptions.services import checkin_record, prescription_create
+from prescriptions.services import prescription_create
 
 CLINIC = {"name": "Riverside Back Clinic", "slug": "riverside", "timezone": "America/New_York"}
 # Demo only: fixed, published passwords so anyone can try the product locally.

@@ -1,0 +1,185 @@
+"""Writes on check-ins: the session a patient reports, what the product does about it
+(advice, alerts, a pause and the clinician's email on a red flag), and the one-tap check-in
+from a reminder's link."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import Patient
+from prescriptions import adherence, advice, alerts
+from prescriptions.models import CheckIn, CheckInSlot, Prescription
+from prescriptions.schedule import checkin_local_date, local_midnight, local_today
+from prescriptions.services import prescription_lock, prescription_status_change
+from prescriptions.tasks import notify_red_flag
+
+PrescriptionStatus = Prescription.Status
+
+# How far past "now" a check-in's time may lie: phones' clocks drift.
+CHECKIN_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@transaction.atomic
+def checkin_record(
+    *,
+    prescription: Prescription,
+    slot: str,
+    performed_at: datetime,
+    pain_before: int,
+    pain_after: int | None = None,
+    duration_minutes: int | None = None,
+    heat_used: bool = False,
+    notes: str = "",
+    red_flags: list[str] | None = None,
+) -> CheckIn:
+    """Stores the session the patient reports, then acts on it (advice, red flags)."""
+    # Locked so that an `end` racing this check-in cannot slip in between check and insert.
+    prescription = prescription_lock(prescription)
+    if prescription.current_status == PrescriptionStatus.ENDED:
+        raise ValidationError({"prescription": "This prescription has ended."})
+    tz = prescription.zone
+    if performed_at > timezone.now() + CHECKIN_CLOCK_SKEW:
+        raise ValidationError({"performed_at": "This time is in the future."})
+    if performed_at < local_midnight(prescription.start_date, tz):
+        raise ValidationError({"performed_at": "This time is before the prescription starts."})
+    checkin = CheckIn.objects.create(
+        prescription=prescription,
+        patient=prescription.patient,
+        slot=slot,
+        performed_at=performed_at,
+        local_date=checkin_local_date(performed_at, tz, slot),
+        duration_minutes=duration_minutes,
+        pain_before=pain_before,
+        pain_after=pain_after,
+        heat_used=heat_used,
+        notes=notes,
+        red_flags=red_flags or [],
+    )
+    advice_text = checkin_follow_up(checkin)
+    if advice_text:
+        checkin.advice = advice_text
+        checkin.save(update_fields=["advice"])
+    return checkin
+
+
+def checkin_follow_up(checkin: CheckIn) -> str:
+    """Acts on a check-in just recorded, inside its transaction; answers the advice for the
+    patient ("" when nothing needs saying)."""
+    if checkin.red_flags:
+        return _red_flags_act(checkin)
+    now = timezone.now()
+    if checkin.pain_rose:
+        alerts.session_pain_alert_raise(checkin, now)
+        return advice.EASE_OFF
+    if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
+        return advice.NIGHT
+    return _streak_advice(checkin.patient, now)
+
+
+def _red_flags_act(checkin: CheckIn) -> str:
+    """Raises the red-flag alert, pauses the prescription from the session and, after
+    commit, emails the clinician when the check-in adds a sign the open alert did not
+    hold yet: the same signs again tell them nothing new while the alert waits for them."""
+    alert, new_flags = alerts.red_flag_alert_raise(checkin)
+    prescription = checkin.prescription
+    if prescription.status == PrescriptionStatus.ACTIVE:
+        prescription_status_change(
+            prescription=prescription,
+            to=PrescriptionStatus.PAUSED,
+            effective=_red_flag_pause_instant(prescription, checkin.performed_at),
+            by=None,
+            reason=f"Red flag reported in check-in {checkin.id}",
+        )
+    if new_flags:
+        notify_red_flag.delay_on_commit(alert.id, checkin.id)
+    return advice.red_flag(checkin.red_flags)
+
+
+def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) -> datetime:
+    """When the session happened, unless that is not a valid pause instant (then now)."""
+    now = timezone.now()
+    last = (
+        prescription.status_changes.order_by("-effective_at")
+        .values_list("effective_at", flat=True)
+        .first()
+    )
+    if performed_at > now or (last is not None and performed_at < last):
+        return now
+    return performed_at
+
+
+def _streak_advice(patient: Patient, now: datetime) -> str:
+    start, end = adherence.default_range(local_today(patient.zone, now))
+    report = adherence.adherence_report(patient=patient, start=start, end=end, now=now)
+    if report["current_streak_days"] >= advice.STREAK_MIN_DAYS:
+        return advice.streak(report["current_streak_days"])
+    return ""
+
+
+# A check-in from a reminder's link.
+
+
+class SessionAlreadyDone(Exception):
+    """The session already has its check-in; the link is spent."""
+
+    def __init__(self, checkin: CheckIn):
+        super().__init__("already checked in")
+        self.checkin = checkin
+
+
+class SessionOver(Exception):
+    """The session's local day is over, or its prescription has ended."""
+
+
+def session_checkin(reminder) -> CheckIn | None:
+    return (
+        CheckIn.objects.filter(
+            prescription_id=reminder.prescription_id,
+            slot=reminder.slot,
+            local_date=reminder.local_date,
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def session_open(reminder, *, now: datetime | None = None) -> bool:
+    """Whether a check-in made now would count for the reminder's session: the link lasts
+    as long as the session's local day (a bedtime one until the late-bedtime cutoff)."""
+    now = now or timezone.now()
+    tz = reminder.prescription.zone
+    return checkin_local_date(now, tz, reminder.slot) == reminder.local_date
+
+
+@transaction.atomic
+def checkin_record_for_session(
+    *,
+    reminder,
+    pain_before: int,
+    pain_after: int | None = None,
+    heat_used: bool = False,
+    red_flags: list[str] | None = None,
+) -> CheckIn:
+    """Records the session a reminder asked for, once: a second submission (a double tap,
+    a reload) finds the first check-in and stores nothing."""
+    # The prescription's row lock orders racing submissions; the second sees the first.
+    prescription_lock(reminder.prescription)
+    done = session_checkin(reminder)
+    if done is not None:
+        raise SessionAlreadyDone(done)
+    if not session_open(reminder):
+        raise SessionOver
+    try:
+        return checkin_record(
+            prescription=reminder.prescription,
+            slot=reminder.slot,
+            performed_at=timezone.now(),
+            pain_before=pain_before,
+            pain_after=pain_after,
+            heat_used=heat_used,
+            red_flags=red_flags,
+        )
+    except ValidationError as error:
+        raise SessionOver from error
