@@ -1,4 +1,5 @@
-"""One settings module, driven by environment variables.
+"""One settings module, driven by environment variables (read by the typed helpers in
+config/env.py).
 
 Every value has a safe development default so that a fresh clone runs with nothing
 installed (SQLite, a filesystem Celery broker, local-memory cache). With DEBUG off, values
@@ -6,77 +7,50 @@ that must not fall back to a default raise ImproperlyConfigured at start-up.
 """
 
 import os
-import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import (
+    email_settings_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_required_in_production,
+    env_str,
+    env_zone,
+    site_url,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
-
-def env_str(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = env_str(name)
-    if value is None:
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = env_str(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def env_rate(name: str, default: str) -> str:
-    """A throttle rate such as 600/min (per s, min, hour or day)."""
-    value = env_str(name, default)
-    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", value):
-        raise ImproperlyConfigured(f"{name} must look like 600/min, not {value!r}")
-    return value
-
-
-def env_int(name: str, default: int) -> int:
-    value = env_str(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
-
+# --- Deployment -----------------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", True)
-
-SECRET_KEY = env_str("SECRET_KEY")
-if SECRET_KEY is None:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "development-only-secret-key-never-use-in-production"
-
+env_required_in_production(
+    debug=DEBUG,
+    names={
+        "SECRET_KEY": "",
+        "ALLOWED_HOSTS": " (the host names this site answers to)",
+        "SITE_URL": " (the address patients open, e.g. https://clinic.example.com)",
+    },
+)
+SECRET_KEY = env_str("SECRET_KEY", "development-only-secret-key-never-use-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
-if not DEBUG and not env_str("ALLOWED_HOSTS"):
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where patients open the links in their reminders (check in, stop reminders): scheme and
+# host as the patient's phone reaches them. Messages are built by the worker, which has no
+# request to read the host from.
+SITE_URL = site_url("SITE_URL", env_str("SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}"))
 # No page or endpoint takes a file: a multipart upload is refused at its first file
 # instead of being spooled to disk (Django's body limit leaves uploaded files out).
 DATA_UPLOAD_MAX_NUMBER_FILES = 0
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -129,7 +103,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ---------------------------------------------------------------------------
+# --- Database -------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
@@ -170,19 +144,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Time -------------------------------------------------------------------------------
+# --- Time -----------------------------------------------------------------------------
 
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
 # The clinic default: new clinics (and patients enrolled without a zone) start with it.
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-try:
-    ZoneInfo(TIME_ZONE)
-except (ZoneInfoNotFoundError, ValueError):
-    raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not an IANA time zone") from None
+TIME_ZONE = env_zone("TIME_ZONE", "UTC")
+# Called after commit, with `patient_id=`, whenever a patient's time zone changes, so their
+# reminder times move with it. patients may not import prescriptions: they meet here.
+PATIENT_TIMEZONE_CHANGED = "prescriptions.reminders.plan.patient_slots_reschedule"
 
-# --- Static files -----------------------------------------------------------------------
+# --- Static files ---------------------------------------------------------------------
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -193,7 +166,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- Cache (throttling, sign-in lockout) ------------------------------------------------
+# --- Cache (throttling, sign-in lockout) ----------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -207,44 +180,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Links in reminders -----------------------------------------------------------------
-
-# Where patients open the links in their reminders (check in, stop reminders): scheme and
-# host as the patient's phone reaches them. Messages are built by the worker, which has no
-# request to read the host from.
-SITE_URL = env_str("SITE_URL")
-if SITE_URL is None:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SITE_URL must be set when DEBUG is off (the address patients open, "
-            "e.g. https://clinic.example.com)"
-        )
-    SITE_URL = f"http://127.0.0.1:{env_str('PORT', '8000')}"
-SITE_URL = SITE_URL.rstrip("/")
-if urlsplit(SITE_URL).scheme not in ("http", "https") or not urlsplit(SITE_URL).netloc:
-    raise ImproperlyConfigured(f"SITE_URL must look like https://clinic.example.com: {SITE_URL!r}")
-
-# --- Email and SMS ----------------------------------------------------------------------
-
-
-def email_settings_from_url(url: str) -> dict:
-    """smtp://user:password@host:port, smtp+tls://… or smtp+ssl://…"""
-    parsed = urlparse(url)
-    if parsed.scheme not in {"smtp", "smtp+tls", "smtp+ssl"} or not parsed.hostname:
-        raise ImproperlyConfigured("EMAIL_URL must look like smtp+tls://user:pass@host:587")
-    return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parsed.hostname,
-        "EMAIL_PORT": parsed.port or 25,
-        "EMAIL_HOST_USER": unquote(parsed.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-        "EMAIL_USE_TLS": parsed.scheme == "smtp+tls",
-        "EMAIL_USE_SSL": parsed.scheme == "smtp+ssl",
-    }
-
+# --- Email, SMS, webhooks -------------------------------------------------------------
 
 EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
+    # smtp://user:password@host:port, smtp+tls://… or smtp+ssl://…
     globals().update(email_settings_from_url(EMAIL_URL))
 else:
     # In development every email lands as a file in var/mail, one file per message.
@@ -259,20 +199,14 @@ SMS_BACKEND = env_str("SMS_BACKEND", "prescriptions.channels.FileSMSBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 # Text messages cost money and wake people up: at most this many reminders by SMS per
 # patient and local date, whatever the prescriptions ask for (the rest are skipped).
-SMS_DAILY_LIMIT_PER_PATIENT = env_int("SMS_DAILY_LIMIT_PER_PATIENT", 4)
-if SMS_DAILY_LIMIT_PER_PATIENT < 1:
-    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_PATIENT must be 1 or more")
+SMS_DAILY_LIMIT_PER_PATIENT = env_int("SMS_DAILY_LIMIT_PER_PATIENT", 4, minimum=1)
 
 # Webhooks refuse hosts that resolve to private, loopback or link-local addresses, which
 # would let a patient's URL reach internal services. Tests post to a receiver on 127.0.0.1,
 # and a closed network may have its receivers on private addresses: there, turn it on.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
-# Called after commit, with `patient_id=`, whenever a patient's time zone changes, so their
-# reminder times move with it. patients may not import prescriptions: they meet here.
-PATIENT_TIMEZONE_CHANGED = "prescriptions.reminders.plan.patient_slots_reschedule"
-
-# --- Celery -----------------------------------------------------------------------------
+# --- Celery ---------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -326,7 +260,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- REST framework ---------------------------------------------------------------------
+# --- API ------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
@@ -348,25 +282,9 @@ REST_FRAMEWORK = {
     # How many proxies in front of the app append to X-Forwarded-For (0: none, the client
     # connects directly). The client address — for throttles and the sign-in lockout — is
     # the entry the nearest trusted proxy wrote; a client can forge every other one.
-    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
+    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0, minimum=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATETIME_FORMAT": "iso-8601",
-}
-
-if REST_FRAMEWORK["NUM_PROXIES"] < 0:
-    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
-
-# Failed sign-ins from one client address before that address is locked out for the
-# window after its last failure (answers 429).
-SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
-SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60)
-ACTIVATION_CODE_TTL = timedelta(days=env_int("ACTIVATION_CODE_TTL_DAYS", 14))
-
-REST_KNOX = {
-    "AUTH_HEADER_PREFIX": "Bearer",
-    "TOKEN_TTL": timedelta(hours=env_int("TOKEN_TTL_HOURS", 24 * 30)),
-    "AUTO_REFRESH": False,
-    "TOKEN_LIMIT_PER_USER": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -399,7 +317,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Browser security ---------------------------------------------------------------------
+# --- Sign-in and tokens ---------------------------------------------------------------
+
+# Failed sign-ins from one client address before that address is locked out for the
+# window after its last failure (answers 429).
+SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
+SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60)
+ACTIVATION_CODE_TTL = timedelta(days=env_int("ACTIVATION_CODE_TTL_DAYS", 14))
+
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": timedelta(hours=env_int("TOKEN_TTL_HOURS", 24 * 30)),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
+# --- HTTPS and browser security -------------------------------------------------------
 
 # Pages load scripts, styles, images and fonts from this site only; no inline script or
 # style, no plug-ins, no framing, forms post here only. /api/docs/ (Swagger UI) loosens
@@ -424,9 +357,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-
-# --- Production hardening ---------------------------------------------------------------
-
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
@@ -438,11 +368,11 @@ if not DEBUG:
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # A load balancer probes /healthz over plain HTTP inside its network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
-if SECURE_HSTS_SECONDS < 0:
-    raise ImproperlyConfigured("SECURE_HSTS_SECONDS must be 0 (off) or a number of seconds")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+
+# --- Logging --------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,
