@@ -234,3 +234,28 @@ def acknowledge(request, pk: int):
         audit_record(request, patients=[alert.patient_id], action=Action.UPDATE)
         messages.success(request, f"Alert for {alert.patient} acknowledged.")
     return redirect(target)
+
+
+@require_POST
+@clinician_required
+def archive(request, pk: int, restore: bool = False):
+    """The patient leaves the clinic's care (or comes back): see patients.services."""
+    patient = patient_in_reach(request, pk)
+    try:
+        if restore:
+            patient_services.patient_restore(patient=patient)
+        else:
+            patient_services.patient_archive(patient=patient, by=request.user)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        audit_record(
+            request, patients=[patient.id], action=Action.UPDATE if restore else Action.ARCHIVE
+        )
+        if restore:
+            messages.success(request, "Back in care: reminders and alerts resume.")
+        else:
+            messages.success(
+                request, "Archived: no more reminders or alerts; the record stays readable here."
+            )
+    return redirect(_patient_url(patient.id))

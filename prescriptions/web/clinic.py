@@ -66,12 +66,13 @@ def table_view(request):
     form = ClinicTableForm(request.GET, today=today)
     form.is_valid()
     data = form.cleaned_data
-    patients = adherence.clinic_patients(clinic.id)
+    show = data.get("show") or ""
+    # Archived patients are out of the clinic's care: shown only when asked for.
+    patients = adherence.clinic_patients(clinic.id, archived=show == "archived")
     for term in (data.get("q") or "").split():
         patients = patients.filter(
             Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
         )
-    show = data.get("show") or ""
     if show in FILTERS:
         patients = patients.filter(FILTERS[show]())
     chosen = data.get("range") if data.get("chosen") else None
@@ -134,6 +135,7 @@ def home(request):
             }
         )
     everyone = adherence.clinic_patients(clinic.id)
+    archived = adherence.clinic_patients(clinic.id, archived=True)
     show = form.cleaned_data.get("show") or ""
     chips = [
         {
@@ -141,7 +143,11 @@ def home(request):
             "label": label,
             "url": _query(request, show=value),
             "current": show == value,
-            "count": everyone.filter(FILTERS[value]()).count() if value in FILTERS else None,
+            "count": everyone.filter(FILTERS[value]()).count()
+            if value in FILTERS
+            else archived.count()
+            if value == "archived"
+            else None,
         }
         for value, label in SHOW_CHOICES
     ]

@@ -49,6 +49,7 @@ SHOW_CHOICES = [
     ("paused", "Paused"),
     ("not_activated", "Not yet activated"),
     ("low_adherence", "Low adherence"),
+    ("archived", "Archived"),
 ]
 
 

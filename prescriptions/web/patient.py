@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinic.audit import Action, audit_record
+from clinic.models import AuditEntry
 from clinic.web import team_member_required
 from prescriptions import adherence
 from prescriptions.models import (
@@ -25,6 +26,7 @@ from prescriptions.web.forms import AcknowledgeForm, RangeForm, StatusChangeForm
 CHECK_INS_SHOWN = 20
 ALERTS_SHOWN = 30
 REMINDERS_SHOWN = 30
+AUDIT_SHOWN = 30
 RED_FLAG_LABELS = dict(RedFlag.choices)
 
 
@@ -83,6 +85,11 @@ def patient_page(request, pk: int):
     for checkin in in_range[:CHECK_INS_SHOWN]:
         checkin.flag_labels = [RED_FLAG_LABELS.get(f, f) for f in checkin.red_flags]
     preference = getattr(patient, "reminder_preference", None)
+    audit = list(
+        AuditEntry.objects.filter(patient_id=patient.id)
+        .select_related("actor")
+        .order_by("-at", "-id")[:AUDIT_SHOWN]
+    )
     return render(
         request,
         "staff/patient.html",
@@ -113,6 +120,7 @@ def patient_page(request, pk: int):
             "open_alerts": [a for a in alerts if a.acknowledged_at is None],
             "reminders": reminders,
             "preference": preference,
+            "audit": audit,
             "can_act": request.user.is_clinician,
             "nav": "patients",
         },

@@ -12,6 +12,13 @@ urlpatterns = [
     path("patients/new/", actions.enrol, name="staff-enrol"),
     path("patients/<int:pk>/", patient.patient_page, name="staff-patient"),
     path("patients/<int:pk>/prescribe/", actions.prescribe, name="staff-prescribe"),
+    path("patients/<int:pk>/archive/", actions.archive, name="staff-archive"),
+    path(
+        "patients/<int:pk>/restore/",
+        actions.archive,
+        {"restore": True},
+        name="staff-restore",
+    ),
     path("prescriptions/<int:pk>/plan/", actions.change_plan, name="staff-plan"),
     re_path(
         r"^prescriptions/(?P<pk>[0-9]+)/(?P<change>pause|resume|end)/$",

@@ -145,8 +145,9 @@ def test_it_reads_the_page_in_the_same_queries_however_big_the_clinic(
         client = signed_in(clinician_a)
         # Session and user (2); the patient (1); the report: prescriptions, slots, status
         # history, check-ins by day (4); check-ins of the range (1); prescriptions with
-        # their slots and history (3); alerts (1); reminders (1); the audit entry (1).
-        with django_assert_num_queries(14):
+        # their slots and history (3); alerts (1); reminders (1); the audit trail shown (1);
+        # the audit entry of this read (1).
+        with django_assert_num_queries(15):
             response = client.get(url(one))
 
     assert response.status_code == 200

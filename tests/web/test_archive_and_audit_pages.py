@@ -1,0 +1,76 @@
+"""The staff pages archive a patient and show who opened their record."""
+
+import pytest
+from django.test import Client
+
+from clinic.models import AuditEntry
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_clinician_archives_a_patient_from_their_page_and_brings_them_back(
+    clinician_a, patient_a
+):
+    web = signed_in(clinician_a)
+    page = f"/staff/patients/{patient_a.id}/"
+    assert f'action="{page}archive/"' in web.get(page).content.decode()
+
+    response = web.post(f"{page}archive/", follow=True)
+
+    patient_a.refresh_from_db()
+    assert patient_a.archived_at is not None
+    assert "Archived" in response.content.decode()
+    assert "Bring back into care" in response.content.decode()
+    assert AuditEntry.objects.filter(patient_id=patient_a.id, action="archive").exists()
+
+    web.post(f"{page}restore/")
+    patient_a.refresh_from_db()
+    assert patient_a.archived_at is None
+
+
+def test_staff_cannot_archive_and_see_no_button(staff_a, patient_a):
+    web = signed_in(staff_a)
+    page = f"/staff/patients/{patient_a.id}/"
+    assert "/archive/" not in web.get(page).content.decode()
+    assert web.post(f"{page}archive/").status_code == 403
+    patient_a.refresh_from_db()
+    assert patient_a.archived_at is None
+
+
+def test_another_clinics_patient_cannot_be_archived(clinician_b, patient_a):
+    assert (
+        signed_in(clinician_b).post(f"/staff/patients/{patient_a.id}/archive/").status_code == 404
+    )
+
+
+def test_the_clinic_table_leaves_archived_patients_out_unless_asked(
+    clinician_a, patient_a, other_patient
+):
+    web = signed_in(clinician_a)
+    web.post(f"/staff/patients/{patient_a.id}/archive/")
+
+    everyone = web.get("/staff/").content.decode()
+    archived = web.get("/staff/", {"show": "archived"}).content.decode()
+
+    assert patient_a.last_name not in everyone and other_patient.last_name in everyone
+    assert patient_a.last_name in archived and other_patient.last_name not in archived
+
+
+def test_the_patient_page_shows_who_opened_the_record(clinician_a, staff_a, patient_a):
+    staff_a.first_name, staff_a.last_name = "Rosa", "Front"
+    staff_a.save()
+    client_for(staff_a).get(f"/api/v1/patients/{patient_a.id}/fhir/")
+
+    page = signed_in(clinician_a).get(f"/staff/patients/{patient_a.id}/").content.decode()
+
+    assert "Who opened this record" in page
+    assert "Rosa Front" in page
+    assert f"/api/v1/patients/{patient_a.id}/fhir/" in page
+    assert "Export" in page
