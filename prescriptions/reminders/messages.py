@@ -44,7 +44,7 @@ def stop_url(reminder_id: int) -> str:
 
 def short_name(first_name: str) -> str:
     name = " ".join(first_name.split())
-    return name if len(name) <= FIRST_NAME_MAX else name[:FIRST_NAME_MAX].rstrip()
+    return name if len(name) <= FIRST_NAME_MAX else name[:FIRST_NAME_MAX].rstrip(" -")
 
 
 def reminder_message(reminder: Reminder) -> Message:

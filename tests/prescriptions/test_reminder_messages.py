@@ -141,7 +141,7 @@ def test_it_fits_a_text_message_for_the_longest_name_and_a_long_address(
     sms = reminder_message(reminder).sms
 
     assert len(sms) <= SMS_MAX < 160
-    assert sms.startswith("Bartholomew-, ")
+    assert sms.startswith("Bartholomew, ")
     assert sms.endswith(f"/c/{links.checkin_token(2_000_000_000)}/")
     assert ("warm your low back 10 min" in sms) == heat
 
