@@ -15,7 +15,6 @@ from prescriptions.models import (
 )
 
 PATIENT_FIELDS = ("id", "first_name", "last_name", "email", "phone", "timezone", "created_at")
-PREFERENCE_FIELDS = ("channel", "quiet_start", "quiet_end", "webhook_url", "updated_at")
 PRESCRIPTION_FIELDS = (
     "id",
     "protocol__slug",
@@ -30,33 +29,21 @@ PRESCRIPTION_FIELDS = (
     "created_at",
     "updated_at",
 )
-CHECKIN_FIELDS = (
-    "id",
-    "prescription_id",
-    "slot",
-    "performed_at",
-    "local_date",
-    "duration_minutes",
-    "pain_before",
-    "pain_after",
-    "heat_used",
-    "notes",
-    "red_flags",
-    "advice",
-    "created_at",
-)
-REMINDER_FIELDS = (
-    "id",
-    "prescription_id",
-    "slot",
-    "local_date",
-    "fire_at",
-    "channel",
-    "status",
-    "sent_at",
-    "reason",
-)
-ALERT_FIELDS = ("id", "prescription_id", "kind", "details", "created_at", "acknowledged_at")
+
+
+def columns(model, *, leave_out: set[str]) -> tuple[str, ...]:
+    """The model's stored columns (a foreign key as its `_id`), but those left out: a column
+    added later is exported unless someone decides otherwise here."""
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname not in leave_out)
+
+
+# The patient is the document's subject; the webhook secret is a credential, not a fact.
+PREFERENCE_FIELDS = columns(ReminderPreference, leave_out={"id", "patient_id", "webhook_secret"})
+CHECKIN_FIELDS = columns(CheckIn, leave_out={"patient_id"})
+# Delivery bookkeeping (tries, the worker's claim) says nothing about the patient.
+REMINDER_FIELDS = columns(Reminder, leave_out={"attempts", "claimed_until", "created_at"})
+# The clinician's own records of handling the alert (who acknowledged it, their note).
+ALERT_FIELDS = columns(Alert, leave_out={"patient_id", "acknowledged_by_id", "note"})
 
 
 def patient_export(patient: Patient, *, now: datetime | None = None) -> dict:
