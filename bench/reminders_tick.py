@@ -27,7 +27,6 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -117,7 +116,7 @@ def reset_and_seed(count: int, due: datetime) -> None:
     )
     slots, history = [], []
     for prescription, patient in zip(prescriptions, patients, strict=True):
-        local = due.astimezone(ZoneInfo(patient.timezone))
+        local = due.astimezone(patient.zone)
         slots.append(
             PrescriptionSlot(
                 prescription=prescription, kind="morning", time=local.time(), next_fire_at=due

@@ -30,7 +30,7 @@ from prescriptions.alert_rules import (
     session_pain_window,
 )
 from prescriptions.models import PAIN_ROSE, Alert, CheckIn, Prescription
-from prescriptions.schedule import local_today
+from prescriptions.schedule import local_date_of, local_today
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def alert_notify_clinician(*, alert_id: int, checkin_id: int | None = None) -> b
     checkin = CheckIn.objects.filter(id=checkin_id, patient_id=alert.patient_id).first()
     flags = checkin.red_flags if checkin else alert.details.get("red_flags", [])
     performed = checkin.performed_at if checkin else alert.created_at
-    local_date = performed.astimezone(alert.patient.zone).date()
+    local_date = local_date_of(performed, alert.patient.zone)
     follow_up = (
         checkin is not None and alert.details.get("check_ins", [checkin.id])[0] != checkin.id
     )

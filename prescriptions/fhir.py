@@ -16,6 +16,7 @@ from django.db.models import Prefetch
 
 from patients.models import Patient
 from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, Reminder, status_read
+from prescriptions.schedule import local_today
 
 LOINC = "http://loinc.org"
 PAIN_SCORE = "72514-3"  # Pain severity - 0-10 verbal numeric rating [Score] - Reported
@@ -74,7 +75,7 @@ def build_bundle(
 ) -> dict:
     """The Bundle from rows already read; no database access beyond what they carry."""
     tz = patient.zone
-    today = now.astimezone(tz).date()
+    today = local_today(tz, now)
     subject = _reference("Patient", patient.id)
     resources = [_patient(patient, clinic_name)]
     resources += [_care_plan(rx, subject, today) for rx in prescriptions]
@@ -118,12 +119,8 @@ def _patient(patient: Patient, clinic_name: str) -> dict:
     )
 
 
-def prescription_status(rx: Prescription, today: date) -> str:
-    return status_read(rx.status, rx.end_date, today)
-
-
 def _care_plan(rx: Prescription, subject: dict, today: date) -> dict:
-    status = prescription_status(rx, today)
+    status = status_read(rx.status, rx.end_date, today)
     period = {"start": rx.start_date.isoformat()}
     if rx.end_date:
         period["end"] = rx.end_date.isoformat()

@@ -7,8 +7,7 @@ that exist are kept as they are.
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -20,6 +19,7 @@ from patients.services import activation_code_issue, patient_activate, patient_e
 from prescriptions import alerts
 from prescriptions.checkins import checkin_record
 from prescriptions.models import Protocol, Reminder
+from prescriptions.schedule import local_instant, local_today
 from prescriptions.services import prescription_create
 
 CLINIC = {"name": "Riverside Back Clinic", "slug": "riverside", "timezone": "America/New_York"}
@@ -145,8 +145,8 @@ class Command(BaseCommand):
         )
         ReminderPreference.objects.filter(patient=enrolment.patient).update(channel=story.channel)
         patient_activate(code=enrolment.activation_code, password=PATIENT_PASSWORD)
-        zone = ZoneInfo(story.timezone)
-        today = now.astimezone(zone).date()
+        zone = enrolment.patient.zone
+        today = local_today(zone, now)
         start = today - timedelta(days=PRESCRIBED_DAYS_AGO)
         prescription = prescription_create(
             patient=enrolment.patient,
@@ -173,9 +173,11 @@ class Command(BaseCommand):
             if days_ago in story.night_days:
                 sessions.append(("night", "03:00"))
             for kind, hhmm in sessions:
-                performed_at = local(day, hhmm, zone) + timedelta(minutes=rng.randint(0, 35))
-                if kind == "night":
-                    performed_at += timedelta(days=1)
+                # A night session wakes them after midnight, on the next local date.
+                on = day + timedelta(days=1) if kind == "night" else day
+                performed_at = local_instant(on, time.fromisoformat(hhmm), zone) + timedelta(
+                    minutes=rng.randint(0, 35)
+                )
                 if performed_at > now:
                     continue
                 before = clamp(round(pain + rng.choice((-1, 0, 0, 1))))
@@ -200,7 +202,7 @@ class Command(BaseCommand):
         for days_ago in range(REMINDER_DAYS, 0, -1):
             day = today - timedelta(days=days_ago)
             for kind, hhmm in story.slots:
-                fire_at = local(day, hhmm, zone).astimezone(UTC)
+                fire_at = local_instant(day, time.fromisoformat(hhmm), zone)
                 failed = kind == "morning" and days_ago in story.failed_days
                 reminders.append(
                     Reminder(
@@ -263,10 +265,6 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
-
-
-def local(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=zone)
 
 
 def clamp(pain: int) -> int:
