@@ -4,8 +4,6 @@
 import os
 import re
 import sys
-import time
-import urllib.request
 from datetime import datetime, timedelta
 from email import message_from_string
 from html import escape
@@ -19,6 +17,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from headless import launch, wait_for  # noqa: E402  (bin/headless.py, beside this script)
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from patients.models import Patient  # noqa: E402
@@ -27,27 +26,9 @@ from prescriptions.models import CheckIn, Prescription  # noqa: E402
 from prescriptions.reminders.deliver import reminders_deliver  # noqa: E402
 from prescriptions.reminders.tick import reminders_tick  # noqa: E402
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PATIENTS = ["maya.chen@example.com", "oliver.grant@example.com", "arjun.mehta@example.com"]
 PASSWORD = "demo-patient-pass"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
-
-
-def wait_for(url: str) -> None:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the server at {url} did not answer")
 
 
 def demo_patient() -> Patient:
@@ -125,7 +106,7 @@ def main(url: str, out: Path) -> None:
 
     shots = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        browser = launch(p)
         phone = browser.new_context(is_mobile=True, has_touch=True, **PHONE)
         page = phone.new_page()
 

@@ -1,31 +1,12 @@
 """Drives Chromium through the clinic team's pages and saves a PNG of each (bin/screenshots)."""
 
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from headless import launch, wait_for  # bin/headless.py, beside this script
 from playwright.sync_api import sync_playwright
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CLINICIAN = ("dr.rivera@riverside.example", "demo-clinician-pass")
-
-
-def wait_for(url: str) -> None:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the server at {url} did not answer")
 
 
 def sign_in(page, url: str) -> None:
@@ -44,7 +25,7 @@ def patient_url(page, url: str, name: str) -> str:
 def main(url: str, out: Path) -> None:
     wait_for(url)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        browser = launch(p)
         laptop = browser.new_context(viewport={"width": 1366, "height": 900})
         page = laptop.new_page()
         sign_in(page, url)

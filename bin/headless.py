@@ -1,0 +1,29 @@
+"""What the screenshot scripts share: the system's Chromium, headless and able to run in a
+container, and a wait for the demo server they drive."""
+
+import sys
+import time
+import urllib.request
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"the server at {url} did not answer")
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
