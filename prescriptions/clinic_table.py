@@ -232,7 +232,7 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, datetime):
-        # As the JSON rows write it: UTC, with a Z.
+        # UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere.
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
