@@ -200,6 +200,12 @@ SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 # Text messages cost money and wake people up: at most this many reminders by SMS per
 # patient and local date, whatever the prescriptions ask for (the rest are skipped).
 SMS_DAILY_LIMIT_PER_PATIENT = env_int("SMS_DAILY_LIMIT_PER_PATIENT", 4, minimum=1)
+# A delivery attempt holds its reminders this long (their lease): longer than a batch
+# takes to send. A worker that dies leaves them to the tick's sweep once it runs out.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 5 * 60, minimum=1)
+# A queued reminder no attempt has touched this long after it was created lost its
+# message (a broker restarted without its data): the tick queues it again.
+REMINDER_STRANDED_AFTER_SECONDS = env_int("REMINDER_STRANDED_AFTER_SECONDS", 10 * 60, minimum=1)
 
 # Webhooks refuse hosts that resolve to private, loopback or link-local addresses, which
 # would let a patient's URL reach internal services. Tests post to a receiver on 127.0.0.1,

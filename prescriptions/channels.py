@@ -21,6 +21,8 @@ Webhooks
 A POST of a JSON body with `X-KneeRocks-Timestamp: <unix seconds>` and
 `X-KneeRocks-Signature: sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` under the
 patient's webhook secret. Receivers recompute it and reject old timestamps.
+`Idempotency-Key: reminder-<id>` is the same on every attempt at one reminder: a receiver that
+has handled it drops the repeat (a worker stopped mid-send makes the reminder go again).
 
 The host is resolved just before each post and every address it resolves to must be on the
 public internet (unless `settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES`), so a patient's host
@@ -147,7 +149,7 @@ class _TLSHostnameAdapter(HTTPAdapter):
         super().init_poolmanager(*args, server_hostname=self.hostname, **kwargs)
 
 
-def send_webhook(*, url: str, secret: str, payload: dict) -> None:
+def send_webhook(*, url: str, secret: str, payload: dict, idempotency_key: str = "") -> None:
     if not url:
         raise PermanentDeliveryError("webhook: no webhook_url is set")
     parts = urlsplit(url)
@@ -165,6 +167,9 @@ def send_webhook(*, url: str, secret: str, payload: dict) -> None:
         "X-KneeRocks-Timestamp": timestamp,
         "X-KneeRocks-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
     }
+    if idempotency_key:
+        # The same on every attempt: a receiver drops a repeat it has already handled.
+        headers["Idempotency-Key"] = idempotency_key
     try:
         with requests.Session() as session:
             # A proxy from the environment would connect to the host by name, unchecked.

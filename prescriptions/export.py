@@ -41,7 +41,7 @@ def columns(model, *, leave_out: set[str]) -> tuple[str, ...]:
 PREFERENCE_FIELDS = columns(ReminderPreference, leave_out={"id", "patient_id", "webhook_secret"})
 CHECKIN_FIELDS = columns(CheckIn, leave_out={"patient_id"})
 # Delivery bookkeeping (tries, the worker's claim) says nothing about the patient.
-REMINDER_FIELDS = columns(Reminder, leave_out={"attempts", "claimed_until", "created_at"})
+REMINDER_FIELDS = columns(Reminder, leave_out={"attempts", "lease_until", "created_at"})
 # The clinician's own records of handling the alert (who acknowledged it, their note).
 ALERT_FIELDS = columns(Alert, leave_out={"patient_id", "acknowledged_by_id", "note"})
 

@@ -274,6 +274,10 @@ class Alert(models.Model):
 class Reminder(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
+        # The channel call has begun: if the worker dies now, the message may or may not
+        # have gone out (in doubt); it is sent again under the same Message-ID or
+        # Idempotency-Key, so the receiver can drop a repeat.
+        SENDING = "sending"
         SENT = "sent"
         FAILED = "failed"
         SKIPPED = "skipped"
@@ -289,9 +293,9 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    # A delivery attempt holds the reminder until then; a redelivered task finds it held
-    # (or no longer queued) and sends nothing.
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    # A delivery attempt holds the reminder until then (its lease): a redelivered task finds
+    # it held and sends nothing; once the lease has run out the tick's sweep takes it back.
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,17 +1,19 @@
-"""Sending: each queued reminder is claimed before it is sent, so a task delivered twice
-sends once; it is checked again (a check-in, a pause may have come since the tick), sent on
-the patient's channel, and the outcome recorded. A failure is retried with backoff and
-jitter; the last failure leaves the reminder `failed` with the reason.
+"""Sending: a batch of queued reminders is claimed with a lease (`lease_until`), so a task
+delivered twice sends once; each is checked again (a check-in, a pause may have come since
+the tick), marked `sending` just before the channel call and `sent` right after. A failure
+is retried with backoff and jitter; the last failure leaves the reminder `failed`.
 
-A worker that dies after sending but before recording leaves the reminder held; the broker
-hands the task over again after its visibility timeout (an hour), by which time the
-reminder is too late and is skipped, not sent twice.
+A worker killed mid-batch leaves its unsent claims to the tick's sweep once the lease runs
+out: they are queued again and sent, nothing is lost. Only the one it was sending (at most
+one per worker process) is in doubt; it goes again under the same email Message-ID or
+webhook Idempotency-Key, so the receiver can drop the repeat.
 """
 
 import logging
 import random
 from collections import Counter
 from datetime import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -24,7 +26,7 @@ from prescriptions import channels
 from prescriptions.models import Prescription, Reminder
 from prescriptions.reminders.messages import Message, reminder_message
 from prescriptions.reminders.plan import CHECKED_IN, checked_in_sessions, histories_for, is_late
-from prescriptions.reminders.tick import ARCHIVED, CHANNEL_NONE, CLAIM_LEASE
+from prescriptions.reminders.tick import ARCHIVED, CHANNEL_NONE, lease
 from prescriptions.schedule import status_at
 
 logger = logging.getLogger(__name__)
@@ -62,17 +64,29 @@ def _claim(reminder_ids: list[int], now: datetime) -> list[Reminder]:
     with transaction.atomic():
         claimed = list(
             Reminder.objects.filter(id__in=reminder_ids, status=ReminderStatus.QUEUED)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             .select_related("prescription__patient__reminder_preference", "prescription__protocol")
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("id")
         )
+        lease_until = now + lease()
         Reminder.objects.filter(id__in=[r.id for r in claimed]).update(
-            claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1
+            lease_until=lease_until, attempts=F("attempts") + 1
         )
     for reminder in claimed:
         reminder.attempts += 1
+        reminder.lease_until = lease_until
     return claimed
+
+
+def _begin_sending(reminder: Reminder) -> bool:
+    """Marks the reminder `sending` just before the channel call, if this attempt still
+    holds it: a lease that ran out may have let the sweep hand it to another worker."""
+    return bool(
+        Reminder.objects.filter(
+            id=reminder.id, status=ReminderStatus.QUEUED, lease_until=reminder.lease_until
+        ).update(status=ReminderStatus.SENDING)
+    )
 
 
 def _finish(reminder: Reminder, status: str, reason: str = "") -> None:
@@ -80,7 +94,7 @@ def _finish(reminder: Reminder, status: str, reason: str = "") -> None:
         status=status,
         reason=reason[:255],
         sent_at=timezone.now() if status == ReminderStatus.SENT else None,
-        claimed_until=None,
+        lease_until=None,
     )
 
 
@@ -129,6 +143,8 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
                 _finish(reminder, ReminderStatus.SKIPPED, skipped)
                 continue
             connections.open_for(reminder.channel)
+            if not _begin_sending(reminder):
+                continue
             if _send_and_record(reminder, connections):
                 retry[reminder.id] = reminder.attempts
     finally:
@@ -186,14 +202,21 @@ def _send_and_record(reminder: Reminder, connections: _Connections) -> bool:
         if reminder.attempts >= MAX_ATTEMPTS:
             _finish(reminder, ReminderStatus.FAILED, f"{error} (after {reminder.attempts} tries)")
             return False
+        # The channel said it did not go out: back in the queue for the retry.
         Reminder.objects.filter(id=reminder.id).update(
+            status=ReminderStatus.QUEUED,
             reason=f"try {reminder.attempts} failed: {error}"[:255],
-            claimed_until=None,
+            lease_until=None,
         )
         return True
     else:
         _finish(reminder, ReminderStatus.SENT)
     return False
+
+
+def reminder_message_id(reminder: Reminder) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "kneerocks.local"
+    return f"<reminder-{reminder.id}@{domain}>"
 
 
 def _preference(patient) -> ReminderPreference:
@@ -215,6 +238,9 @@ def _send(reminder: Reminder, *, email, sms) -> None:
             html=message.html,
             # RFC 2369 and RFC 8058: mail apps offer their own one-click "unsubscribe".
             headers={
+                # The same for every attempt: a resend after a worker stopped mid-send is
+                # recognised as a repeat by the mail system.
+                "Message-ID": reminder_message_id(reminder),
                 "List-Unsubscribe": f"<{message.stop_url}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
@@ -228,6 +254,7 @@ def _send(reminder: Reminder, *, email, sms) -> None:
             url=preference.webhook_url,
             secret=preference.webhook_secret,
             payload=webhook_payload(reminder, message),
+            idempotency_key=f"reminder-{reminder.id}",
         )
     else:
         raise channels.PermanentDeliveryError(f"unknown channel {reminder.channel!r}")

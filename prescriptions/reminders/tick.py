@@ -14,13 +14,16 @@ Rules where docs/definitions.md ("Reminder times") is silent:
   none, quiet hours, late.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Heartbeat
@@ -40,15 +43,12 @@ from prescriptions.schedule import Occurrence, next_occurrence
 TICK_BATCH = 1000
 # Reminder ids per delivery task: few broker messages, little lost when a worker dies.
 DELIVERY_BATCH = 100
-# How long a delivery attempt holds a reminder; longer than any send may take (the
-# webhook timeout is 5 s), so no second attempt starts while the first may still succeed.
-CLAIM_LEASE = timedelta(minutes=5)
-# A queued reminder that no delivery attempt has touched this long after it was created
-# lost its message (a broker restarted without its data, a dropped task): the tick queues
-# it again. Long enough that a backlog of tens of thousands drains first.
-STRANDED_AFTER = timedelta(minutes=10)
+IN_DOUBT = "sent again: the worker stopped while sending it (in doubt)"
+IN_DOUBT_TEXT = "in doubt: the worker stopped while sending this text; not sent twice"
 CHANNEL_NONE = "the patient chose no reminders (channel none)"
 ARCHIVED = "the patient is archived (no longer in the clinic's care)"
+
+logger = logging.getLogger(__name__)
 
 ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
@@ -78,20 +78,48 @@ def _enqueue(reminder_ids: list[int], deliver: Deliver) -> None:
         deliver(reminder_ids[start : start + DELIVERY_BATCH])
 
 
-def _recover_undelivered(now: datetime, deliver: Deliver) -> None:
-    """Leaves no reminder waiting forever when a delivery message or a worker was lost."""
-    waiting = Reminder.objects.filter(status=ReminderStatus.QUEUED)
-    stranded = waiting.filter(
-        attempts=0, created_at__lte=now - STRANDED_AFTER, fire_at__gte=now - LATE_LIMIT
+def lease() -> timedelta:
+    """How long a delivery attempt holds the reminders it claimed."""
+    return timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+
+
+def _recover_undelivered(now: datetime, deliver: Deliver) -> int:
+    """The sweep: no reminder waits forever when a delivery message or a worker was lost.
+    Answers how many were in doubt (their send had begun when the worker stopped)."""
+    # Claimed, but the lease ran out before sending began: nothing went out, so the
+    # reminder simply goes back to the queue (a late holder's fenced update then fails).
+    expired = Reminder.objects.filter(status=ReminderStatus.QUEUED, lease_until__lt=now)
+    released = list(expired.values_list("id", flat=True))
+    expired.filter(id__in=released).update(lease_until=None)
+    # The channel call had begun: the message may have gone out. Email and webhook go again
+    # under the same Message-ID or Idempotency-Key, so the receiver drops a repeat; a text
+    # message cannot be told apart from a repeat, so it is not sent twice.
+    stopped = Reminder.objects.filter(status=ReminderStatus.SENDING, lease_until__lt=now)
+    in_doubt = dict(stopped.values_list("id", "channel"))
+    if in_doubt:
+        logger.warning("%d reminders in doubt after a worker stopped mid-send", len(in_doubt))
+    stopped.filter(id__in=in_doubt, channel=Channel.SMS).update(
+        status=ReminderStatus.FAILED, reason=IN_DOUBT_TEXT, lease_until=None
     )
-    _enqueue(list(stranded.values_list("id", flat=True)), deliver)
-    # A worker killed mid-batch leaves reminders it may or may not have sent: sending them
-    # again could send twice, so once it is too late anyway they are closed as failed.
-    waiting.filter(fire_at__lt=now - LATE_LIMIT - CLAIM_LEASE).update(
-        status=ReminderStatus.FAILED,
-        reason="delivery was interrupted and it is now too late to send",
-        claimed_until=None,
+    resend = [id_ for id_, channel in in_doubt.items() if channel != Channel.SMS]
+    stopped.filter(id__in=resend).update(
+        status=ReminderStatus.QUEUED, reason=IN_DOUBT, lease_until=None
     )
+    # Never attempted this long after it was queued: its message was lost (a broker that
+    # restarted without its data). Long enough by default for a backlog to drain first.
+    # And any left waiting past the hour (a retry whose message was lost): the delivery
+    # closes those as skipped, too late, with the reason.
+    stranded = Reminder.objects.filter(
+        Q(
+            attempts=0,
+            created_at__lte=now - timedelta(seconds=settings.REMINDER_STRANDED_AFTER_SECONDS),
+        )
+        | Q(fire_at__lt=now - LATE_LIMIT),
+        status=ReminderStatus.QUEUED,
+        lease_until__isnull=True,
+    ).values_list("id", flat=True)
+    _enqueue(sorted({*released, *resend, *stranded}), deliver)
+    return len(in_doubt)
 
 
 def in_quiet_hours(start: time | None, end: time | None, local_time: time) -> bool:

@@ -163,6 +163,7 @@ def test_it_posts_a_signed_webhook_the_receiver_can_verify(prescription, receive
     ).hexdigest()
     assert headers["X-KneeRocks-Signature"] == f"sha256={expected}"
     assert headers["Content-Type"] == "application/json"
+    assert headers["Idempotency-Key"] == f"reminder-{reminder.id}"
     payload = json.loads(body)
     assert (payload["reminder"], payload["slot"], payload["local_date"]) == (
         reminder.id,
@@ -327,7 +328,7 @@ def test_it_never_sends_twice_when_the_task_is_delivered_again(prescription):
 
 def test_it_sends_nothing_while_another_attempt_holds_the_reminder(prescription):
     reminder = queued(prescription)
-    Reminder.objects.filter(id=reminder.id).update(claimed_until=FIRE_AT + timedelta(minutes=1))
+    Reminder.objects.filter(id=reminder.id).update(lease_until=FIRE_AT + timedelta(minutes=1))
 
     deliver_reminders.delay([reminder.id])
 

@@ -312,7 +312,8 @@ def test_it_runs_a_constant_number_of_queries_however_many_slots_are_due(
             scheduled_prescription()
     monkeypatch.setattr("prescriptions.tasks.deliver_reminders.delay", lambda ids: None)
 
-    with time_machine.travel(MORNING, tick=False), django_assert_num_queries(17):
+    # 18: the sweep reads expired leases and sends in doubt apart (one query each).
+    with time_machine.travel(MORNING, tick=False), django_assert_num_queries(18):
         tick()
 
     assert Reminder.objects.count() == 12
@@ -350,22 +351,3 @@ def test_it_sends_again_a_reminder_whose_delivery_message_was_lost(prescription,
         tick()
     assert only_reminder().status == "sent"
     assert len(mail.outbox) == 1
-
-
-def test_it_closes_a_reminder_an_interrupted_delivery_left_queued(prescription, monkeypatch):
-    monkeypatch.setattr("prescriptions.tasks.deliver_reminders.delay", lambda ids: None)
-    with time_machine.travel(MORNING, tick=False):
-        tick()
-    # A worker claimed it and was killed before it recorded the outcome.
-    Reminder.objects.update(attempts=1, claimed_until=MORNING + timedelta(minutes=5))
-
-    with time_machine.travel(MORNING + timedelta(minutes=30), tick=False):
-        tick()
-    assert only_reminder().status == "queued"
-
-    with time_machine.travel(MORNING + timedelta(minutes=66), tick=False):
-        tick()
-    reminder = only_reminder()
-    assert reminder.status == "failed"
-    assert "interrupted" in reminder.reason
-    assert not mail.outbox

@@ -1,0 +1,133 @@
+"""A worker killed mid-batch loses nothing: claims carry a lease, `sending` marks the one
+whose channel call had begun, and the tick's sweep takes back what a dead worker held."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from patients.models import ReminderPreference
+from prescriptions.models import Reminder
+from prescriptions.reminders import deliver
+from prescriptions.reminders.tick import IN_DOUBT, IN_DOUBT_TEXT, _recover_undelivered
+from tests.prescriptions.reminders_support import scheduled_prescription, tick
+
+pytestmark = pytest.mark.django_db
+
+FIRE_AT = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)  # 07:00 in New York
+LEASE = timedelta(minutes=5)
+
+
+@pytest.fixture
+def prescription():
+    with time_machine.travel(FIRE_AT - timedelta(hours=8), tick=False):
+        return scheduled_prescription()
+
+
+def queued(prescription, slot="morning", channel="email") -> Reminder:
+    return Reminder.objects.create(
+        prescription=prescription,
+        slot=slot,
+        local_date=date(2024, 6, 3),
+        fire_at=FIRE_AT,
+        channel=channel,
+    )
+
+
+def killed_after_claiming(reminders, *, sending=()):
+    """What a SIGKILLed worker leaves: its batch claimed with a lease, and the reminder it
+    was sending marked `sending`."""
+    with time_machine.travel(FIRE_AT, tick=False):
+        deliver._claim([r.id for r in reminders], FIRE_AT)
+    Reminder.objects.filter(id__in=[r.id for r in sending]).update(status="sending")
+
+
+def sweep(minutes):
+    with time_machine.travel(FIRE_AT + timedelta(minutes=minutes), tick=False):
+        tick()
+
+
+def test_a_claim_whose_lease_ran_out_before_sending_began_is_sent(prescription):
+    morning, bedtime = queued(prescription), queued(prescription, slot="bedtime")
+    killed_after_claiming([morning, bedtime])
+
+    sweep(minutes=2)  # the lease still holds: the worker may only be slow
+    assert mail.outbox == []
+
+    sweep(minutes=6)
+    assert sorted(Reminder.objects.values_list("status", flat=True)) == ["sent", "sent"]
+    assert len(mail.outbox) == 2
+
+
+def test_the_reminder_being_sent_is_in_doubt_and_goes_again_under_the_same_message_id(
+    prescription,
+):
+    morning, bedtime = queued(prescription), queued(prescription, slot="bedtime")
+    killed_after_claiming([morning, bedtime], sending=[morning])
+
+    sweep(minutes=6)
+
+    morning.refresh_from_db()
+    assert (morning.status, morning.reason) == ("sent", "")
+    assert morning.attempts == 2
+    ids = {message.extra_headers["Message-ID"] for message in mail.outbox}
+    assert ids == {
+        f"<reminder-{morning.id}@kneerocks.local>",
+        f"<reminder-{bedtime.id}@kneerocks.local>",
+    }
+
+
+def test_the_sweep_counts_what_was_in_doubt(prescription, caplog):
+    morning = queued(prescription)
+    killed_after_claiming([morning], sending=[morning])
+    later = FIRE_AT + timedelta(minutes=6)
+    with time_machine.travel(later, tick=False):
+        assert _recover_undelivered(later, lambda ids: None) == 1
+    assert Reminder.objects.get().reason == IN_DOUBT
+    assert "1 reminders in doubt" in caplog.text
+
+
+def test_a_text_message_in_doubt_is_not_sent_twice(prescription, settings):
+    prescription.patient.phone = "+1 555 0100"
+    prescription.patient.save()
+    text = queued(prescription, channel="sms")
+    killed_after_claiming([text], sending=[text])
+
+    sweep(minutes=6)
+
+    text.refresh_from_db()
+    assert (text.status, text.reason) == ("failed", IN_DOUBT_TEXT)
+    assert not settings.SMS_FILE_PATH.exists() or not list(settings.SMS_FILE_PATH.iterdir())
+
+
+def test_a_worker_whose_lease_ran_out_cannot_send_what_another_took_over(prescription):
+    morning = queued(prescription)
+    with time_machine.travel(FIRE_AT, tick=False):
+        [slow] = deliver._claim([morning.id], FIRE_AT)
+    later = FIRE_AT + LEASE + timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        [fresh] = deliver._claim([morning.id], later)
+
+    assert deliver._begin_sending(slow) is False
+    assert deliver._begin_sending(fresh) is True
+
+
+def test_a_webhook_carries_the_reminder_as_its_idempotency_key(prescription, monkeypatch):
+    ReminderPreference.objects.update_or_create(
+        patient=prescription.patient,
+        defaults={"channel": "webhook", "webhook_url": "https://hooks.example.test/in"},
+    )
+    posted = []
+    monkeypatch.setattr(
+        "prescriptions.channels.send_webhook", lambda **kwargs: posted.append(kwargs)
+    )
+    morning = queued(prescription, channel="webhook")
+
+    with time_machine.travel(FIRE_AT, tick=False):
+        deliver.reminders_deliver(reminder_ids=[morning.id])
+
+    [call] = posted
+    assert call["idempotency_key"] == f"reminder-{morning.id}"
+    assert json.loads(json.dumps(call["payload"]))["reminder"] == morning.id
