@@ -1,63 +1,76 @@
-"""Guards at the edge of the API, before any view or query sees the request."""
+"""Guards at the edge of every request, before any view, form or query sees it."""
+
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 
-NUL = "\x00"
-NUL_MESSAGE = "NUL characters are not allowed."
+from clinic.api.parsers import unstorable
+from clinic.errors import error_response, is_api, not_found
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-class ApiEdgeMiddleware:
-    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 on every path, before anything
-    reads it (Django's own check leaves out uploaded files, which no page takes); under
-    /api/ that answer is JSON (Django's own is an HTML 400). Under /api/ too, a NUL
-    character in the path, a query parameter or a header answers JSON naming it.
-    PostgreSQL cannot store or compare text holding NUL and would answer a 500; refusing
-    it here treats SQLite and PostgreSQL alike."""
+class EdgeMiddleware:
+    """Answers, on every path, before anything reads the request further:
+
+    - a control character (NUL, a newline…) in the path: 404, as for any address no page
+      has (a URL converter such as `<str:token>` would otherwise pass it to a view);
+    - a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 (Django's own answer is a 400, with its
+      debug page when DEBUG is on; its own check leaves out uploaded files, which no page
+      takes);
+    - a NUL or an unpaired surrogate in a query parameter, a form field (outside /api/,
+      whose views read JSON only) or a header: 400 naming it. PostgreSQL cannot store or
+      compare text holding NUL and would answer a 500; refusing it here treats SQLite and
+      PostgreSQL alike, whichever view, filter or form the value would reach.
+
+    Under /api/ the answers are JSON, elsewhere the product's own pages (clinic.errors)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        api = request.path_info.startswith("/api/")
+        if any(unicodedata.category(char) == "Cc" for char in request.path_info):
+            return not_found(request)
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if limit is not None and length > limit:
-            return too_large() if api else too_large_page()
-        if not api:
-            return self.get_response(request)
-        if NUL in request.path_info:
-            return JsonResponse({"detail": "Not found."}, status=404)
-        for name, values in request.GET.lists():
-            if NUL in name:
-                return JsonResponse({"detail": f"Query parameter names: {NUL_MESSAGE}"}, status=400)
-            if any(NUL in value for value in values):
-                return JsonResponse({name: [NUL_MESSAGE]}, status=400)
+            return too_large(request)
+        fields = [("query parameter", request.GET)]
+        if not is_api(request) and request.content_type in FORM_TYPES:
+            # Too many fields raise SuspiciousOperation here: the 400 page (clinic.errors).
+            fields.append(("form field", request.POST))
+        for kind, data in fields:
+            for name, values in data.lists():
+                if problem := unstorable(name):
+                    return refuse(request, f"{kind.capitalize()} names", problem)
+                for value in values:
+                    if problem := unstorable(value):
+                        return refuse(request, name, problem, kind)
         for name, value in request.headers.items():
-            if NUL in value:
-                return JsonResponse({name: [NUL_MESSAGE]}, status=400)
+            if problem := unstorable(value):
+                return refuse(request, name, problem, "header")
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, RequestDataTooBig) and request.path_info.startswith("/api/"):
-            return too_large()
+        if isinstance(exception, RequestDataTooBig):
+            return too_large(request)
         return None
 
 
-def too_large() -> JsonResponse:
-    limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-    detail = f"The request body is too large: at most {limit_kb} KB."
-    return JsonResponse({"detail": detail}, status=413)
+def refuse(request, name: str, problem: str, kind: str | None = None):
+    if is_api(request):
+        if kind is None:
+            return JsonResponse({"detail": f"{name}: {problem}"}, status=400)
+        return JsonResponse({name: [problem]}, status=400)
+    where = name if kind is None else f"The {kind} “{name}”"
+    return error_response(request, 400, f"{where}: {problem}")
 
 
-def too_large_page() -> HttpResponse:
+def too_large(request):
     limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-    return HttpResponse(
-        f"The form sent too much data: at most {limit_kb} KB.",
-        status=413,
-        content_type="text/plain; charset=utf-8",
-    )
+    return error_response(request, 413, f"The request body is too large: at most {limit_kb} KB.")

@@ -39,3 +39,9 @@ urlpatterns = [
     # The patient's own page (session sign-in with email and password).
     path("my/", include("prescriptions.patient_web")),
 ]
+
+# Outside /api/, the product's own pages (JSON under /api/), never Django's built-in ones.
+handler400 = "clinic.errors.bad_request"
+handler403 = "clinic.errors.permission_denied"
+handler404 = "clinic.errors.page_not_found"
+handler500 = "clinic.errors.server_error"

@@ -9,7 +9,7 @@ from rest_framework.parsers import JSONParser
 MAX_DEPTH = 32
 
 
-def _unstorable(text: str) -> str | None:
+def unstorable(text: str) -> str | None:
     """Why a database cannot store this text (PostgreSQL refuses NUL, every UTF-8 store
     refuses a lone surrogate such as "\\ud800"), or None."""
     if "\x00" in text:
@@ -37,11 +37,11 @@ def check_text(value, name: str | None = None, depth: int = 0) -> None:
         if depth > MAX_DEPTH:
             raise _bad_input(name, f"Nest at most {MAX_DEPTH} levels deep.")
         if isinstance(item, str):
-            if problem := _unstorable(item):
+            if problem := unstorable(item):
                 raise _bad_input(name, problem)
         elif isinstance(item, dict):
             for key, child in item.items():
-                if problem := _unstorable(key):
+                if problem := unstorable(key):
                     raise _bad_input(name, problem)
                 pending.append((child, depth + 1))
         elif isinstance(item, list):
@@ -50,7 +50,7 @@ def check_text(value, name: str | None = None, depth: int = 0) -> None:
 
 class SafeJSONParser(JSONParser):
     """JSON bodies nested at most MAX_DEPTH levels, with texts a database can store. (The
-    size of a body is checked before it is read, by clinic.middleware.ApiEdgeMiddleware.)"""
+    size of a body is checked before it is read, by clinic.middleware.EdgeMiddleware.)"""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:

@@ -32,7 +32,8 @@ def test_a_page_refuses_a_body_over_the_limit_before_reading_it(path, settings):
         path, "username=" + "a" * 2000, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 413
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Type"].startswith("text/html")  # the product's 413 page
+    assert "too large" in response.content.decode()
 
 
 def test_the_api_refuses_a_body_over_the_limit_with_json(settings, patient_a):
