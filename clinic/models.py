@@ -1,4 +1,5 @@
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -8,6 +9,17 @@ from django.utils import timezone
 
 def default_timezone() -> str:
     return settings.TIME_ZONE
+
+
+# Files that sit beside the zones in the system's tz database without being zones: the
+# server's own local time, whatever that happens to be.
+NOT_ZONES = frozenset({"localtime", "posixrules"})
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    """The IANA time zones a clinic or a patient can live in."""
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 class Clinic(models.Model):

@@ -1,9 +1,7 @@
 import hashlib
 import secrets
 from datetime import datetime
-from functools import cache
 from typing import NamedTuple
-from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,16 +22,6 @@ class Enrolment(NamedTuple):
     patient: Patient
     activation_code: str
     activation_expires_at: datetime
-
-
-# Files that sit beside the zones in the system's tz database without being zones: the
-# server's own local time, whatever that happens to be.
-NOT_ZONES = frozenset({"localtime", "posixrules"})
-
-
-@cache
-def iana_zones() -> frozenset[str]:
-    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def normalize_email(email: str) -> str:

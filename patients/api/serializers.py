@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator, URLValidator
 from rest_framework import serializers
 
 from clinic.api.validation import StrictSerializerMixin
+from clinic.models import iana_zones
 from patients import services
 from patients.models import Patient, ReminderPreference
 
@@ -38,7 +39,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 def validate_zone(value: str) -> str:
-    if value not in services.iana_zones():
+    if value not in iana_zones():
         raise serializers.ValidationError(
             f"{value!r} is not an IANA time zone name (such as America/New_York)."
         )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
+from clinic.models import iana_zones
 from patients import services as patient_services
 from patients.api.serializers import phone_validator
 from prescriptions import adherence
@@ -94,7 +95,7 @@ class ClinicTableForm(RangeForm):
 
 
 def zone_choices():
-    return [(name, name.replace("_", " ")) for name in sorted(patient_services.iana_zones())]
+    return [(name, name.replace("_", " ")) for name in sorted(iana_zones())]
 
 
 class EnrolForm(forms.Form):

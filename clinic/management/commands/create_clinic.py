@@ -1,11 +1,9 @@
-from zoneinfo import available_timezones
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 
-from clinic.models import Clinic
+from clinic.models import Clinic, iana_zones
 
 
 class Command(BaseCommand):
@@ -30,8 +28,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--slug {slug!r} may only hold letters, digits, hyphens and underscores."
             ) from None
-        # "localtime" is the server's own zone file, not a zone a clinic can live in.
-        if timezone not in available_timezones() - {"localtime", "posixrules"}:
+        if timezone not in iana_zones():
             raise CommandError(f"--timezone {timezone!r} is not an IANA time zone.")
         if Clinic.objects.filter(slug=slug).exists():
             raise CommandError(f"A clinic with the slug {slug!r} already exists.")
