@@ -175,7 +175,7 @@ class ClinicAdherenceView(APIView):
     )
     def get(self, request):
         clinic = request.user.clinic
-        start, end = date_range(request, ZoneInfo(clinic.timezone))
+        start, end = date_range(request, clinic.zone)
         ordering = request.query_params.get("ordering", "last_name")
         if ordering.removeprefix("-") not in clinic_table.ORDERINGS:
             choices = ", ".join(sorted(clinic_table.ORDERINGS))
