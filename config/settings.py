@@ -153,7 +153,7 @@ USE_I18N = True
 TIME_ZONE = env_zone("TIME_ZONE", "UTC")
 # Called after commit, with `patient_id=`, whenever a patient's time zone changes, so their
 # reminder times move with it. patients may not import prescriptions: they meet here.
-PATIENT_TIMEZONE_CHANGED = "prescriptions.reminders.plan.patient_slots_reschedule"
+PATIENT_TIMEZONE_CHANGED = "prescriptions.services.patient_timezone_follow"
 
 # --- Static files ---------------------------------------------------------------------
 

@@ -147,9 +147,9 @@ def patient_update(
 ) -> Patient:
     """Changes the record; the email is also the username, so both move together.
 
-    When the zone changes, `settings.PATIENT_TIMEZONE_CHANGED(patient_id=…)` is called
-    after commit: the reminder times follow the zone, and they live in an app this one
-    does not import.
+    When the zone changes, `settings.PATIENT_TIMEZONE_CHANGED(patient_id=…,
+    previous_timezone=…)` is called after commit: expected sessions and reminder times
+    follow the zone, and they live in an app this one does not import.
     """
     old_timezone = patient.timezone
     user = patient.user
@@ -168,7 +168,7 @@ def patient_update(
     if patient.timezone != old_timezone:
         follow = import_string(settings.PATIENT_TIMEZONE_CHANGED)
         patient_id = patient.id
-        transaction.on_commit(lambda: follow(patient_id=patient_id))
+        transaction.on_commit(lambda: follow(patient_id=patient_id, previous_timezone=old_timezone))
     return patient
 
 

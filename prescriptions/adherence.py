@@ -1,9 +1,9 @@
 """Adherence: what was expected of a patient, what they did, and how their pain moved.
 
-Check-ins are aggregated in the database, one row per patient, prescription and local
-date with a count per slot. Only the expected sessions are worked out here, from each
-prescription's slots and status history, which are a handful of rows per patient. The
-definitions are those of docs/definitions.md.
+Both come from the ledger (ledger.py): one row per prescription and local date with the
+instant each session fell due and the check-ins of that day. One patient's report reads
+their rows; the clinic's report is one SQL aggregate over every patient's rows, sorted,
+filtered and paginated in the database. The definitions are those of docs/definitions.md.
 """
 
 from collections import defaultdict
@@ -14,23 +14,23 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.models import Patient
+from prescriptions import ledger
+from prescriptions.ledger import KINDS
 from prescriptions.models import (
-    PAIN_ROSE,
+    AdherenceDay,
     Alert,
     CheckIn,
     Prescription,
-    PrescriptionSlot,
     StatusChange,
     status_read,
 )
 from prescriptions.schedule import local_date_of, local_today
-from prescriptions.timeline import Timeline
+from prescriptions.timeline import ACTIVE, Timeline
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
@@ -76,15 +76,25 @@ def dates_between(start: date, end: date):
 
 
 class DayRow(NamedTuple):
-    """Check-ins of one prescription on one local date, as aggregated by the database."""
+    """One prescription's local date, as the ledger has it."""
 
     prescription_id: int
+    active: bool
+    morning_due_at: datetime | None
+    bedtime_due_at: datetime | None
     morning: int
     bedtime: int
     night: int
     total: int
     pain_sum: int
     pain_rises: int
+
+    def due(self, kind: str) -> datetime | None:
+        return self.morning_due_at if kind == "morning" else self.bedtime_due_at
+
+    def expected_kinds(self, now: datetime) -> list[str]:
+        """The sessions of the day that have fallen due."""
+        return [kind for kind in KINDS if (at := self.due(kind)) is not None and at <= now]
 
 
 @dataclass
@@ -98,6 +108,9 @@ class PatientData:
     def first_start(self) -> date | None:
         """The start of the patient's first prescription, leaving out any that never ran."""
         return min((t.start_date for t in self.timelines if t.ever_active), default=None)
+
+    def checked_in(self, day: date) -> bool:
+        return any(r.total for r in self.days.get(day, ()))
 
     def pain_totals(self, start: date, end: date) -> tuple[int, int]:
         rows = [r for day in dates_between(start, end) for r in self.days.get(day, ())]
@@ -114,13 +127,16 @@ class PatientData:
 def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | None = None):
     """Everything the reports of these patients need for dates `start` to `end`.
 
-    A constant number of queries however many patients: prescriptions, slots, status
-    changes, and check-ins aggregated per prescription and local date. `scope` narrows the
-    rows by patient in SQL (e.g. a clinic) instead of a long list of ids.
+    A constant number of queries however many patients: prescriptions, status changes, and
+    the ledger's days. `scope` narrows the rows by patient in SQL (e.g. a clinic) instead
+    of a long list of ids.
     """
     data = {p.id: PatientData(patient=p, tz=p.zone) for p in patients}
     if scope is None:
         scope = Q(patient_id__in=list(data))
+        ledger.ledger_catch_up(patient_ids=list(data))
+    else:
+        ledger.ledger_catch_up(clinic_id=_clinic_of(patients))
     prescriptions = Prescription.objects.filter(scope)
     timelines = {}
     for row in prescriptions.values("id", "patient_id", "start_date", "end_date"):
@@ -130,10 +146,6 @@ def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | N
         timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz)
         patient.timelines.append(timeline)
         timelines[row["id"]] = timeline
-    slots = PrescriptionSlot.objects.filter(prescription__in=prescriptions).order_by("time")
-    for prescription_id, kind, at in slots.values_list("prescription_id", "kind", "time"):
-        if prescription_id in timelines:
-            timelines[prescription_id].slots.append((kind, at))
     changes = StatusChange.objects.filter(prescription__in=prescriptions).order_by(
         "effective_at", "id"
     )
@@ -143,25 +155,47 @@ def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | N
         if prescription_id in timelines:
             timelines[prescription_id].add_change(status, effective_at)
 
-    for row in _fetch(_day_rows(scope, _check_in_dates(data.values(), start, end))):
+    days = (
+        AdherenceDay.objects.filter(scope)
+        .filter(_check_in_dates(data.values(), start, end))
+        .order_by()
+        .values_list("patient_id", "local_date", *DAY_FIELDS)
+    )
+    for row in _fetch(days):
         if row[0] in data:
-            data[row[0]].days[row[1]].append(DayRow._make(row[2:]))
+            data[row[0]].days[_as_date(row[1])].append(DayRow._make(row[2:]))
     return data
 
 
-def _fetch(queryset) -> list[tuple]:
-    """The rows exactly as the driver returns them.
+DAY_FIELDS = (
+    "prescription_id",
+    "active",
+    "morning_due_at",
+    "bedtime_due_at",
+    "morning_check_ins",
+    "bedtime_check_ins",
+    "night_check_ins",
+    "check_ins",
+    "pain_before_sum",
+    "pain_rises",
+)
 
-    A clinic's report reads tens of thousands of aggregate rows; Django's per-row handling
-    would cost more than the query itself.
-    """
+
+def _clinic_of(patients: list[Patient]) -> int | None:
+    return patients[0].clinic_id if patients else None
+
+
+def _as_date(value) -> date:
+    # SQLite hands raw rows' dates back as text.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _fetch(queryset) -> list[tuple]:
+    """The rows as Django would convert them, without building a dict per row."""
     try:
-        sql, params = queryset.query.sql_with_params()
+        return list(queryset)
     except EmptyResultSet:  # e.g. no patients on the page: Django knows it matches nothing
         return []
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _check_in_dates(patients, start: date, end: date) -> Q:
@@ -178,62 +212,36 @@ def _check_in_dates(patients, start: date, end: date) -> Q:
     return dates
 
 
-def _day_rows(scope: Q, dates: Q):
-    return (
-        CheckIn.objects.filter(scope)
-        .filter(dates)
-        .values("patient_id", "local_date", "prescription_id")
-        .annotate(
-            morning=Count("id", filter=Q(slot="morning")),
-            bedtime=Count("id", filter=Q(slot="bedtime")),
-            night=Count("id", filter=Q(slot="night")),
-            total=Count("id"),
-            pain_sum=Sum("pain_before"),
-            pain_rises=Count("id", filter=PAIN_ROSE),
-        )
-        .order_by()
-        .values_list(
-            "patient_id",
-            "local_date",
-            "prescription_id",
-            "morning",
-            "bedtime",
-            "night",
-            "total",
-            "pain_sum",
-            "pain_rises",
-        )
-    )
-
-
 def report_from(
     data: PatientData, start: date, end: date, now: datetime, *, with_days: bool = True
 ) -> dict:
     """The adherence report of one patient from data loaded by `report_data`."""
     today = local_date_of(now, data.tz)
-    timelines = data.timelines
     by_day = []
     expected_total = completed_total = extra_total = night_total = 0
     active_days = days_with_session = 0
     streak_days = []
     for day in dates_between(start, end):
-        expected_by = {t.id: t.expected_kinds(day, now, today) for t in timelines}
         rows = data.days.get(day, ())
-        expected = sum(map(len, expected_by.values()))
-        completed = check_ins = 0
+        expected = completed = check_ins = 0
         for row in rows:
-            for kind in expected_by.get(row.prescription_id, ()):
+            for kind in row.expected_kinds(now):
+                expected += 1
                 completed += getattr(row, kind) > 0
             check_ins += row.total
             night_total += row.night
-        active = any(t.is_active_day(day) for t in timelines)
+        if day > today:
+            # Days still to come are active unless something already stops them.
+            active = any(t.status_at(now) == ACTIVE and t.spans(day) for t in data.timelines)
+        else:
+            active = any(row.active for row in rows)
         expected_total += expected
         completed_total += completed
         extra_total += check_ins - completed
         active_days += active
         days_with_session += active and check_ins > 0
         if day == today:
-            streak_days.append(("today", _all_of_today_done(data, rows, day, now)))
+            streak_days.append(("today", _all_of_today_done(rows)))
         elif day < today and active and expected:
             streak_days.append(("past", completed == expected))
         if with_days:
@@ -265,16 +273,11 @@ def report_from(
     return report
 
 
-def _all_of_today_done(data: PatientData, rows, day: date, now: datetime) -> bool:
-    counts = {r.prescription_id: r for r in rows}
-    wanted = [
-        (t.id, kind)
-        for t in data.timelines
-        for kind in t.expected_kinds(day, now, day) + t.later_kinds(day, now)
-    ]
-    return bool(wanted) and all(
-        t_id in counts and getattr(counts[t_id], kind) for t_id, kind in wanted
-    )
+def _all_of_today_done(rows) -> bool:
+    """Every session of today done, those still to come included (the ledger writes a
+    day's sessions when it begins)."""
+    wanted = [(row, kind) for row in rows for kind in KINDS if row.due(kind) is not None]
+    return bool(wanted) and all(getattr(row, kind) for row, kind in wanted)
 
 
 def _streak(days: list[tuple[str, bool]]) -> int:

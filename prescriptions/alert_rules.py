@@ -27,7 +27,7 @@ def no_check_in(data: PatientData, today: date, now: datetime) -> Alert | None:
     """Active on each of the last full days and not one check-in in them."""
     yesterday = today - timedelta(days=1)
     quiet_days = [yesterday - timedelta(days=n) for n in range(NO_CHECK_IN_DAYS)][::-1]
-    if any(data.days.get(d) for d in quiet_days):
+    if any(data.checked_in(d) for d in quiet_days):
         return None
     for timeline in data.timelines:
         if (

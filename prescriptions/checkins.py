@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
-from prescriptions import adherence, advice, alerts
+from prescriptions import adherence, advice, alerts, ledger
 from prescriptions.models import CheckIn, CheckInSlot, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight, local_today
 from prescriptions.services import prescription_lock, prescription_status_change
@@ -57,6 +57,7 @@ def checkin_record(
         notes=notes,
         red_flags=red_flags or [],
     )
+    ledger.checkin_count(checkin)
     advice_text = checkin_follow_up(checkin)
     if advice_text:
         checkin.advice = advice_text

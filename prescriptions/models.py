@@ -6,6 +6,10 @@ from django.db import models
 
 from prescriptions.schedule import local_today
 
+# "From the beginning" in the ledger's bookkeeping: a prescription whose ledger was never
+# written is written from its start.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 # "Slot" is a session's place in the patient's day. `SlotKind` names the sessions that get
 # a reminder time; `CheckInSlot` the sessions a check-in can be for (those, plus night and
 # other, which are never reminded); a `PrescriptionSlot` row is one reminder time of one
@@ -116,6 +120,9 @@ class Prescription(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The adherence ledger holds every session of this prescription due before this instant
+    # (see ledger.py); the tick writes on once it has passed.
+    ledger_until = models.DateTimeField(default=EPOCH, db_index=True)
 
     objects = PrescriptionQuerySet.as_manager()
 
@@ -188,6 +195,70 @@ SESSION_PAIN_RISE = 2
 PAIN_ROSE = models.Q(pain_after__gte=models.F("pain_before") + SESSION_PAIN_RISE)
 
 
+class ScheduleChange(models.Model):
+    """The slots and time zone a prescription's sessions follow from `effective_at` on.
+
+    Expected sessions are worked out from this history, never from the current slots
+    alone, so a change made today leaves the sessions already expected as they were.
+    """
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="schedule_changes"
+    )
+    # EPOCH for the schedule the prescription began with.
+    effective_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64)
+    # [["morning", "07:00"], …]
+    slots = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["effective_at", "id"]
+        indexes = [models.Index(fields=["prescription", "effective_at"])]
+
+
+class AdherenceDay(models.Model):
+    """The ledger: one prescription's local date, what it expected and what it got.
+
+    For each slot kind, the instant its session fell due (null: none expected that day),
+    with the slot time and zone in force then; whether the day was active; and the
+    check-ins dated on it. Written by ledger.py alone, rebuildable from its sources
+    (`manage.py rebuild_ledger`).
+    """
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="adherence_days"
+    )
+    # Denormalised so that clinic reports group by patient without a join.
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="adherence_days"
+    )
+    local_date = models.DateField()
+    timezone = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=False)
+    morning_due_at = models.DateTimeField(null=True, blank=True)
+    morning_time = models.TimeField(null=True, blank=True)
+    bedtime_due_at = models.DateTimeField(null=True, blank=True)
+    bedtime_time = models.TimeField(null=True, blank=True)
+    # Check-ins of this prescription dated on this day.
+    check_ins = models.PositiveIntegerField(default=0)
+    morning_check_ins = models.PositiveIntegerField(default=0)
+    bedtime_check_ins = models.PositiveIntegerField(default=0)
+    night_check_ins = models.PositiveIntegerField(default=0)
+    pain_before_sum = models.PositiveIntegerField(default=0)
+    # Check-ins whose pain rose by SESSION_PAIN_RISE or more during the session.
+    pain_rises = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["local_date", "prescription_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prescription", "local_date"], name="one_adherence_day_per_date"
+            )
+        ]
+        indexes = [models.Index(fields=["patient", "local_date"])]
+
+
 class CheckIn(models.Model):
     prescription = models.ForeignKey(
         Prescription, on_delete=models.PROTECT, related_name="check_ins"
@@ -215,6 +286,8 @@ class CheckIn(models.Model):
         indexes = [
             models.Index(fields=["patient", "local_date"]),
             models.Index(fields=["prescription", "local_date", "slot"]),
+            # The clinic report's "last check-in" of each patient: one index probe each.
+            models.Index(fields=["patient", "-performed_at"], name="checkin_patient_latest"),
         ]
 
     @property

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from clinic.models import User
 from patients.models import Patient
-from prescriptions.models import Prescription, PrescriptionSlot, Protocol, StatusChange
-from prescriptions.reminders.plan import slots_reschedule
+from prescriptions import ledger
+from prescriptions.models import EPOCH, Prescription, PrescriptionSlot, Protocol, StatusChange
+from prescriptions.reminders.plan import patient_slots_reschedule, slots_reschedule
 from prescriptions.schedule import local_midnight
 
 PrescriptionStatus = Prescription.Status
@@ -96,6 +97,7 @@ def prescription_create(
         effective_at=local_midnight(start_date, patient.zone),
         recorded_by=clinician,
     )
+    ledger.schedule_start(prescription=prescription)
     slots_reschedule(prescription_id=prescription.id)
     return prescription
 
@@ -164,7 +166,12 @@ def prescription_update(
         prescription.notes = notes
     prescription.save()
     if slots is not None:
+        previous = ledger.schedule_snapshot(prescription)
         _slots_replace(prescription, slots)
+        if ledger.schedule_snapshot(prescription) != previous:
+            ledger.schedule_change(prescription=prescription, previous=previous)
+    if dates_move:
+        ledger.ledger_rewrite(prescription_id=prescription.id, since=EPOCH)
     slots_reschedule(prescription_id=prescription.id)
     return prescription
 
@@ -232,5 +239,18 @@ def prescription_status_change(
     )
     prescription.status = to
     prescription.save(update_fields=["status", "updated_at"])
+    ledger.ledger_rewrite(prescription_id=prescription.id, since=effective)
     slots_reschedule(prescription_id=prescription.id)
     return prescription
+
+
+def patient_timezone_follow(*, patient_id: int, previous_timezone: str | None = None) -> None:
+    """After a patient's zone changed (called after commit): the sessions still to come
+    and the reminder times follow the new zone; those already expected stay as they were."""
+    with transaction.atomic():
+        for prescription in Prescription.objects.filter(patient_id=patient_id).exclude(
+            status=PrescriptionStatus.ENDED
+        ):
+            previous = ledger.schedule_snapshot(prescription, previous_timezone)
+            ledger.schedule_change(prescription=prescription, previous=previous)
+    patient_slots_reschedule(patient_id=patient_id)

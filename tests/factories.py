@@ -132,6 +132,7 @@ class CheckInFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = CheckIn
+        skip_postgeneration_save = True
 
     prescription = factory.SubFactory(PrescriptionFactory)
     patient = factory.SelfAttribute("prescription.patient")
@@ -143,3 +144,11 @@ class CheckInFactory(factory.django.DjangoModelFactory):
     duration_minutes = 5
     pain_before = 5
     pain_after = 3
+
+    @factory.post_generation
+    def _counted(obj, create, extracted, **kwargs):
+        # As checkin_record does: the ledger counts the check-in on its day.
+        if create:
+            from prescriptions.ledger import checkin_count
+
+            checkin_count(obj)

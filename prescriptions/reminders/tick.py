@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from clinic.models import Heartbeat
 from patients.models import ReminderPreference
+from prescriptions import ledger
 from prescriptions.models import PrescriptionSlot, Reminder, heat_minutes
 from prescriptions.reminders.plan import (
     CHECKED_IN,
@@ -69,6 +70,8 @@ def reminders_tick(*, deliver: Deliver, now: datetime | None = None) -> int:
         if claimed < TICK_BATCH:
             break
     _recover_undelivered(now, deliver)
+    # After the reminders, which are in a hurry: the days that began since the last tick.
+    ledger.ledger_tick(now=now)
     Heartbeat.beat("scheduler", now)
     return queued
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.models import User
 from patients.models import Patient
+from prescriptions.ledger import ledger_rebuild
 from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, Protocol, StatusChange
 from prescriptions.schedule import checkin_local_date, local_instant, local_midnight
 
@@ -59,6 +60,8 @@ def bulk_clinic(clinic, clinician, n: int, *, start: date, days: int, tz_name: s
                 pain = 3 + (i + d) % 5
                 check_ins.append(_check_in(rx, kind, performed_at, pain, tz))
     CheckIn.objects.bulk_create(check_ins, batch_size=5000)
+    # As the services and the tick would have left it.
+    ledger_rebuild(prescription_ids=[rx.id for rx in prescriptions])
     return patients
 
 

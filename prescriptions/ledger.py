@@ -1,0 +1,448 @@
+"""The adherence ledger: what each prescription expected, day by day, as it happened.
+
+Expected sessions depend on the slots and the zone in force when each one fell due, and
+on the status history. Worked out again from the current slots at every read, history
+would move whenever a slot or a zone changes, and a clinic's report would cost one
+computation per patient and day. So this module keeps one `AdherenceDay` row per
+prescription and local date, and reports aggregate those rows in SQL.
+
+Sources, and what each change does:
+- `ScheduleChange`: the slots and zone from an instant on. A new slot time or zone adds a
+  change at that instant and rewrites only what is still to come.
+- `StatusChange`: pause, resume, end. A change with a past `effective` rewrites the
+  prescription's days from that instant on.
+- start and end dates: moving them rewrites the prescription from its start.
+- check-ins: counted on their day as they are recorded (`checkin_count`).
+
+Rows are written a local day at a time: when a prescription's `ledger_until` has passed
+(normally its patient's midnight), the reminder tick writes the day that begins, with the
+instant each session will fall due. Reports count a session as expected once that instant
+has passed, so a session is expected whether or not its reminder was sent, skipped or
+late. Reports first write what the tick has not written yet (`ledger_catch_up`), so they
+stay right while the scheduler is down, and for prescriptions made without the services.
+
+`ledger_rebuild` writes everything again from the sources; it must equal what was kept.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from prescriptions.models import (
+    EPOCH,
+    AdherenceDay,
+    CheckIn,
+    Prescription,
+    PrescriptionSlot,
+    ScheduleChange,
+    StatusChange,
+)
+from prescriptions.schedule import local_date_of, local_instant, local_midnight
+
+ACTIVE = Prescription.Status.ACTIVE
+# ledger_until of a prescription that expects nothing more until someone changes it
+# (paused, ended, past its end date): the change rewrites it.
+FOREVER = datetime(9999, 1, 1, tzinfo=EPOCH.tzinfo)
+KINDS = ("morning", "bedtime")
+# Prescriptions written per transaction by the tick and the rebuild.
+BATCH = 500
+# A check-in whose pain rose this much is one the patient should ease off (alerts).
+SESSION_PAIN_RISE = 2
+SESSION_FIELDS = [
+    "timezone",
+    "active",
+    *(f"{kind}_{what}" for kind in KINDS for what in ("due_at", "time")),
+]
+
+
+@lru_cache(maxsize=65536)
+def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    # Patients share zones and slot times: the same few instants come up again and again.
+    return local_instant(day, at, tz)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    since: datetime
+    tz: ZoneInfo
+    slots: tuple[tuple[str, time], ...]
+
+
+@dataclass
+class Sources:
+    """Everything one prescription's ledger is worked out from."""
+
+    id: int
+    patient_id: int
+    start_date: date
+    end_date: date | None
+    ledger_until: datetime
+    schedules: list[Schedule]
+    changes: list[tuple[datetime, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Active from 00:00 local of the start date, whatever instant its first status row
+        # carries; the changes recorded after that instant follow.
+        begins = local_midnight(self.start_date, self.schedules[0].tz)
+        history = [(begins, ACTIVE), *((at, s) for at, s in self.changes if at >= begins)]
+        self.instants = [at for at, _ in history]
+        self.statuses = [status for _, status in history]
+        self.starts = [s.since for s in self.schedules]
+
+    def status_at(self, instant: datetime) -> str | None:
+        index = bisect_right(self.instants, instant)
+        return self.statuses[index - 1] if index else None
+
+    def schedule_at(self, instant: datetime) -> Schedule:
+        return self.schedules[max(bisect_right(self.starts, instant) - 1, 0)]
+
+    def in_dates(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+    def horizon(self, now: datetime) -> tuple[datetime, datetime]:
+        """(end of what is written now, next ledger_until): today's last instant in the zone
+        in force, or FOREVER as ledger_until when nothing more can fall due unchanged."""
+        tz = self.schedule_at(now).tz
+        tomorrow = local_date_of(now, tz) + timedelta(days=1)
+        written_to = local_midnight(tomorrow, tz)
+        if self.status_at(now) not in (ACTIVE, None) or (
+            self.end_date is not None and self.end_date < tomorrow
+        ):
+            return written_to, FOREVER
+        return written_to, local_midnight(max(tomorrow, self.start_date), tz)
+
+
+@dataclass
+class Day:
+    timezone: str = ""
+    active: bool = False
+    due: dict[str, tuple[datetime, time]] = field(default_factory=dict)
+
+    def values(self) -> dict:
+        values = {"timezone": self.timezone, "active": self.active}
+        for kind in KINDS:
+            at, slot_time = self.due.get(kind, (None, None))
+            values[f"{kind}_due_at"] = at
+            values[f"{kind}_time"] = slot_time
+        return values
+
+
+def days_between(src: Sources, start: datetime, stop: datetime) -> dict[date, Day]:
+    """The sessions falling due in [start, stop) and the dates active in that span."""
+    days: dict[date, Day] = defaultdict(Day)
+    bounds = [*src.starts[1:], stop]
+    for schedule, until in zip(src.schedules, bounds, strict=True):
+        lo, hi = max(start, schedule.since), min(stop, until)
+        if lo >= hi:
+            continue
+        day = local_date_of(lo, schedule.tz) - timedelta(days=1)
+        last = local_date_of(hi, schedule.tz)
+        while day <= last:
+            if src.in_dates(day):
+                for kind, at in schedule.slots:
+                    instant = _instant(day, at, schedule.tz)
+                    # One session per kind and date: a slot moved later the same day after
+                    # its session fell due does not expect it twice.
+                    if lo <= instant < hi and src.status_at(instant) == ACTIVE:
+                        entry = days[day]
+                        if kind not in entry.due:
+                            entry.due[kind] = (instant, at)
+                            entry.timezone = schedule.tz.key
+            day += timedelta(days=1)
+
+    # A date is active when the prescription was active at some instant of it.
+    cuts = sorted({start, stop, *(i for i in src.instants + src.starts if start < i < stop)})
+    for lo, hi in pairwise(cuts):
+        if src.status_at(lo) != ACTIVE:
+            continue
+        tz = src.schedule_at(lo).tz
+        day, last = local_date_of(lo, tz), local_date_of(hi - timedelta(microseconds=1), tz)
+        while day <= last:
+            if src.in_dates(day):
+                days[day].active = True
+                days[day].timezone = days[day].timezone or tz.key
+            day += timedelta(days=1)
+    return days
+
+
+# --- Reading the sources ----------------------------------------------------------------
+
+
+def sources_for(prescription_ids) -> dict[int, Sources]:
+    """Four queries however many prescriptions."""
+    ids = list(prescription_ids)
+    rows = Prescription.objects.filter(id__in=ids).values_list(
+        "id", "patient_id", "start_date", "end_date", "ledger_until", "patient__timezone"
+    )
+    schedules = defaultdict(list)
+    for prescription_id, since, zone, slots in (
+        ScheduleChange.objects.filter(prescription_id__in=ids)
+        .order_by("effective_at", "id")
+        .values_list("prescription_id", "effective_at", "timezone", "slots")
+    ):
+        slots = tuple((kind, time.fromisoformat(at)) for kind, at in slots)
+        schedules[prescription_id].append(Schedule(since, ZoneInfo(zone), slots))
+    current_slots = defaultdict(list)
+    for prescription_id, kind, at in (
+        PrescriptionSlot.objects.filter(prescription_id__in=ids)
+        .order_by("time", "kind")
+        .values_list("prescription_id", "kind", "time")
+    ):
+        current_slots[prescription_id].append((kind, at))
+    changes = defaultdict(list)
+    for prescription_id, at, status in (
+        StatusChange.objects.filter(prescription_id__in=ids)
+        .order_by("effective_at", "id")
+        .values_list("prescription_id", "effective_at", "status")
+    ):
+        changes[prescription_id].append((at, status))
+    found = {}
+    for prescription_id, patient_id, start_date, end_date, until, zone in rows:
+        # Made without the services (fixtures, old data): its current slots and zone from
+        # the beginning.
+        history = schedules[prescription_id] or [
+            Schedule(EPOCH, ZoneInfo(zone), tuple(current_slots[prescription_id]))
+        ]
+        found[prescription_id] = Sources(
+            prescription_id,
+            patient_id,
+            start_date,
+            end_date,
+            until,
+            history,
+            changes[prescription_id],
+        )
+    return found
+
+
+# --- Writing ----------------------------------------------------------------------------
+
+
+def _write(sources: list[Sources], since: dict[int, datetime], now: datetime) -> None:
+    """Rewrites each prescription's days from `since[id]` on, up to the end of its today.
+
+    Days before the date of `since` (one day earlier, for zone changes) are left as they
+    were; later ones are worked out again and replaced, keeping their check-in counts.
+    """
+    rows = []
+    clear_from = defaultdict(list)
+    next_until = defaultdict(list)
+    for src in sources:
+        start = since[src.id]
+        written_to, until = src.horizon(now)
+        first_date = local_date_of(start, src.schedule_at(start).tz) - timedelta(days=1)
+        # A session dated first_date in any zone falls due after this.
+        days = days_between(src, max(start - timedelta(days=4), EPOCH), written_to)
+        clear_from[first_date].append(src.id)
+        next_until[until].append(src.id)
+        rows += [
+            AdherenceDay(
+                prescription_id=src.id, patient_id=src.patient_id, local_date=d, **day.values()
+            )
+            for d, day in sorted(days.items())
+            if d >= first_date
+        ]
+    cleared = Day().values()
+    for first_date, ids in clear_from.items():
+        again = AdherenceDay.objects.filter(prescription_id__in=ids, local_date__gte=first_date)
+        # Days kept only for their check-ins lose what they expected; the others go.
+        again.filter(check_ins=0).delete()
+        again.update(**cleared)
+    AdherenceDay.objects.bulk_create(
+        rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["prescription", "local_date"],
+        update_fields=SESSION_FIELDS,
+    )
+    for until, ids in next_until.items():
+        Prescription.objects.filter(id__in=ids).update(ledger_until=until)
+
+
+def ledger_rewrite(*, prescription_id: int, since: datetime, now: datetime | None = None) -> None:
+    """A source of this prescription changed from `since` on: its days from then on are
+    written again. Called inside the change's transaction."""
+    now = now or timezone.now()
+    src = sources_for([prescription_id])[prescription_id]
+    _write([src], {src.id: min(since, src.ledger_until)}, now)
+
+
+def _write_due(prescriptions, now: datetime) -> int:
+    """Writes on every prescription of the queryset whose ledger_until has passed."""
+    done = 0
+    due = prescriptions.filter(ledger_until__lte=now)
+    # One plain read when all is written, as it normally is: no transaction to open.
+    while due.exists():
+        with transaction.atomic():
+            ids = list(
+                due.select_for_update(skip_locked=True, of=("self",))
+                .order_by("ledger_until", "id")
+                .values_list("id", flat=True)[:BATCH]
+            )
+            if ids:
+                sources = sources_for(ids)
+                _write(list(sources.values()), {i: s.ledger_until for i, s in sources.items()}, now)
+        done += len(ids)
+        if len(ids) < BATCH:
+            break
+    return done
+
+
+def ledger_tick(*, now: datetime | None = None) -> int:
+    """The scheduler's part: writes the day that began for every prescription due."""
+    return _write_due(Prescription.objects.all(), now or timezone.now())
+
+
+def ledger_catch_up(*, patient_ids=None, clinic_id: int | None = None, now=None) -> None:
+    """Before a report: writes what fell due and the tick has not written yet (nothing,
+    normally; a day or more when the scheduler was down)."""
+    prescriptions = Prescription.objects.all()
+    if patient_ids is not None:
+        prescriptions = prescriptions.filter(patient_id__in=list(patient_ids))
+    if clinic_id is not None:
+        prescriptions = prescriptions.filter(patient__clinic_id=clinic_id)
+    _write_due(prescriptions, now or timezone.now())
+
+
+# --- Sources changing ---------------------------------------------------------------------
+
+
+def _schedule_values(prescription: Prescription, zone: str) -> dict:
+    slots = prescription.slots.order_by("time", "kind").values_list("kind", "time")
+    return {"timezone": zone, "slots": [[kind, at.strftime("%H:%M")] for kind, at in slots]}
+
+
+def schedule_start(*, prescription: Prescription, now: datetime | None = None) -> None:
+    """A new prescription: its first schedule, and its days so far (a start in the past)."""
+    ScheduleChange.objects.create(
+        prescription=prescription,
+        effective_at=EPOCH,
+        **_schedule_values(prescription, prescription.patient.timezone),
+    )
+    ledger_rewrite(prescription_id=prescription.id, since=EPOCH, now=now)
+
+
+def schedule_change(
+    *,
+    prescription: Prescription,
+    previous: dict | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The slots or the zone changed now: sessions still to come follow the new ones.
+
+    `previous` ({"timezone", "slots"}) is the schedule before the change, recorded as the
+    first one when the prescription has no recorded schedule yet.
+    """
+    now = now or timezone.now()
+    if previous is not None and not prescription.schedule_changes.exists():
+        ScheduleChange.objects.create(prescription=prescription, effective_at=EPOCH, **previous)
+    ScheduleChange.objects.create(
+        prescription=prescription,
+        effective_at=now,
+        **_schedule_values(prescription, prescription.patient.timezone),
+    )
+    ledger_rewrite(prescription_id=prescription.id, since=now, now=now)
+
+
+def schedule_snapshot(prescription: Prescription, zone: str | None = None) -> dict:
+    """The schedule in force, to pass as `previous` before changing it."""
+    return _schedule_values(prescription, zone or prescription.patient.timezone)
+
+
+def checkin_count(check_in: CheckIn) -> None:
+    """Counts a check-in just stored on its day (inside its transaction)."""
+    counts = {
+        "check_ins": 1,
+        "morning_check_ins": int(check_in.slot == "morning"),
+        "bedtime_check_ins": int(check_in.slot == "bedtime"),
+        "night_check_ins": int(check_in.slot == "night"),
+        "pain_before_sum": check_in.pain_before,
+        "pain_rises": int(
+            check_in.pain_after is not None
+            and check_in.pain_after >= check_in.pain_before + SESSION_PAIN_RISE
+        ),
+    }
+    day = AdherenceDay.objects.filter(
+        prescription_id=check_in.prescription_id, local_date=check_in.local_date
+    )
+    if not day.update(**{name: F(name) + n for name, n in counts.items()}):
+        # The prescription row is locked by the check-in's service: no racing insert.
+        AdherenceDay.objects.create(
+            prescription_id=check_in.prescription_id,
+            patient_id=check_in.patient_id,
+            local_date=check_in.local_date,
+            **counts,
+        )
+
+
+# --- Rebuilding ---------------------------------------------------------------------------
+
+
+def check_in_counts(prescription_ids) -> list[AdherenceDay]:
+    """The check-in counts of these prescriptions' days, from the check-ins themselves."""
+    rises = Q(pain_after__gte=F("pain_before") + SESSION_PAIN_RISE)
+    rows = (
+        CheckIn.objects.filter(prescription_id__in=list(prescription_ids))
+        .values("prescription_id", "patient_id", "local_date")
+        .annotate(
+            n=Count("id"),
+            morning=Count("id", filter=Q(slot="morning")),
+            bedtime=Count("id", filter=Q(slot="bedtime")),
+            night=Count("id", filter=Q(slot="night")),
+            pain=Sum("pain_before"),
+            rises=Count("id", filter=rises),
+        )
+        .order_by()
+    )
+    return [
+        AdherenceDay(
+            prescription_id=r["prescription_id"],
+            patient_id=r["patient_id"],
+            local_date=r["local_date"],
+            check_ins=r["n"],
+            morning_check_ins=r["morning"],
+            bedtime_check_ins=r["bedtime"],
+            night_check_ins=r["night"],
+            pain_before_sum=r["pain"],
+            pain_rises=r["rises"],
+        )
+        for r in rows
+    ]
+
+
+COUNT_FIELDS = [
+    "check_ins",
+    "morning_check_ins",
+    "bedtime_check_ins",
+    "night_check_ins",
+    "pain_before_sum",
+    "pain_rises",
+]
+
+
+def ledger_rebuild(*, prescription_ids=None, now: datetime | None = None, progress=None) -> int:
+    """Writes the ledger again from its sources (all prescriptions by default)."""
+    now = now or timezone.now()
+    ids = list(
+        Prescription.objects.order_by("id").values_list("id", flat=True)
+        if prescription_ids is None
+        else prescription_ids
+    )
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        with transaction.atomic():
+            AdherenceDay.objects.filter(prescription_id__in=batch).delete()
+            AdherenceDay.objects.bulk_create(check_in_counts(batch), batch_size=2000)
+            sources = sources_for(batch)
+            _write(list(sources.values()), dict.fromkeys(sources, EPOCH), now)
+        if progress:
+            progress(len(batch))
+    return len(ids)
