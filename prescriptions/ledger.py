@@ -45,7 +45,7 @@ from prescriptions.models import (
     ScheduleChange,
     StatusChange,
 )
-from prescriptions.schedule import local_date_of, local_instant, local_midnight
+from prescriptions.schedule import local_date_of, local_instant, local_midnight, status_at
 
 ACTIVE = Prescription.Status.ACTIVE
 # ledger_until of a prescription that expects nothing more until someone changes it
@@ -92,14 +92,11 @@ class Sources:
         # Active from 00:00 local of the start date, whatever instant its first status row
         # carries; the changes recorded after that instant follow.
         begins = local_midnight(self.start_date, self.schedules[0].tz)
-        history = [(begins, ACTIVE), *((at, s) for at, s in self.changes if at >= begins)]
-        self.instants = [at for at, _ in history]
-        self.statuses = [status for _, status in history]
+        self.history = [(begins, ACTIVE), *((at, s) for at, s in self.changes if at >= begins)]
         self.starts = [s.since for s in self.schedules]
 
     def status_at(self, instant: datetime) -> str | None:
-        index = bisect_right(self.instants, instant)
-        return self.statuses[index - 1] if index else None
+        return status_at(self.history, instant)
 
     def schedule_at(self, instant: datetime) -> Schedule:
         return self.schedules[max(bisect_right(self.starts, instant) - 1, 0)]
@@ -159,7 +156,8 @@ def days_between(src: Sources, start: datetime, stop: datetime) -> dict[date, Da
             day += timedelta(days=1)
 
     # A date is active when the prescription was active at some instant of it.
-    cuts = sorted({start, stop, *(i for i in src.instants + src.starts if start < i < stop)})
+    changes = [at for at, _ in src.history] + src.starts
+    cuts = sorted({start, stop, *(i for i in changes if start < i < stop)})
     for lo, hi in pairwise(cuts):
         if src.status_at(lo) != ACTIVE:
             continue

@@ -1,23 +1,16 @@
-"""When one prescription was active: its dates and status history, asked day by day and
-slot by slot by the adherence reports and the alert rules."""
+"""When one prescription was active: its dates and status history, asked day by day by
+the alert rules and for the days still to come of an adherence report (the days already
+begun are in the ledger, see ledger.py)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prescriptions.models import Prescription
-from prescriptions.schedule import local_date_of, local_instant, local_midnight, status_at
+from prescriptions.schedule import local_date_of, local_midnight, status_at
 
 ACTIVE = Prescription.Status.ACTIVE
 ENDED = Prescription.Status.ENDED
-
-
-@lru_cache(maxsize=65536)
-def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    # Patients of a clinic share zones and slot times: a report of hundreds of them asks
-    # for the same few instants over and over.
-    return local_instant(day, at, tz)
 
 
 @dataclass
@@ -28,7 +21,6 @@ class Timeline:
     start_date: date
     end_date: date | None
     tz: ZoneInfo
-    slots: list[tuple[str, time]] = field(default_factory=list)
     # (effective_at, status), oldest first.
     changes: list[tuple[datetime, str]] = field(default_factory=list)
     last_day: date | None = None
@@ -77,22 +69,3 @@ class Timeline:
         return self.status_at(start) == ACTIVE or any(
             status == ACTIVE for at, status in self.changes if start < at < stop
         )
-
-    def expected_kinds(self, day: date, now: datetime, today: date) -> list[str]:
-        """Slots whose local time on `day` has passed while the prescription was active."""
-        if not self.spans(day):
-            return []
-        if self.uninterrupted and day < today:
-            return [kind for kind, _ in self.slots]
-        kinds = []
-        for kind, at in self.slots:
-            instant = _instant(day, at, self.tz)
-            if instant <= now and self.status_at(instant) == ACTIVE:
-                kinds.append(kind)
-        return kinds
-
-    def later_kinds(self, day: date, now: datetime) -> list[str]:
-        """Slots still to come on `day` that would be expected if nothing changes."""
-        if not self.spans(day) or self.status_at(now) != ACTIVE:
-            return []
-        return [kind for kind, at in self.slots if _instant(day, at, self.tz) > now]

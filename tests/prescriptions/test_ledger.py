@@ -10,9 +10,9 @@ from patients.models import ReminderPreference
 from prescriptions import ledger, services
 from prescriptions.adherence import adherence_report
 from prescriptions.models import AdherenceDay, Prescription
-from prescriptions.reminders import reminders_tick
 from tests.conftest import client_for
 from tests.factories import PatientFactory, knee_rocks
+from tests.prescriptions.reminders_support import tick as reminders_tick
 
 # London in June is UTC+1: 07:00 local is 06:00Z, 22:00 local is 21:00Z.
 START = date(2026, 6, 1)
