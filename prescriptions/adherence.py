@@ -27,9 +27,8 @@ from prescriptions.models import (
     CheckIn,
     Prescription,
     StatusChange,
-    status_read,
 )
-from prescriptions.schedule import local_date_of, local_today
+from prescriptions.schedule import local_date_of
 from prescriptions.timeline import ACTIVE, Timeline
 
 DEFAULT_RANGE_DAYS = 28
@@ -124,7 +123,14 @@ class PatientData:
         )
 
 
-def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | None = None):
+def report_data(
+    patients: list[Patient],
+    *,
+    start: date,
+    end: date,
+    scope: Q | None = None,
+    now: datetime | None = None,
+):
     """Everything the reports of these patients need for dates `start` to `end`.
 
     A constant number of queries however many patients: prescriptions, status changes, and
@@ -134,9 +140,9 @@ def report_data(patients: list[Patient], *, start: date, end: date, scope: Q | N
     data = {p.id: PatientData(patient=p, tz=p.zone) for p in patients}
     if scope is None:
         scope = Q(patient_id__in=list(data))
-        ledger.ledger_catch_up(patient_ids=list(data))
+        ledger.ledger_catch_up(patient_ids=list(data), now=now)
     else:
-        ledger.ledger_catch_up(clinic_id=_clinic_of(patients))
+        ledger.ledger_catch_up(clinic_id=_clinic_of(patients), now=now)
     prescriptions = Prescription.objects.filter(scope)
     timelines = {}
     for row in prescriptions.values("id", "patient_id", "start_date", "end_date"):
@@ -311,7 +317,7 @@ def adherence_report(
     *, patient: Patient, start: date, end: date, now: datetime | None = None
 ) -> dict:
     now = now or timezone.now()
-    data = report_data([patient], start=start, end=end)
+    data = report_data([patient], start=start, end=end, now=now)
     return report_from(data[patient.id], start, end, now)
 
 
@@ -344,59 +350,3 @@ def clinic_patients(clinic_id: int, *, archived: bool = False):
             activated=F("user__is_active"),
         )
     )
-
-
-def clinic_rows(
-    patients: list[Patient],
-    *,
-    start: date | None,
-    end: date | None,
-    now: datetime,
-    clinic_id: int | None = None,
-) -> list[dict]:
-    """Report rows (without by_day) for patients of one clinic annotated by `clinic_patients`.
-
-    Without `start` and `end`, each row covers its patient's own default range, as their
-    own report does: around midnight a patient's local today is not the clinic's.
-    """
-    ranges = {
-        patient.id: (start, end)
-        if start is not None and end is not None
-        else default_range(local_today(patient.zone, now))
-        for patient in patients
-    }
-    scope = Q(patient__clinic_id=clinic_id) if clinic_id is not None else None
-    first = min((first for first, _ in ranges.values()), default=start or now.date())
-    last = max((last for _, last in ranges.values()), default=end or now.date())
-    data = report_data(patients, start=first, end=last, scope=scope)
-    rows = []
-    for patient in patients:
-        first, last = ranges[patient.id]
-        row = report_from(data[patient.id], first, last, now, with_days=False)
-        week_start = max(first, last - timedelta(days=RECENT_WEEK_DAYS - 1))
-        week = report_from(data[patient.id], week_start, last, now, with_days=False)
-        row.update(
-            prescription_status=current_prescription_status(data[patient.id], now),
-            adherence_pct_7d=week["adherence_pct"],
-            red_flag_open=patient.red_flag_open,
-            activated=patient.activated,
-            first_name=patient.first_name,
-            last_name=patient.last_name,
-            last_check_in=patient.last_check_in,
-            open_alerts=patient.open_alerts,
-        )
-        rows.append(row)
-    return rows
-
-
-def current_prescription_status(data: PatientData, now: datetime) -> str | None:
-    """The status the patient's current prescription reads (the newest still running, else
-    the newest that ended), as the API reads it; None when never prescribed."""
-    today = local_today(data.tz, now)
-    read = [
-        (status_read(t.status_at(now) or Prescription.Status.ACTIVE, t.end_date, today), t)
-        for t in data.timelines
-    ]
-    running = [pair for pair in read if pair[0] != Prescription.Status.ENDED]
-    newest = max(running or read, key=lambda pair: (pair[1].start_date, pair[1].id), default=None)
-    return newest and newest[0]

@@ -1,60 +1,227 @@
 """The clinic table: one adherence row per patient of a clinic, sorted, filtered, paged.
 
 Read by the API (`GET adherence/`, JSON and CSV) and by the clinic team's web page alike.
-`clinic_adherence` is the one entry point: it answers a sequence whose slices compute
-only their own patients when the database can order them, and every patient once when
-the order (or a filter) depends on a computed figure.
+`clinic_adherence` is the one entry point: it answers a sequence whose slices are one SQL
+aggregate over the adherence ledger (ledger.py), sorted, filtered and paged in the
+database in any ordering, so a page costs the same few queries however big the clinic.
+The numbers are those of each patient's own report (adherence.py), which reads the same
+ledger rows; tests hold the two together.
 """
 
 import csv
-import io
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from prescriptions import adherence
+from prescriptions import adherence, ledger
 from prescriptions.models import Prescription, StatusChange, status_read
 from prescriptions.schedule import local_date_of, local_today
 
-# Orderings the database can do before anything is computed, so a page computes only its
-# own patients; the others need every row of the clinic computed first.
-SQL_ORDERINGS = {
+# What each ordering sorts on, in CLINIC_SQL's columns; ties go by name.
+ORDERINGS = {
     "last_name": ("last_name", "first_name", "id"),
     "patient": ("id",),
     "last_check_in": ("last_check_in",),
     "open_alerts": ("open_alerts",),
+    "adherence_pct": ("adherence_tenths",),
+    "adherence_pct_7d": ("week_tenths",),
+    "current_streak_days": ("current_streak_days",),
+    "expected_sessions": ("expected_sessions",),
+    "completed_sessions": ("completed_sessions",),
+    "active_days": ("active_days",),
+    "days_with_session": ("days_with_session",),
+    "extra_sessions": ("extra_sessions",),
+    "night_sessions": ("night_sessions",),
+    "pain_change": ("pain_change_tenths",),
 }
-COMPUTED_ORDERINGS = {
-    "adherence_pct",
-    "adherence_pct_7d",
-    "current_streak_days",
+
+# The few things SQLite and PostgreSQL spell differently.
+DIALECTS = {
+    "postgresql": {
+        "plus_days": "({} + {})",
+        "days_between": "({} - {})",
+        "greatest": "GREATEST({}, {})",
+        "least": "LEAST({}, {})",
+        "true": "TRUE",
+    },
+    "sqlite": {
+        "plus_days": "date({}, '+' || {} || ' days')",
+        "days_between": "CAST(julianday({}) - julianday({}) AS INTEGER)",
+        "greatest": "MAX({}, {})",
+        "least": "MIN({}, {})",
+        "true": "1",
+    },
+}
+
+CLINIC_SQL = """
+WITH r AS (
+    SELECT p.id, p.first_name, p.last_name, u.is_active AS activated,
+        {d_from} AS d_from, {d_to} AS d_to, {today} AS today, {recent_from} AS recent_from,
+        {future_from} AS future_from
+    FROM patients_patient p JOIN clinic_user u ON u.id = p.user_id
+    WHERE p.clinic_id = %(clinic)s {patients}
+),
+days AS (
+    SELECT a.patient_id AS pid, a.local_date AS d,
+        SUM({due_m} + {due_b}) AS expected,
+        SUM({done_m} + {done_b}) AS completed,
+        MAX(CASE WHEN a.active THEN 1 ELSE 0 END) AS active,
+        SUM(a.check_ins) AS check_ins,
+        SUM(a.night_check_ins) AS nights,
+        SUM(a.pain_before_sum) AS pain,
+        SUM(CASE WHEN a.morning_due_at IS NOT NULL THEN 1 ELSE 0 END
+            + CASE WHEN a.bedtime_due_at IS NOT NULL THEN 1 ELSE 0 END) AS wanted,
+        SUM(CASE WHEN a.morning_due_at IS NOT NULL AND a.morning_check_ins = 0 THEN 1 ELSE 0 END
+            + CASE WHEN a.bedtime_due_at IS NOT NULL AND a.bedtime_check_ins = 0
+                THEN 1 ELSE 0 END) AS open
+    FROM prescriptions_adherenceday a
+    JOIN r ON a.patient_id = r.id AND a.local_date BETWEEN r.d_from AND r.d_to
+    GROUP BY a.patient_id, a.local_date
+),
+missed AS (
+    SELECT days.pid, MAX(days.d) AS last_missed
+    FROM days JOIN r ON r.id = days.pid
+    WHERE days.d < r.today AND days.active = 1 AND days.completed < days.expected
+    GROUP BY days.pid
+),
+agg AS (
+    SELECT days.pid,
+        SUM(days.expected) AS expected,
+        SUM(days.completed) AS completed,
+        SUM(CASE WHEN days.d <= r.today THEN days.active ELSE 0 END) AS active_days,
+        SUM(CASE WHEN days.d <= r.today AND days.active = 1 AND days.check_ins > 0
+            THEN 1 ELSE 0 END) AS days_with_session,
+        SUM(days.check_ins) AS check_ins,
+        SUM(days.nights) AS nights,
+        SUM(CASE WHEN days.d >= r.recent_from THEN days.pain ELSE 0 END) AS recent_pain,
+        SUM(CASE WHEN days.d >= r.recent_from THEN days.check_ins ELSE 0 END) AS recent_n,
+        SUM(CASE WHEN days.d >= r.recent_from THEN days.expected ELSE 0 END) AS week_expected,
+        SUM(CASE WHEN days.d >= r.recent_from THEN days.completed ELSE 0 END) AS week_completed,
+        SUM(CASE WHEN days.d < r.today AND days.active = 1 AND days.expected > 0
+            AND (missed.last_missed IS NULL OR days.d > missed.last_missed)
+            THEN 1 ELSE 0 END) AS streak,
+        MAX(CASE WHEN days.d = r.today AND days.wanted > 0 AND days.open = 0
+            THEN 1 ELSE 0 END) AS today_done
+    FROM days JOIN r ON r.id = days.pid LEFT JOIN missed ON missed.pid = days.pid
+    GROUP BY days.pid
+),
+future AS (
+    SELECT rx.patient_id AS pid, SUM({future_days}) AS days
+    FROM prescriptions_prescription rx JOIN r ON r.id = rx.patient_id
+    WHERE rx.status = 'active' AND {future_days} > 0
+    GROUP BY rx.patient_id
+),
+first AS (
+    SELECT rx.patient_id AS pid, MIN(rx.start_date) AS first_start
+    FROM prescriptions_prescription rx JOIN r ON r.id = rx.patient_id
+    WHERE EXISTS (
+        SELECT 1 FROM prescriptions_adherenceday a
+        WHERE a.prescription_id = rx.id AND a.active = {true}
+    )
+    GROUP BY rx.patient_id
+),
+baseline AS (
+    SELECT a.patient_id AS pid, SUM(a.pain_before_sum) AS pain, SUM(a.check_ins) AS n
+    FROM prescriptions_adherenceday a JOIN first f ON a.patient_id = f.pid
+        AND a.local_date BETWEEN f.first_start AND {baseline_end}
+    GROUP BY a.patient_id
+),
+report AS (
+    SELECT r.id, r.first_name, r.last_name, r.d_from, r.d_to, r.today, r.activated,
+        COALESCE(agg.expected, 0) AS expected_sessions,
+        COALESCE(agg.completed, 0) AS completed_sessions,
+        CASE WHEN agg.expected > 0
+            THEN (2000 * agg.completed + agg.expected) / (2 * agg.expected) END
+            AS adherence_tenths,
+        CASE WHEN agg.week_expected > 0
+            THEN (2000 * agg.week_completed + agg.week_expected) / (2 * agg.week_expected) END
+            AS week_tenths,
+        COALESCE(agg.active_days, 0) + COALESCE(future.days, 0) AS active_days,
+        COALESCE(agg.days_with_session, 0) AS days_with_session,
+        COALESCE(agg.streak, 0) + COALESCE(agg.today_done, 0) AS current_streak_days,
+        COALESCE(agg.check_ins, 0) - COALESCE(agg.completed, 0) AS extra_sessions,
+        COALESCE(agg.nights, 0) AS night_sessions,
+        CASE WHEN baseline.n > 0 THEN (20 * baseline.pain + baseline.n) / (2 * baseline.n) END
+            AS baseline_tenths,
+        CASE WHEN agg.recent_n > 0
+            THEN (20 * agg.recent_pain + agg.recent_n) / (2 * agg.recent_n) END
+            AS recent_tenths
+    FROM r
+    LEFT JOIN agg ON agg.pid = r.id
+    LEFT JOIN future ON future.pid = r.id
+    LEFT JOIN baseline ON baseline.pid = r.id
+)
+SELECT report.*,
+    (SELECT MAX(c.performed_at) FROM prescriptions_checkin c WHERE c.patient_id = report.id)
+        AS last_check_in,
+    (SELECT COUNT(*) FROM prescriptions_alert al
+        WHERE al.patient_id = report.id AND al.acknowledged_at IS NULL) AS open_alerts,
+    EXISTS (SELECT 1 FROM prescriptions_alert al WHERE al.patient_id = report.id
+        AND al.acknowledged_at IS NULL AND al.kind = 'red_flag') AS red_flag_open,
+    -- The current prescription: the newest still running, else the newest that ended; past
+    -- its end date it reads ended.
+    COALESCE(
+        (SELECT rx.status FROM prescriptions_prescription rx
+            WHERE rx.patient_id = report.id AND rx.status <> 'ended'
+                AND (rx.end_date IS NULL OR rx.end_date >= report.today)
+            ORDER BY rx.start_date DESC, rx.id DESC LIMIT 1),
+        (SELECT CASE WHEN rx.end_date < report.today THEN 'ended' ELSE rx.status END
+            FROM prescriptions_prescription rx WHERE rx.patient_id = report.id
+            ORDER BY rx.start_date DESC, rx.id DESC LIMIT 1)
+    ) AS prescription_status
+FROM report
+"""
+
+# Columns of CLINIC_SQL (and the sort key after them), in order.
+COLUMNS = [
+    "patient",
+    "first_name",
+    "last_name",
+    "from",
+    "to",
+    "today",
+    "activated",
     "expected_sessions",
     "completed_sessions",
+    "adherence_tenths",
+    "week_tenths",
     "active_days",
     "days_with_session",
+    "current_streak_days",
     "extra_sessions",
     "night_sessions",
-    "pain_change",
-}
-ORDERINGS = frozenset({*SQL_ORDERINGS, *COMPUTED_ORDERINGS})
+    "baseline_tenths",
+    "recent_tenths",
+    "last_check_in",
+    "open_alerts",
+    "red_flag_open",
+    "prescription_status",
+]
 
 
-def _sort_key(row: dict, field: str):
-    return row["pain"]["change"] if field == "pain_change" else row[field]
+def _tenths(value) -> Decimal | None:
+    return None if value is None else Decimal(value).scaleb(-1)
 
 
-def sort_rows(rows: list[dict], field: str, descending: bool) -> list[dict]:
-    """Sorted on one computed field, rows without a value last either way."""
-    present = [r for r in rows if _sort_key(r, field) is not None]
-    missing = [r for r in rows if _sort_key(r, field) is None]
-    return sorted(present, key=lambda r: _sort_key(r, field), reverse=descending) + missing
+def _instant(value) -> datetime | None:
+    if isinstance(value, str):  # SQLite
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 class ClinicRows(Sequence):
-    """The rows of a clinic table in order; `len()` and slices are what a paginator asks."""
+    """The rows of a clinic table in order, each as a patient's own report has it (without
+    by_day), computed from the ledger by the database: one query per page however many
+    patients and whatever the ordering or filter. `len()` and slices are what a paginator
+    asks; `stream()` reads every row from a server-side cursor, in constant memory.
+    """
 
     def __init__(self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now):
         self.field = ordering.removeprefix("-")
@@ -62,55 +229,150 @@ class ClinicRows(Sequence):
         self.clinic_id = clinic_id
         self.start, self.end, self.now = start, end, now
         self.below_pct = below_pct
-        self.computed = self.field in COMPUTED_ORDERINGS or below_pct is not None
-        if self.field in SQL_ORDERINGS:
-            order = [
-                F(name).desc(nulls_last=True) if self.descending else F(name).asc(nulls_last=True)
-                for name in SQL_ORDERINGS[self.field]
-            ]
-        else:
-            order = SQL_ORDERINGS["last_name"]
-        self.patients = patients.order_by(*order)
-        self._everyone: list[dict] | None = None
+        self.patients = patients
         self._count: int | None = None
-
-    def _rows(self, patients: list) -> list[dict]:
-        return adherence.clinic_rows(
-            patients,
-            start=self.start,
-            end=self.end,
-            now=self.now,
-            # A whole clinic reads its check-ins by clinic, not by a list of ids.
-            clinic_id=self.clinic_id if self.computed else None,
-        )
-
-    def everyone(self) -> list[dict]:
-        if self._everyone is None:
-            rows = self._rows(list(self.patients))
-            if self.below_pct is not None:
-                rows = [
-                    r
-                    for r in rows
-                    if r["adherence_pct"] is not None and r["adherence_pct"] < self.below_pct
-                ]
-            if self.field in COMPUTED_ORDERINGS:
-                rows = sort_rows(rows, self.field, self.descending)
-            self._everyone = rows
-        return self._everyone
+        self._caught_up = False
 
     def __len__(self) -> int:
-        if self.computed:
-            return len(self.everyone())
         if self._count is None:
-            self._count = self.patients.count()
+            if self.below_pct is None:
+                self._count = self.patients.count()
+            else:
+                with connection.cursor() as cursor:
+                    sql, params = self._sql("")
+                    cursor.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)
+                    self._count = cursor.fetchone()[0]
         return self._count
 
     def __getitem__(self, index):
-        if self.computed:
-            return self.everyone()[index]
-        if isinstance(index, slice):
-            return self._rows(list(self.patients[index]))
-        return self._rows([self.patients[index]])[0]
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        if index.stop is None and index.start:
+            return self[:][index.start :]
+        start, stop = int(index.start or 0), index.stop
+        page = "" if stop is None else f" LIMIT {max(int(stop) - start, 0)} OFFSET {start}"
+        with connection.cursor() as cursor:
+            cursor.execute(*self._sql(page))
+            return [self._row(values) for values in cursor.fetchall()]
+
+    def patient_ids(self) -> list[int]:
+        """Whose rows these are (for the audit trail of an export), without computing them
+        when no computed figure filters them."""
+        if self.below_pct is None:
+            return list(self.patients.values_list("id", flat=True))
+        with connection.cursor() as cursor:
+            sql, params = self._sql("")
+            cursor.execute(f"SELECT id FROM ({sql}) listed", params)
+            return [patient_id for (patient_id,) in cursor.fetchall()]
+
+    def stream(self, chunk: int = 500):
+        """Every row, read in chunks from a server-side cursor where the database has one."""
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(*self._sql(""))
+            while rows := cursor.fetchmany(chunk):
+                yield from (self._row(values) for values in rows)
+
+    def _sql(self, page: str) -> tuple[str, dict]:
+        if not self._caught_up:
+            # What fell due and the scheduler has not written yet (normally nothing).
+            ledger.ledger_catch_up(clinic_id=self.clinic_id, now=self.now)
+            self._caught_up = True
+        dialect = DIALECTS[connection.vendor]
+        params = {"clinic": self.clinic_id, "now": self.now}
+        zones = sorted(set(self.patients.values_list("timezone", flat=True))) or ["UTC"]
+
+        def by_zone(name: str, value_of) -> str:
+            """A CASE on the patient's zone: the dates that depend on each one's today."""
+            whens = []
+            for n, zone in enumerate(zones):
+                params[f"{name}_z{n}"] = zone
+                params[f"{name}_v{n}"] = value_of(local_today(ZoneInfo(zone), self.now))
+                whens.append(f"WHEN %({name}_z{n})s THEN %({name}_v{n})s")
+            return f"CASE p.timezone {' '.join(whens)} END"
+
+        def range_of(today: date) -> tuple[date, date]:
+            if self.start is not None and self.end is not None:
+                return self.start, self.end
+            return adherence.default_range(today)
+
+        def recent_from(today: date) -> date:
+            start, end = range_of(today)
+            return max(start, end - timedelta(days=adherence.RECENT_WEEK_DAYS - 1))
+
+        patients_sql, patients_params = self.patients.values("id").query.sql_with_params()
+        for n, value in enumerate(patients_params):
+            params[f"p{n}"] = value
+        patients_sql = patients_sql.replace("%s", "{}").format(
+            *(f"%(p{n})s" for n in range(len(patients_params)))
+        )
+
+        def due(kind: str) -> str:
+            return f"CASE WHEN a.{kind}_due_at <= %(now)s THEN 1 ELSE 0 END"
+
+        def done(kind: str) -> str:
+            return (
+                f"CASE WHEN a.{kind}_due_at <= %(now)s AND a.{kind}_check_ins > 0 THEN 1 ELSE 0 END"
+            )
+
+        future_days = dialect["days_between"].format(
+            dialect["least"].format("r.d_to", "COALESCE(rx.end_date, r.d_to)"),
+            dialect["greatest"].format("r.future_from", "rx.start_date"),
+        )
+        sql = CLINIC_SQL.format(
+            d_from=by_zone("d_from", lambda today: range_of(today)[0]),
+            d_to=by_zone("d_to", lambda today: range_of(today)[1]),
+            today=by_zone("today", lambda today: today),
+            recent_from=by_zone("recent", recent_from),
+            future_from=by_zone(
+                "future", lambda today: max(today + timedelta(days=1), range_of(today)[0])
+            ),
+            patients=f"AND p.id IN ({patients_sql})",
+            due_m=due("morning"),
+            due_b=due("bedtime"),
+            done_m=done("morning"),
+            done_b=done("bedtime"),
+            future_days=f"({future_days} + 1)",
+            true=dialect["true"],
+            baseline_end=dialect["plus_days"].format(
+                "f.first_start", adherence.PAIN_WINDOW_DAYS - 1
+            ),
+        )
+        where = ""
+        if self.below_pct is not None:
+            params["below"] = self.below_pct * 10
+            where = " WHERE adherence_tenths < %(below)s"
+        direction = "DESC" if self.descending else "ASC"
+        keys = [f"{key} {direction} NULLS LAST" for key in ORDERINGS[self.field]]
+        keys += ["last_name ASC", "first_name ASC", "id ASC"]
+        sql = (
+            "SELECT * FROM (SELECT s.*, s.recent_tenths - s.baseline_tenths AS pain_change_tenths"
+            f" FROM ({sql}) s) rows{where} ORDER BY {', '.join(keys)}{page}"
+        )
+        return sql, params
+
+    def _row(self, values) -> dict:
+        row = dict(zip(COLUMNS, values, strict=False))
+        baseline, recent = _tenths(row.pop("baseline_tenths")), _tenths(row.pop("recent_tenths"))
+        change = None if baseline is None or recent is None else recent - baseline
+        row["adherence_pct"] = _tenths(row.pop("adherence_tenths"))
+        row["adherence_pct_7d"] = _tenths(row.pop("week_tenths"))
+        row["pain"] = {
+            "baseline": baseline,
+            "recent": recent,
+            "change": change,
+            "meaningful": change is not None and abs(change) >= adherence.MEANINGFUL_PAIN_CHANGE,
+        }
+        del row["today"]
+        for name in ("from", "to"):
+            row[name] = _as_date(row[name])
+        row["activated"] = bool(row["activated"])
+        row["red_flag_open"] = bool(row["red_flag_open"])
+        row["last_check_in"] = _instant(row["last_check_in"])
+        return row
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def clinic_adherence(
@@ -239,10 +501,17 @@ def _cell(value) -> str:
     return str(value)
 
 
-def as_csv(rows) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+class _Line:
+    """What csv.writer writes to: each line is handed back instead of stored."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_lines(rows):
+    """The CSV export line by line, so that it streams: rows are written as they are read."""
+    writer = csv.DictWriter(_Line(), fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    yield writer.writeheader()
     for row in rows:
         pain = row["pain"]
         flat = {
@@ -255,8 +524,11 @@ def as_csv(rows) -> str:
         cells = {name: _cell(flat.get(name)) for name in CSV_COLUMNS}
         cells["first_name"] = spreadsheet_safe(cells["first_name"])
         cells["last_name"] = spreadsheet_safe(cells["last_name"])
-        writer.writerow(cells)
-    return out.getvalue()
+        yield writer.writerow(cells)
+
+
+def as_csv(rows) -> str:
+    return "".join(csv_lines(rows))
 
 
 def csv_filename(clinic, start: date, end: date) -> str:

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import User
-from prescriptions.adherence import clinic_patients, clinic_rows
+from prescriptions import clinic_table
+from prescriptions.adherence import clinic_patients
 from prescriptions.models import DigestClaim
 from prescriptions.schedule import local_date_of
 
@@ -67,18 +68,15 @@ def digest_send(*, clinician_id: int, week_start: date, now: datetime | None = N
         return False
     try:
         clinician = User.objects.select_related("clinic").get(id=clinician_id)
-        patients = list(
-            clinic_patients(clinician.clinic_id)
-            .filter(prescriptions__clinician=clinician)
-            .distinct()
-        )
-        rows = clinic_rows(
-            patients,
+        rows = clinic_table.clinic_adherence(
+            clinic_id=clinician.clinic_id,
+            patients=clinic_patients(clinician.clinic_id).filter(
+                prescriptions__clinician=clinician
+            ),
             start=week_start,
             end=week_start + timedelta(days=6),
             now=now,
-            clinic_id=clinician.clinic_id,
-        )
+        )[:]
         subject, body = digest_text(week_start, rows)
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [clinician.email]).send()
     except Exception:

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from patients.services import patient_update
 from prescriptions import ledger, services
-from prescriptions.adherence import adherence_report
+from prescriptions.adherence import adherence_report, clinic_patients
+from prescriptions.clinic_table import clinic_adherence
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import PatientFactory, knee_rocks
 from tests.prescriptions.test_ledger import kept_rows
@@ -222,6 +223,23 @@ def test_it_agrees_with_the_contract_after_changes(
     ]
     assert report["active_days"] == sum(oracle.active_day(d) for d in dates(first, last))
     assert report["current_streak_days"] == oracle.streak(first, last)
+
+    # The clinic's report computes the same row in SQL.
+    with time_machine.travel(now, tick=False):
+        mine = clinic_patients(clinic_a.id).filter(id=patient.id)
+        (row,) = clinic_adherence(clinic_id=clinic_a.id, patients=mine, start=first, end=last)[:]
+    for name in (
+        "expected_sessions",
+        "completed_sessions",
+        "adherence_pct",
+        "active_days",
+        "days_with_session",
+        "current_streak_days",
+        "extra_sessions",
+        "night_sessions",
+        "pain",
+    ):
+        assert row[name] == report[name], name
 
     # What was kept step by step is what a rebuild from the sources gives.
     kept = kept_rows()

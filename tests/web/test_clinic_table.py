@@ -16,6 +16,7 @@ from prescriptions.clinic_table import CSV_COLUMNS
 from prescriptions.models import Alert, Prescription
 from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
+from tests.prescriptions.csv_support import csv_text
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +141,7 @@ def test_it_downloads_the_same_csv_columns_as_the_api(staff_a, patient_a, patien
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     assert list(rows[0]) == CSV_COLUMNS
     assert [r["patient"] for r in rows] == [str(patient_a.id)]
 
@@ -161,7 +162,7 @@ def test_it_gives_a_patient_far_from_the_clinic_their_own_28_days(staff_a, clini
         response = signed_in(staff_a).get("/staff/adherence.csv")
         own = client_for(staff_a).get(f"/api/v1/patients/{patient.id}/adherence/").json()
 
-    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    (row,) = csv.DictReader(io.StringIO(csv_text(response)))
     assert (own["from"], own["to"]) == ("2026-04-14", "2026-05-11")
     assert row["from"] == own["from"]
     assert int(row["expected_sessions"]) == own["expected_sessions"]

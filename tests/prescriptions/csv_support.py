@@ -1,0 +1,3 @@
+def csv_text(response) -> str:
+    """The body of a CSV export, which streams."""
+    return b"".join(response.streaming_content).decode()
