@@ -7,7 +7,7 @@ import time_machine
 from django.core.management import call_command
 
 from patients.models import ReminderPreference
-from prescriptions import ledger, services
+from prescriptions import checkins, ledger, services
 from prescriptions.adherence import adherence_report
 from prescriptions.models import AdherenceDay, Prescription
 from tests.conftest import client_for
@@ -42,7 +42,7 @@ def rx(london, clinician_a):
 
 def check_in(rx, slot: str, performed_at: datetime):
     with time_machine.travel(performed_at, tick=False):
-        return services.checkin_record(
+        return checkins.checkin_record(
             prescription=rx, slot=slot, performed_at=performed_at, pain_before=4
         )
 

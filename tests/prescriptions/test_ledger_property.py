@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patients.services import patient_update
-from prescriptions import ledger, services
+from prescriptions import checkins, ledger, services
 from prescriptions.adherence import adherence_report, clinic_patients
 from prescriptions.clinic_table import clinic_adherence
 from tests.clock_changes import CLOCK_CHANGES
@@ -185,7 +185,7 @@ def test_it_agrees_with_the_contract_after_changes(
         with time_machine.travel(now, tick=False):
             rx.refresh_from_db()
             if what == "check_in" and rx.status != "ended":
-                services.checkin_record(prescription=rx, slot=arg, performed_at=now, pain_before=3)
+                checkins.checkin_record(prescription=rx, slot=arg, performed_at=now, pain_before=3)
                 check_ins.append((arg, now))
             elif what == "slots" and rx.status != "ended":
                 services.prescription_update(
