@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
+from clinic.api.validation import LocalDateField
 from clinic.models import iana_zones
 from patients import services as patient_services
 from patients.api.serializers import phone_validator
@@ -77,8 +79,19 @@ class RangeForm(forms.Form):
 
 
 # `from` is a Python keyword: the field is added by name (as the API's serializer does).
-RangeForm.base_fields["from"] = forms.DateField(required=False, label="From")
-RangeForm.base_fields["to"] = forms.DateField(required=False, label="To")
+def _range_end(label: str) -> forms.DateField:
+    """Within the API's bounds: a date at the calendar's edge (year 1, year 9999) would
+    overflow the day arithmetic of the range."""
+    message = LocalDateField.default_error_messages["out_of_range"]
+    bounds = [
+        MinValueValidator(LocalDateField.first, message),
+        MaxValueValidator(LocalDateField.last, message),
+    ]
+    return forms.DateField(required=False, label=label, validators=bounds)
+
+
+RangeForm.base_fields["from"] = _range_end("From")
+RangeForm.base_fields["to"] = _range_end("To")
 
 
 class ClinicTableForm(RangeForm):
