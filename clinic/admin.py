@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 
 from clinic.models import AuditEntry, Clinic, Heartbeat, User
 
@@ -11,13 +12,24 @@ class ClinicAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+# What a user may do follows from their role (and is_superuser for this admin); Django's
+# groups and per-user permissions grant nothing in the product. Their pickers are left
+# out: on SQLite an id past the integer range sent to one answered a 500.
+admin.site.unregister(Group)
+UNUSED_FIELDS = {"groups", "user_permissions"}
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "role", "clinic", "is_active", "last_login"]
     list_filter = ["role", "clinic", "is_active", "is_staff"]
     list_select_related = ["clinic"]
+    filter_horizontal = []
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(
+            (name, {**options, "fields": [f for f in options["fields"] if f not in UNUSED_FIELDS]})
+            for name, options in BaseUserAdmin.fieldsets
+        ),
         ("Clinic", {"fields": ["role", "clinic"]}),
     ]
     add_fieldsets = [

@@ -55,3 +55,22 @@ def test_it_opens_a_patient_without_showing_the_webhook_secret(superuser_client,
 
     assert page.status_code == 200
     assert preference.webhook_secret.encode() not in page.content
+
+
+@pytest.mark.parametrize("path", ["/admin/auth/group/add/", "/admin/auth/group/"])
+def test_it_has_no_group_pages_since_roles_decide_what_a_user_may_do(superuser_client, path):
+    assert superuser_client.get(path).status_code == 404
+
+
+def test_it_never_fails_on_an_id_past_the_integer_range_in_a_user_form(
+    superuser_client, clinician_a
+):
+    url = f"/admin/clinic/user/{clinician_a.pk}/change/"
+    form = {"username": clinician_a.username, "role": "clinician", "is_active": "on"}
+
+    response = superuser_client.post(
+        url, {**form, "groups": "99999999999999999999999", "user_permissions": "1e30"}
+    )
+
+    assert response.status_code in (200, 302)
+    assert "groups" not in superuser_client.get(url).content.decode()
