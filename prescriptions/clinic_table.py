@@ -8,19 +8,17 @@ The numbers are those of each patient's own report (adherence.py), which reads t
 ledger rows; tests hold the two together.
 """
 
-import csv
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from prescriptions import adherence, ledger
-from prescriptions.models import Prescription, StatusChange, status_read
-from prescriptions.schedule import local_date_of, local_today
+from prescriptions.schedule import local_today
 
 # What each ordering sorts on, in CLINIC_SQL's columns; ties go by name.
 ORDERINGS = {
@@ -404,132 +402,3 @@ def clinic_adherence(
         below_pct=below_pct,
         now=now or timezone.now(),
     )
-
-
-# --- Each patient's current prescription, for the rows shown -----------------------------
-
-
-def prescription_states(patient_ids: list[int], now: datetime) -> dict[int, dict]:
-    """Each patient's current prescription state, by patient id, in one query.
-
-    The current prescription is the newest one still running, else the newest that ended:
-    a patient given a new course after an old one shows the new one.
-    """
-    last_pause = StatusChange.objects.filter(
-        prescription=OuterRef("pk"), status=Prescription.Status.PAUSED
-    ).order_by("-effective_at", "-id")
-    prescriptions = (
-        Prescription.objects.filter(patient_id__in=patient_ids)
-        .order_by("-start_date", "-id")
-        .values("id", "patient_id", "status", "start_date", "end_date", "patient__timezone")
-        .annotate(
-            paused_at=Subquery(last_pause.values("effective_at")[:1]),
-            pause_reason=Subquery(last_pause.values("reason")[:1]),
-        )
-    )
-    states: dict[int, dict] = {}
-    for rx in prescriptions:
-        state = prescription_state(rx, now)
-        current = states.get(rx["patient_id"])
-        if current is None or (current["status"] == "ended" and state["status"] != "ended"):
-            states[rx["patient_id"]] = state
-    return states
-
-
-def prescription_state(rx: dict, now: datetime) -> dict:
-    tz = ZoneInfo(rx["patient__timezone"])
-    today = local_today(tz, now)
-    status = status_read(rx["status"], rx["end_date"], today)
-    if status == Prescription.Status.ENDED:
-        return {"id": rx["id"], "status": "ended"}
-    if status == Prescription.Status.PAUSED:
-        paused_at = rx["paused_at"]
-        return {
-            "id": rx["id"],
-            "status": "paused",
-            # The patient's own date, like every day of their adherence row.
-            "since": local_date_of(paused_at, tz) if paused_at else None,
-            "reason": rx["pause_reason"],
-        }
-    if rx["start_date"] > today:
-        return {"id": rx["id"], "status": "upcoming", "since": rx["start_date"]}
-    return {"id": rx["id"], "status": "active"}
-
-
-# --- CSV ---------------------------------------------------------------------------------
-
-CSV_COLUMNS = [
-    "patient",
-    "first_name",
-    "last_name",
-    "from",
-    "to",
-    "expected_sessions",
-    "completed_sessions",
-    "adherence_pct",
-    "active_days",
-    "days_with_session",
-    "current_streak_days",
-    "extra_sessions",
-    "night_sessions",
-    "pain_baseline",
-    "pain_recent",
-    "pain_change",
-    "pain_meaningful",
-    "last_check_in",
-    "open_alerts",
-    "prescription_status",
-    "adherence_pct_7d",
-]
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A name a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, datetime):
-        # UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere.
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-class _Line:
-    """What csv.writer writes to: each line is handed back instead of stored."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def csv_lines(rows):
-    """The CSV export line by line, so that it streams: rows are written as they are read."""
-    writer = csv.DictWriter(_Line(), fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    yield writer.writeheader()
-    for row in rows:
-        pain = row["pain"]
-        flat = {
-            **row,
-            "pain_baseline": pain["baseline"],
-            "pain_recent": pain["recent"],
-            "pain_change": pain["change"],
-            "pain_meaningful": pain["meaningful"],
-        }
-        cells = {name: _cell(flat.get(name)) for name in CSV_COLUMNS}
-        cells["first_name"] = spreadsheet_safe(cells["first_name"])
-        cells["last_name"] = spreadsheet_safe(cells["last_name"])
-        yield writer.writerow(cells)
-
-
-def as_csv(rows) -> str:
-    return "".join(csv_lines(rows))
-
-
-def csv_filename(clinic, start: date, end: date) -> str:
-    return f"adherence-{clinic.slug}-{start.isoformat()}-{end.isoformat()}.csv"

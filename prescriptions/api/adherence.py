@@ -3,7 +3,6 @@
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers
@@ -17,6 +16,7 @@ from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.api.views import ARCHIVED_PARAMETER, archived_filter
 from patients.models import Patient
 from prescriptions import adherence, clinic_table
+from prescriptions.clinic_csv import csv_response
 from prescriptions.models import Prescription
 from prescriptions.schedule import local_today
 
@@ -202,13 +202,7 @@ class ClinicAdherenceView(APIView):
         )
         if request.accepted_renderer.format == "csv":
             audit_record(request, patients=rows.patient_ids(), action=Action.EXPORT)
-            # Streamed from a server-side cursor: memory stays flat however big the clinic.
-            response = StreamingHttpResponse(
-                clinic_table.csv_lines(rows.stream()), content_type="text/csv; charset=utf-8"
-            )
-            filename = clinic_table.csv_filename(clinic, start, end)
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            return response
+            return csv_response(rows, clinic, start, end)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, self)
         audit_record(request, patients=[r["patient"] for r in page], action=Action.READ)

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,8 @@ from django.views.decorators.http import require_GET
 from clinic.audit import Action, audit_record
 from clinic.web import team_member_required
 from prescriptions import adherence, clinic_table
+from prescriptions.clinic_csv import csv_response
+from prescriptions.current_prescriptions import prescription_states
 from prescriptions.models import Alert, Prescription, Reminder
 from prescriptions.schedule import local_today
 from prescriptions.web.forms import SHOW_CHOICES, ClinicTableForm
@@ -109,7 +110,7 @@ def home(request):
     page = paginator.get_page(form.cleaned_data.get("page") or 1)
     shown = list(page.object_list)
     audit_record(request, patients=[r["patient"] for r in shown], action=Action.READ)
-    states = clinic_table.prescription_states([r["patient"] for r in shown], timezone.now())
+    states = prescription_states([r["patient"] for r in shown], timezone.now())
     for row in shown:
         row["band"] = band(row["adherence_pct"])
         row["band_7d"] = band(row["adherence_pct_7d"])
@@ -190,12 +191,7 @@ def adherence_csv(request):
     clinic = request.user.clinic
     _, rows, (start, end, _) = table_view(request)
     audit_record(request, patients=rows.patient_ids(), action=Action.EXPORT)
-    response = StreamingHttpResponse(
-        clinic_table.csv_lines(rows.stream()), content_type="text/csv; charset=utf-8"
-    )
-    filename = clinic_table.csv_filename(clinic, start, end)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(rows, clinic, start, end)
 
 
 def failed_reminders(clinic_id: int):

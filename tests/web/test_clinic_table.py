@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from prescriptions import services
-from prescriptions.clinic_table import CSV_COLUMNS
+from prescriptions.clinic_csv import CSV_COLUMNS
 from prescriptions.models import Alert, Prescription
 from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
