@@ -72,6 +72,27 @@ def enrol(request):
     )
 
 
+def _plan(data: dict) -> dict:
+    """What the plan form hands to a prescription's writes."""
+    return {name: data[name] for name in ("slots", "end_date", "as_needed", "heat_prep", "notes")}
+
+
+def _plan_page(request, form, patient, protocol, *, editing=None):
+    """The plan form, to prescribe (editing None) or to change a prescription's plan."""
+    return render(
+        request,
+        "staff/prescribe.html",
+        {
+            "clinic": request.user.clinic,
+            "patient": patient,
+            "protocol": protocol,
+            "form": form,
+            "editing": editing,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @clinician_required
 def prescribe(request, pk: int):
@@ -91,11 +112,7 @@ def prescribe(request, pk: int):
                 clinician=request.user,
                 protocol=protocol,
                 start_date=data["start_date"],
-                end_date=data["end_date"],
-                slots=data["slots"],
-                as_needed=data["as_needed"],
-                heat_prep=data["heat_prep"],
-                notes=data["notes"],
+                **_plan(data),
             )
         except ValidationError as error:
             service_errors_onto(form, error)
@@ -103,18 +120,7 @@ def prescribe(request, pk: int):
             audit_record(request, patients=[patient.id], action=Action.CREATE)
             messages.success(request, f"Knee rocks prescribed for {patient}.")
             return redirect(_patient_url(patient.id))
-    return render(
-        request,
-        "staff/prescribe.html",
-        {
-            "clinic": request.user.clinic,
-            "patient": patient,
-            "protocol": protocol,
-            "form": form,
-            "editing": None,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _plan_page(request, form, patient, protocol)
 
 
 @require_http_methods(["GET", "POST"])
@@ -144,12 +150,8 @@ def change_plan(request, pk: int):
         try:
             services.prescription_update(
                 prescription=prescription,
-                slots=data["slots"],
-                end_date=data["end_date"],
                 clear_end_date=data["end_date"] is None,
-                as_needed=data["as_needed"],
-                heat_prep=data["heat_prep"],
-                notes=data["notes"],
+                **_plan(data),
             )
         except ValidationError as error:
             service_errors_onto(form, error)
@@ -157,18 +159,7 @@ def change_plan(request, pk: int):
             audit_record(request, patients=[patient.id], action=Action.UPDATE)
             messages.success(request, f"The plan for {patient} was changed.")
             return redirect(_patient_url(patient.id))
-    return render(
-        request,
-        "staff/prescribe.html",
-        {
-            "clinic": request.user.clinic,
-            "patient": patient,
-            "protocol": prescription.protocol,
-            "form": form,
-            "editing": prescription,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _plan_page(request, form, patient, prescription.protocol, editing=prescription)
 
 
 @require_POST
