@@ -77,3 +77,64 @@ def measure(label: str, call, repeat: int) -> None:
         f"median {statistics.median(timings) * 1000:7.1f} ms  "
         f"(min {min(timings) * 1000:.1f}, max {max(timings) * 1000:.1f})"
     )
+
+
+# --- Results ---------------------------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def timed(call, repeat: int) -> tuple[float, int, object]:
+    """Median seconds of `repeat` calls, the queries of the last one, and its answer."""
+    timings = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            answer = call()
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings), len(queries), answer
+
+
+def load_now() -> str:
+    """The machine's load averages (1, 5, 15 min): others share it."""
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def environment() -> str:
+    import platform
+
+    versions = [f"Python {platform.python_version()}", f"Django {django.get_version()}"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            versions.append(f"PostgreSQL {cursor.fetchone()[0].split()[0]}")
+    else:
+        versions.append(connection.vendor)
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs "
+        f"({platform.processor() or 'unknown CPU'}); " + ", ".join(versions)
+    )
+
+
+def record(title: str, rows: list[list], header: list[str], notes: str = "") -> None:
+    """Appends one run's table to bench/RESULTS.md (and prints it)."""
+    command = " ".join(["python", *sys.argv])
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        "",
+        f"### {title} — {stamp}",
+        "",
+        f"- command: `{command}`",
+        f"- machine: {environment()}",
+        f"- load average at the end (1/5/15 min): {load_now()}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
+    ]
+    if notes:
+        lines += ["", notes]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with RESULTS.open("a") as results:
+        results.write(text)

@@ -135,6 +135,9 @@ class Day:
 def days_between(src: Sources, start: datetime, stop: datetime) -> dict[date, Day]:
     """The sessions falling due in [start, stop) and the dates active in that span."""
     days: dict[date, Day] = defaultdict(Day)
+    # Nothing is due before the start (the first instant of the history) but a day early,
+    # in case an earlier zone's date differs.
+    start = max(start, src.history[0][0] - timedelta(days=1))
     bounds = [*src.starts[1:], stop]
     for schedule, until in zip(src.schedules, bounds, strict=True):
         lo, hi = max(start, schedule.since), min(stop, until)
@@ -224,11 +227,19 @@ def sources_for(prescription_ids) -> dict[int, Sources]:
 # --- Writing ----------------------------------------------------------------------------
 
 
-def _write(sources: list[Sources], since: dict[int, datetime], now: datetime) -> None:
+def _write(
+    sources: list[Sources],
+    since: dict[int, datetime],
+    now: datetime,
+    *,
+    counts: dict[tuple[int, date], AdherenceDay] | None = None,
+) -> None:
     """Rewrites each prescription's days from `since[id]` on, up to the end of its today.
 
     Days before the date of `since` (one day earlier, for zone changes) are left as they
     were; later ones are worked out again and replaced, keeping their check-in counts.
+    With `counts` (the check-in counts of prescriptions whose days were all deleted), the
+    days are written afresh in one insert.
     """
     rows = []
     clear_from = defaultdict(list)
@@ -248,6 +259,14 @@ def _write(sources: list[Sources], since: dict[int, datetime], now: datetime) ->
             for d, day in sorted(days.items())
             if d >= first_date
         ]
+    if counts is not None:
+        for row in rows:
+            counted = counts.pop((row.prescription_id, row.local_date), None)
+            for name in COUNT_FIELDS if counted else ():
+                setattr(row, name, getattr(counted, name))
+        AdherenceDay.objects.bulk_create([*rows, *counts.values()], batch_size=2000)
+        clear_from = {}
+        rows = []
     cleared = Day().values()
     for first_date, ids in clear_from.items():
         again = AdherenceDay.objects.filter(prescription_id__in=ids, local_date__gte=first_date)
@@ -438,9 +457,9 @@ def ledger_rebuild(*, prescription_ids=None, now: datetime | None = None, progre
         batch = ids[start : start + BATCH]
         with transaction.atomic():
             AdherenceDay.objects.filter(prescription_id__in=batch).delete()
-            AdherenceDay.objects.bulk_create(check_in_counts(batch), batch_size=2000)
+            counts = {(r.prescription_id, r.local_date): r for r in check_in_counts(batch)}
             sources = sources_for(batch)
-            _write(list(sources.values()), dict.fromkeys(sources, EPOCH), now)
+            _write(list(sources.values()), dict.fromkeys(sources, EPOCH), now, counts=counts)
         if progress:
             progress(len(batch))
     return len(ids)
