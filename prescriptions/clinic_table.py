@@ -65,7 +65,8 @@ WITH r AS (
     WHERE p.clinic_id = %(clinic)s {patients}
 ),
 days AS (
-    SELECT a.patient_id AS pid, a.local_date AS d,
+    SELECT a.patient_id AS pid, a.local_date AS d, MAX(r.today) AS today,
+        MAX(r.recent_from) AS recent_from,
         SUM({due_m} + {due_b}) AS expected,
         SUM({done_m} + {done_b}) AS completed,
         MAX(CASE WHEN a.active THEN 1 ELSE 0 END) AS active,
@@ -81,32 +82,37 @@ days AS (
     JOIN r ON a.patient_id = r.id AND a.local_date BETWEEN r.d_from AND r.d_to
     GROUP BY a.patient_id, a.local_date
 ),
-missed AS (
-    SELECT days.pid, MAX(days.d) AS last_missed
-    FROM days JOIN r ON r.id = days.pid
-    WHERE days.d < r.today AND days.active = 1 AND days.completed < days.expected
-    GROUP BY days.pid
+-- Each day with the patient's last past day that missed a session: the streak runs after it.
+marked AS (
+    SELECT days.*,
+        MAX(CASE WHEN days.d < days.today AND days.active = 1
+            AND days.completed < days.expected THEN days.d END)
+            OVER (PARTITION BY days.pid) AS last_missed
+    FROM days
 ),
 agg AS (
-    SELECT days.pid,
-        SUM(days.expected) AS expected,
-        SUM(days.completed) AS completed,
-        SUM(CASE WHEN days.d <= r.today THEN days.active ELSE 0 END) AS active_days,
-        SUM(CASE WHEN days.d <= r.today AND days.active = 1 AND days.check_ins > 0
+    SELECT marked.pid,
+        SUM(marked.expected) AS expected,
+        SUM(marked.completed) AS completed,
+        SUM(CASE WHEN marked.d <= marked.today THEN marked.active ELSE 0 END) AS active_days,
+        SUM(CASE WHEN marked.d <= marked.today AND marked.active = 1 AND marked.check_ins > 0
             THEN 1 ELSE 0 END) AS days_with_session,
-        SUM(days.check_ins) AS check_ins,
-        SUM(days.nights) AS nights,
-        SUM(CASE WHEN days.d >= r.recent_from THEN days.pain ELSE 0 END) AS recent_pain,
-        SUM(CASE WHEN days.d >= r.recent_from THEN days.check_ins ELSE 0 END) AS recent_n,
-        SUM(CASE WHEN days.d >= r.recent_from THEN days.expected ELSE 0 END) AS week_expected,
-        SUM(CASE WHEN days.d >= r.recent_from THEN days.completed ELSE 0 END) AS week_completed,
-        SUM(CASE WHEN days.d < r.today AND days.active = 1 AND days.expected > 0
-            AND (missed.last_missed IS NULL OR days.d > missed.last_missed)
+        SUM(marked.check_ins) AS check_ins,
+        SUM(marked.nights) AS nights,
+        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.pain ELSE 0 END) AS recent_pain,
+        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.check_ins ELSE 0 END)
+            AS recent_n,
+        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.expected ELSE 0 END)
+            AS week_expected,
+        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.completed ELSE 0 END)
+            AS week_completed,
+        SUM(CASE WHEN marked.d < marked.today AND marked.active = 1 AND marked.expected > 0
+            AND (marked.last_missed IS NULL OR marked.d > marked.last_missed)
             THEN 1 ELSE 0 END) AS streak,
-        MAX(CASE WHEN days.d = r.today AND days.wanted > 0 AND days.open = 0
+        MAX(CASE WHEN marked.d = marked.today AND marked.wanted > 0 AND marked.open = 0
             THEN 1 ELSE 0 END) AS today_done
-    FROM days JOIN r ON r.id = days.pid LEFT JOIN missed ON missed.pid = days.pid
-    GROUP BY days.pid
+    FROM marked
+    GROUP BY marked.pid
 ),
 future AS (
     SELECT rx.patient_id AS pid, SUM({future_days}) AS days
