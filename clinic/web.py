@@ -8,40 +8,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.forms import SignInForm
 from clinic.permissions import CLINIC_TEAM
-from clinic.services import SignInLocked, client_address, user_sign_in
+from clinic.services import client_address
 
 
-class SignInForm(forms.Form):
+class StaffSignInForm(SignInForm):
     username = forms.CharField(max_length=150)
     password = forms.CharField(widget=forms.PasswordInput)
 
-    def __init__(self, *args, address: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.address = address
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            # The same lockout as the API's sign-in, so the web page is no side door.
-            user = user_sign_in(
-                username=data["username"], password=data["password"], address=self.address
-            )
-        except SignInLocked:
-            raise forms.ValidationError(
-                "Too many failed attempts; wait a few minutes and try again."
-            ) from None
+    def refusal(self, user) -> str | None:
         if user is None:
-            raise forms.ValidationError("The username or password is not correct.")
+            return "The username or password is not correct."
         if user.role not in CLINIC_TEAM:
-            raise forms.ValidationError(
+            return (
                 "These pages are for clinicians and clinic staff; patients sign in at "
                 f"{reverse('patient-login')}."
             )
-        data["user"] = user
-        return data
+        return None
 
 
 def team_member_required(view):
@@ -59,7 +43,7 @@ def team_member_required(view):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = SignInForm(request.POST or None, address=client_address(request))
+    form = StaffSignInForm(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         login(request, form.cleaned_data["user"])
         target = request.GET.get("next", "")

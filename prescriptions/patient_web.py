@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.audit import Action, audit_record
-from clinic.services import SignInLocked, client_address, user_sign_in
+from clinic.forms import SignInForm
+from clinic.services import client_address
 from patients.models import ReminderPreference
 from patients.services import activation_code_find, patient_activate, reminder_preference_update
 from prescriptions import adherence, advice, checkins
@@ -32,36 +33,21 @@ from prescriptions.schedule import local_today
 CHART_DAYS = 28
 
 
-class SignInForm(forms.Form):
+class PatientSignInForm(SignInForm):
     email = forms.CharField(max_length=150)
     password = forms.CharField(widget=forms.PasswordInput)
+    locked_message = "Too many tries; wait a few minutes and try again."
 
-    def __init__(self, *args, address: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.address = address
+    def username(self, data: dict) -> str:
+        return data["email"].strip().lower()
 
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            # The API's sign-in with its lockout: the page is no side door.
-            user = user_sign_in(
-                username=data["email"].strip().lower(),
-                password=data["password"],
-                address=self.address,
-            )
-        except SignInLocked:
-            raise forms.ValidationError(
-                "Too many tries; wait a few minutes and try again."
-            ) from None
+    def refusal(self, user) -> str | None:
         if user is None or not user.is_patient:
-            raise forms.ValidationError(
+            return (
                 "That email and password do not match. Your clinic can send you a new code "
                 "if you have forgotten your password."
             )
-        data["user"] = user
-        return data
+        return None
 
 
 class ActivateForm(forms.Form):
@@ -139,7 +125,7 @@ def patient_required(view):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = SignInForm(request.POST or None, address=client_address(request))
+    form = PatientSignInForm(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         login(request, form.cleaned_data["user"])
         target = request.GET.get("next", "")
