@@ -4,6 +4,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import JsonResponse
 
 from clinic.api.parsers import unstorable
@@ -59,6 +60,15 @@ class EdgeMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, RequestDataTooBig):
             return too_large(request)
+        if isinstance(exception, OperationalError):
+            # The database went away mid-request (a restart, a failover, a dropped
+            # connection): nothing was stored, and the client may retry, with its
+            # Idempotency-Key for a check-in.
+            response = error_response(
+                request, 503, "The service is briefly unavailable; please try again."
+            )
+            response["Retry-After"] = "1"
+            return response
         return None
 
 

@@ -14,7 +14,16 @@ from prescriptions.models import (
     StatusChange,
 )
 
-PATIENT_FIELDS = ("id", "first_name", "last_name", "email", "phone", "timezone", "created_at")
+PATIENT_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "timezone",
+    "created_at",
+    "archived_at",
+)
 PRESCRIPTION_FIELDS = (
     "id",
     "protocol__slug",

@@ -81,12 +81,15 @@ def _claim(reminder_ids: list[int], now: datetime) -> list[Reminder]:
 
 def _begin_sending(reminder: Reminder) -> bool:
     """Marks the reminder `sending` just before the channel call, if this attempt still
-    holds it: a lease that ran out may have let the sweep hand it to another worker."""
-    return bool(
-        Reminder.objects.filter(
-            id=reminder.id, status=ReminderStatus.QUEUED, lease_until=reminder.lease_until
-        ).update(status=ReminderStatus.SENDING)
-    )
+    holds it: a lease that ran out (a slow batch) may have let the sweep hand it to another
+    worker. The send gets a lease of its own, so that only a worker that stopped while
+    sending leaves it in doubt, however long the batch before it took."""
+    renewed = timezone.now() + lease()
+    taken = Reminder.objects.filter(
+        id=reminder.id, status=ReminderStatus.QUEUED, lease_until=reminder.lease_until
+    ).update(status=ReminderStatus.SENDING, lease_until=renewed)
+    reminder.lease_until = renewed
+    return bool(taken)
 
 
 def _finish(reminder: Reminder, status: str, reason: str = "") -> None:

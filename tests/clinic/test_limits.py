@@ -162,3 +162,16 @@ def test_a_bad_limit_refuses_to_start(name, value):
     started = start_django(**{name: value})
     assert started.returncode != 0
     assert name in started.stderr
+
+
+def test_a_database_gone_mid_request_answers_503_to_retry(patient_a, monkeypatch):
+    from django.db import OperationalError
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("prescriptions.api.views.CheckInList.get_queryset", gone)
+    response = client_for(patient_a.user).get("/api/v1/check-ins/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "detail" in response.json()

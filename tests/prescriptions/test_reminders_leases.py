@@ -44,8 +44,8 @@ def killed_after_claiming(reminders, *, sending=()):
     Reminder.objects.filter(id__in=[r.id for r in sending]).update(status="sending")
 
 
-def sweep(minutes):
-    with time_machine.travel(FIRE_AT + timedelta(minutes=minutes), tick=False):
+def sweep(minutes, seconds=0):
+    with time_machine.travel(FIRE_AT + timedelta(minutes=minutes, seconds=seconds), tick=False):
         tick()
 
 
@@ -131,3 +131,16 @@ def test_a_webhook_carries_the_reminder_as_its_idempotency_key(prescription, mon
     [call] = posted
     assert call["idempotency_key"] == f"reminder-{morning.id}"
     assert json.loads(json.dumps(call["payload"]))["reminder"] == morning.id
+
+
+def test_a_slow_batch_leaves_nothing_in_doubt_while_its_worker_is_alive(prescription):
+    morning = queued(prescription)
+    with time_machine.travel(FIRE_AT, tick=False):
+        [claimed] = deliver._claim([morning.id], FIRE_AT)
+    # The batch before it took most of the lease; the send itself begins just in time.
+    with time_machine.travel(FIRE_AT + LEASE - timedelta(seconds=1), tick=False):
+        assert deliver._begin_sending(claimed)
+    # A tick a moment later, mid-send: the send holds a lease of its own.
+    sweep(minutes=5, seconds=30)
+    morning.refresh_from_db()
+    assert (morning.status, morning.reason) == ("sending", "")
