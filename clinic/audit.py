@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Iterable
 from operator import attrgetter
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from clinic import request_id
+from clinic.errors import error_response
 from clinic.models import AuditEntry
 
 Action = AuditEntry.Action
@@ -122,8 +123,15 @@ class RequestAuditMiddleware:
         try:
             response = self.get_response(request)
             if response.status_code < 400:
-                # Raises if the entries cannot be written: no read goes unrecorded.
-                audit_flush(request)
+                try:
+                    audit_flush(request)
+                except DatabaseError:
+                    # No read goes unrecorded: without its entries the answer is withheld
+                    # (a write already made is replayed to a retry with its Idempotency-Key).
+                    response = error_response(
+                        request, 503, "The service is briefly unavailable; please try again."
+                    )
+                    response["Retry-After"] = "1"
             response[request_id.HEADER] = request.request_id
             return response
         finally:

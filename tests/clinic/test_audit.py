@@ -252,3 +252,13 @@ def test_a_patient_downloading_their_data_from_their_page_is_an_export(patient_a
     assert web.get("/my/export.json").status_code == 200
     [entry] = audit_of(patient_a)
     assert (entry.actor, entry.role, entry.action) == (patient_a.user, "patient", "export")
+
+
+def test_a_read_whose_entry_cannot_be_written_is_withheld(staff_a, patient_a, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr("clinic.audit._insert", refuse)
+    response = client_for(staff_a).get(f"/api/v1/patients/{patient_a.id}/")
+    assert response.status_code == 503
+    assert patient_a.last_name not in response.content.decode()
