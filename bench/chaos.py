@@ -484,7 +484,7 @@ def main() -> int:
               "repeats dropped"]  # fmt: skip
     harness.record(
         "Chaos: faults and what they lost",
-        [line.strip("|").split(" | ") for line in report.splitlines()[2:]],
+        [[cell.strip() for cell in line.strip("|").split("|")] for line in report.splitlines()[2:]],
         header,
         notes=(
             f"PostgreSQL {connection.pg_version // 10000}, a Redis of its own (port "
