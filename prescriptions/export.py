@@ -14,16 +14,6 @@ from prescriptions.models import (
     StatusChange,
 )
 
-PATIENT_FIELDS = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "timezone",
-    "created_at",
-    "archived_at",
-)
 PRESCRIPTION_FIELDS = (
     "id",
     "protocol__slug",
@@ -46,6 +36,19 @@ def columns(model, *, leave_out: set[str]) -> tuple[str, ...]:
     return tuple(f.attname for f in model._meta.concrete_fields if f.attname not in leave_out)
 
 
+# The clinic and the user account are written out by name below; the calendar-feed version
+# is part of a secret URL; the rest is the clinic's bookkeeping (who enrolled or archived).
+PATIENT_FIELDS = columns(
+    Patient,
+    leave_out={
+        "clinic_id",
+        "user_id",
+        "calendar_feed_version",
+        "enrolled_by_id",
+        "updated_at",
+        "archived_by_id",
+    },
+)
 # The patient is the document's subject; the webhook secret is a credential, not a fact.
 PREFERENCE_FIELDS = columns(ReminderPreference, leave_out={"id", "patient_id", "webhook_secret"})
 CHECKIN_FIELDS = columns(CheckIn, leave_out={"patient_id"})
