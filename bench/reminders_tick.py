@@ -39,6 +39,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from harness import record  # noqa: E402  (bench/ is on the path: this script runs from it)
 
 from clinic.models import Clinic, User  # noqa: E402
 from config import celery_app  # noqa: E402
@@ -109,6 +110,8 @@ def reset_and_seed(count: int, due: datetime) -> None:
                 protocol=protocol,
                 clinician=clinician,
                 start_date=due.date() - timedelta(days=2),
+                # Its adherence ledger written up to the end of today, as the tick keeps it.
+                ledger_until=due + timedelta(days=1),
             )
             for patient in patients
         ],
@@ -197,6 +200,7 @@ def main() -> None:
                 sys.exit(f"delivery did not finish; worker log:\n{tail}")
             time.sleep(0.5)
         delivered = time.monotonic() - started
+        worker_rss = peak_rss_mb(worker.pid)
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=30)
@@ -213,6 +217,45 @@ def main() -> None:
     print(f"lost: {args.count - rows} rows, {args.count - len(recipients)} emails")
     print(f"duplicated: {rows - len(set(bench.values_list('prescription_id', flat=True)))} rows, "
           f"{duplicated_mail} emails")  # fmt: skip
+    lateness = sorted(
+        (sent_at - fire_at).total_seconds()
+        for sent_at, fire_at in bench.filter(status="sent").values_list("sent_at", "fire_at")
+    )
+    lost = args.count - len(recipients)
+    duplicated = rows - len(set(bench.values_list("prescription_id", flat=True)))
+    if lateness:
+        p50, p99 = lateness[len(lateness) // 2], lateness[int(len(lateness) * 0.99) - 1]
+        record(
+            f"Reminders: {args.count:,} due in the same minute, one worker "
+            f"(concurrency {args.concurrency}), {args.ticks} tick(s)",
+            [
+                ["lateness from due instant to sent, p50 / p99 / max",
+                 f"{p50:.1f} s / {p99:.1f} s / {lateness[-1]:.1f} s", "p99 <= 10 s",
+                 "met" if p99 <= 10 else "missed"],
+                ["lost / duplicated (rows and emails)", f"{lost} / {duplicated + duplicated_mail}",
+                 "0 / 0", "met" if lost == 0 and duplicated + duplicated_mail == 0 else "missed"],
+                ["ticks' dispatch (rows made, tasks queued)", f"{dispatch:.1f} s", "", ""],
+                ["peak RSS of the worker (all its processes)", f"{worker_rss:.0f} MB", "", ""],
+            ],
+            ["measure", "figure", "target", ""],
+            notes="Lateness counts from each reminder's due instant (the tick started at it).",
+        )  # fmt: skip
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak RSS (VmHWM) summed over a process and its children."""
+    total = 0
+    pids = [str(pid)]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+        pids += children
+    return total / 1024
 
 
 if __name__ == "__main__":
