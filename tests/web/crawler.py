@@ -121,8 +121,10 @@ class Crawl:
 
     def send(self, method: str, url: str, data=None):
         self.requests += 1
-        post = method == "post"
-        response = self.client.post(url, data or {}) if post else self.client.get(url)
+        if method == "get":
+            response = self.client.get(url)
+        else:
+            response = getattr(self.client, method)(url, data or {})
         if found := problem(response):
             shown = {k: (v[:40] + "…" if len(v) > 40 else v) for k, v in (data or {}).items()}
             self.findings.append(f"{method.upper()} {url[:160]} {shown or ''} → {found}")
@@ -182,6 +184,8 @@ class Crawl:
                     self.send("get", "/".join([*segments[:index], other, *segments[index + 1 :]]))
         for suffix in ("%00", "%0A", "x%00y/"):
             self.send("get", path + suffix)
+        for method in ("put", "patch", "delete", "options"):
+            self.send(method, path)
 
     def fuzz_form(self, form: Form):
         send = self.send if form.method == "post" else self._get_form

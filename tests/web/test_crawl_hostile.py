@@ -37,7 +37,15 @@ def world(patient_a, other_patient, patient_b, clinician_a, staff_a):
     )
     theirs = PrescriptionFactory(patient=patient_b)
     alert_b = Alert.objects.create(patient=patient_b, prescription=theirs, kind="no_check_in")
-    return {"reminder": reminder, "other_ids": [patient_b.pk, theirs.pk, alert_b.pk]}
+    return {
+        "reminder": reminder,
+        "calendar": calendar_path(patient_a),
+        "other_ids": [patient_b.pk, theirs.pk, alert_b.pk],
+    }
+
+
+def calendar_path(patient) -> str:
+    return f"/cal/{links.calendar_token(patient.pk, patient.calendar_feed_version)}.ics"
 
 
 def crawl(client, start, world, **options) -> Crawl:
@@ -75,6 +83,7 @@ def test_it_never_fails_anyone_on_the_signed_links_and_sign_in_pages(world):
     start = [
         f"/c/{links.checkin_token(reminder_id)}/",
         f"/stop/{links.stop_token(reminder_id)}/",
+        world["calendar"],
         "/",
         "/healthz",
         "/staff/login/",
