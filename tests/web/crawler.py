@@ -103,6 +103,9 @@ def problem(response) -> str | None:
         if marker in body:
             return f"Django's own page ({marker!r})"
     html = response["Content-Type"].startswith("text/html")
+    # A method the page does not take: an empty 405 naming the allowed ones (Allow).
+    if response.status_code == 405 and not body and response.has_header("Allow"):
+        return None
     if response.status_code >= 400 and html and 'rel="stylesheet"' not in body:
         return f"status {response.status_code} without the product's page"
     return None
