@@ -169,16 +169,21 @@ SELECT report.*,
         WHERE al.patient_id = report.id AND al.acknowledged_at IS NULL) AS open_alerts,
     EXISTS (SELECT 1 FROM prescriptions_alert al WHERE al.patient_id = report.id
         AND al.acknowledged_at IS NULL AND al.kind = 'red_flag') AS red_flag_open,
-    -- The current prescription: the newest still running, else the newest that ended; past
-    -- its end date it reads ended.
+    -- The current prescription and what it reads, as current_prescriptions.current_of
+    -- chooses it: the latest started of those running, else the next to start, else the
+    -- latest started of those ended (past its end date a prescription reads ended).
     COALESCE(
         (SELECT rx.status FROM prescriptions_prescription rx
             WHERE rx.patient_id = report.id AND rx.status <> 'ended'
                 AND (rx.end_date IS NULL OR rx.end_date >= report.today)
+                AND rx.start_date <= report.today
             ORDER BY rx.start_date DESC, rx.id DESC LIMIT 1),
-        (SELECT CASE WHEN rx.end_date < report.today THEN 'ended' ELSE rx.status END
-            FROM prescriptions_prescription rx WHERE rx.patient_id = report.id
-            ORDER BY rx.start_date DESC, rx.id DESC LIMIT 1)
+        (SELECT rx.status FROM prescriptions_prescription rx
+            WHERE rx.patient_id = report.id AND rx.status <> 'ended'
+                AND rx.start_date > report.today
+            ORDER BY rx.start_date, rx.id LIMIT 1),
+        (SELECT 'ended' FROM prescriptions_prescription rx
+            WHERE rx.patient_id = report.id LIMIT 1)
     ) AS prescription_status
 FROM report
 """

@@ -12,7 +12,9 @@ from prescriptions.models import (
     PrescriptionSlot,
     Reminder,
     StatusChange,
+    status_read,
 )
+from prescriptions.schedule import local_today
 
 PRESCRIPTION_FIELDS = (
     "id",
@@ -81,10 +83,14 @@ def patient_export(patient: Patient, *, now: datetime | None = None) -> dict:
         .values(*PRESCRIPTION_FIELDS)
     )
     ids = [p["id"] for p in prescriptions]
+    today = local_today(patient.zone, now)
     slots = PrescriptionSlot.objects.filter(prescription_id__in=ids).order_by("time", "kind")
     history = StatusChange.objects.filter(prescription_id__in=ids).order_by("effective_at", "id")
     for prescription in prescriptions:
         prescription["protocol"] = prescription.pop("protocol__slug")
+        # As the API reads it: past its end date it has ended, whatever the stored cache.
+        stored, end_date = prescription["status"], prescription["end_date"]
+        prescription["status"] = status_read(stored, end_date, today)
         first, last = (
             prescription.pop("clinician__first_name"),
             prescription.pop("clinician__last_name"),

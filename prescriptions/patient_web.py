@@ -26,6 +26,7 @@ from patients.models import ReminderPreference
 from patients.services import activation_code_find, patient_activate, reminder_preference_update
 from prescriptions import adherence, advice, checkins
 from prescriptions.api.me import calendar_url, export_response
+from prescriptions.current_prescriptions import current_of
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
 from prescriptions.schedule import local_today
@@ -162,15 +163,10 @@ def sign_out(request):
 
 
 def current_prescription(patient) -> Prescription | None:
-    """The newest prescription still running, else the newest one."""
-    prescriptions = list(
-        Prescription.objects.filter(patient=patient)
-        .select_related("protocol")
-        .prefetch_related("slots")
-        .order_by("-start_date", "-id")
-    )
-    running = [p for p in prescriptions if p.status != Prescription.Status.ENDED]
-    return (running or prescriptions or [None])[0]
+    """The patient's current prescription (see `current_of`)."""
+    # Through the patient, so each prescription knows its patient's zone.
+    prescriptions = patient.prescriptions.select_related("protocol").prefetch_related("slots")
+    return current_of(prescriptions, local_today(patient.zone))
 
 
 def chart(by_day: list[dict]) -> dict:
@@ -225,6 +221,7 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
     return {
         "patient": patient,
         "prescription": prescription,
+        "plan_status": prescription.current_status if prescription else None,
         "protocol": prescription.protocol if prescription else None,
         "report": report,
         "chart": chart(report["by_day"]),
@@ -248,7 +245,7 @@ def _likely_slot(patient) -> str:
 def check_in(request, patient):
     form = WebCheckInForm(request.POST)
     prescription = current_prescription(patient)
-    if prescription is None or prescription.status == Prescription.Status.ENDED:
+    if prescription is None or prescription.current_status == Prescription.Status.ENDED:
         messages.info(request, "There is no exercise plan to check in to right now.")
         return redirect("patient-home")
     if not form.is_valid():

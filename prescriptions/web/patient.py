@@ -9,14 +9,13 @@ from clinic.audit import Action, audit_record
 from clinic.models import AuditEntry
 from clinic.web import team_member_required
 from prescriptions import adherence
+from prescriptions.current_prescriptions import current_of
 from prescriptions.models import (
     Alert,
     CheckIn,
-    Prescription,
     RedFlag,
     Reminder,
     StatusChange,
-    status_read,
 )
 from prescriptions.schedule import local_today
 from prescriptions.web import charts
@@ -28,14 +27,6 @@ ALERTS_SHOWN = 30
 REMINDERS_SHOWN = 30
 AUDIT_SHOWN = 30
 RED_FLAG_LABELS = dict(RedFlag.choices)
-
-
-def current_prescription(prescriptions: list[Prescription], today) -> Prescription | None:
-    """The newest prescription still running (not ended, not past its last day)."""
-    for rx in prescriptions:
-        if status_read(rx.status, rx.end_date, today) != Prescription.Status.ENDED:
-            return rx
-    return None
 
 
 @require_GET
@@ -58,8 +49,8 @@ def patient_page(request, pk: int):
     )
     pain_days = charts.pain_days(days, in_range)
     prescriptions = list(
-        Prescription.objects.filter(patient=patient)
-        .select_related("clinician", "protocol")
+        # Through the patient, so each prescription knows its patient's zone.
+        patient.prescriptions.select_related("clinician", "protocol")
         .prefetch_related(
             "slots",
             Prefetch(
@@ -71,7 +62,7 @@ def patient_page(request, pk: int):
         )
         .order_by("-start_date", "-id")
     )
-    current = current_prescription(prescriptions, today)
+    current = current_of(prescriptions, today)
     alerts = list(
         Alert.objects.filter(patient=patient)
         .select_related("acknowledged_by")
