@@ -38,6 +38,10 @@ ORDERINGS = {
     "pain_change": ("pain_change_tenths",),
 }
 
+# Orderings by the patient's own columns: the page is cut from the patients first, so only
+# that page's ledger is aggregated.
+PATIENT_ORDERINGS = {"last_name", "patient"}
+
 # The few things SQLite and PostgreSQL spell differently.
 DIALECTS = {
     "postgresql": {
@@ -62,7 +66,7 @@ WITH r AS (
         {d_from} AS d_from, {d_to} AS d_to, {today} AS today, {recent_from} AS recent_from,
         {future_from} AS future_from
     FROM patients_patient p JOIN clinic_user u ON u.id = p.user_id
-    WHERE p.clinic_id = %(clinic)s {patients}
+    WHERE p.clinic_id = %(clinic)s {patients}{patient_page}
 ),
 days AS (
     SELECT a.patient_id AS pid, a.local_date AS d, MAX(r.today) AS today,
@@ -325,6 +329,15 @@ class ClinicRows(Sequence):
                 f"CASE WHEN a.{kind}_due_at <= %(now)s AND a.{kind}_check_ins > 0 THEN 1 ELSE 0 END"
             )
 
+        direction = "DESC" if self.descending else "ASC"
+        keys = [f"{key} {direction} NULLS LAST" for key in ORDERINGS[self.field]]
+        keys += ["last_name ASC", "first_name ASC", "id ASC"]
+        patient_page = ""
+        if page and self.field in PATIENT_ORDERINGS and self.below_pct is None:
+            # Nothing computed decides the order or the filter: page the patients, then
+            # aggregate only theirs (the outer ORDER BY keeps the same order).
+            patient_page = " ORDER BY " + ", ".join(f"p.{key}" for key in keys) + page
+            page = ""
         future_days = dialect["days_between"].format(
             dialect["least"].format("r.d_to", "COALESCE(rx.end_date, r.d_to)"),
             dialect["greatest"].format("r.future_from", "rx.start_date"),
@@ -341,6 +354,7 @@ class ClinicRows(Sequence):
                 "future", lambda today: max(today + timedelta(days=1), range_of(today)[0])
             ),
             patients=f"AND p.id IN ({patients_sql})",
+            patient_page=patient_page,
             due_m=due("morning"),
             due_b=due("bedtime"),
             done_m=done("morning"),
@@ -355,9 +369,6 @@ class ClinicRows(Sequence):
         if self.below_pct is not None:
             params["below"] = self.below_pct * 10
             where = " WHERE adherence_tenths < %(below)s"
-        direction = "DESC" if self.descending else "ASC"
-        keys = [f"{key} {direction} NULLS LAST" for key in ORDERINGS[self.field]]
-        keys += ["last_name ASC", "first_name ASC", "id ASC"]
         sql = (
             "SELECT * FROM (SELECT s.*, s.recent_tenths - s.baseline_tenths AS pain_change_tenths"
             f" FROM ({sql}) s) rows{where} ORDER BY {', '.join(keys)}{page}"

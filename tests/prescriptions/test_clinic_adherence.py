@@ -194,6 +194,21 @@ def test_it_pages_the_rows(clinician_a, clinic_rows):
     assert body["next"] is not None
 
 
+@pytest.mark.parametrize("ordering", ["last_name", "-last_name", "patient", "-patient"])
+def test_it_pages_by_a_patient_column_with_each_row_as_the_whole_table_has_it(
+    clinician_a, clinic_rows, ordering
+):
+    client = client_for(clinician_a)
+    whole = client.get(URL, {"ordering": ordering}).json()["results"]
+
+    pages = [
+        client.get(URL, {"ordering": ordering, "page_size": 2, "page": n}).json()["results"]
+        for n in (1, 2)
+    ]
+
+    assert pages[0] + pages[1] == whole
+
+
 def test_it_exports_every_row_as_csv(clinician_a, clinic_rows):
     response = client_for(clinician_a).get(
         URL, {"format": "csv", "page_size": 1, "from": "2026-05-01", "to": "2026-05-10"}
