@@ -96,22 +96,24 @@ marked AS (
             OVER (PARTITION BY days.pid) AS last_missed
     FROM days
 ),
+-- PostgreSQL sums a sum as numeric: the casts keep the rounding divisions below integral.
 agg AS (
     SELECT marked.pid,
-        SUM(marked.expected) AS expected,
-        SUM(marked.completed) AS completed,
+        CAST(SUM(marked.expected) AS BIGINT) AS expected,
+        CAST(SUM(marked.completed) AS BIGINT) AS completed,
         SUM(CASE WHEN marked.d <= marked.today THEN marked.active ELSE 0 END) AS active_days,
         SUM(CASE WHEN marked.d <= marked.today AND marked.active = 1 AND marked.check_ins > 0
             THEN 1 ELSE 0 END) AS days_with_session,
         SUM(marked.check_ins) AS check_ins,
         SUM(marked.nights) AS nights,
-        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.pain ELSE 0 END) AS recent_pain,
-        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.check_ins ELSE 0 END)
-            AS recent_n,
-        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.expected ELSE 0 END)
-            AS week_expected,
-        SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.completed ELSE 0 END)
-            AS week_completed,
+        CAST(SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.pain ELSE 0 END)
+            AS BIGINT) AS recent_pain,
+        CAST(SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.check_ins ELSE 0 END)
+            AS BIGINT) AS recent_n,
+        CAST(SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.expected ELSE 0 END)
+            AS BIGINT) AS week_expected,
+        CAST(SUM(CASE WHEN marked.d >= marked.recent_from THEN marked.completed ELSE 0 END)
+            AS BIGINT) AS week_completed,
         SUM(CASE WHEN marked.d < marked.today AND marked.active = 1 AND marked.expected > 0
             AND (marked.last_missed IS NULL OR marked.d > marked.last_missed)
             THEN 1 ELSE 0 END) AS streak,
