@@ -29,7 +29,7 @@ from prescriptions.models import (
     StatusChange,
 )
 from prescriptions.schedule import local_date_of
-from prescriptions.timeline import ACTIVE, Timeline
+from prescriptions.timeline import Timeline
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
@@ -237,8 +237,9 @@ def report_from(
             check_ins += row.total
             night_total += row.night
         if day > today:
-            # Days still to come are active unless something already stops them.
-            active = any(t.status_at(now) == ACTIVE and t.spans(day) for t in data.timelines)
+            # Days still to come are active unless something already recorded stops them
+            # (a prescription starting tomorrow has no status yet at `now`).
+            active = any(t.is_active_day(day) for t in data.timelines)
         else:
             active = any(row.active for row in rows)
         expected_total += expected

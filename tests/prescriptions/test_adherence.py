@@ -383,6 +383,18 @@ def test_it_expects_nothing_yet_of_a_range_still_to_come(kolkata_patient):
     assert report["current_streak_days"] == 0
 
 
+@time_machine.travel(utc(2026, 6, 3, 20), tick=False)  # 20:00 in New York on 3 June
+def test_it_counts_the_days_to_come_of_a_prescription_starting_tomorrow(clinic_a):
+    patient = PatientFactory(clinic=clinic_a, timezone="America/New_York")
+    PrescriptionFactory(patient=patient, start_date=date(2026, 6, 4))
+
+    report = adherence_report(patient=patient, start=date(2026, 6, 3), end=date(2026, 6, 9))
+
+    # Prescribed the evening before it starts: today is not active, 4-9 June will be.
+    assert report["active_days"] == 6
+    assert report["expected_sessions"] == 0
+
+
 @time_machine.travel(utc(2026, 3, 10, 12), tick=False)
 def test_it_takes_the_baseline_from_the_first_prescription_and_counts_every_one(clinic_a):
     patient = PatientFactory(clinic=clinic_a, timezone="UTC")
