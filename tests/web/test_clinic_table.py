@@ -146,6 +146,43 @@ def test_it_downloads_the_same_csv_columns_as_the_api(staff_a, patient_a, patien
     assert [r["patient"] for r in rows] == [str(patient_a.id)]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("from", "last week"),
+        ("to", "2026-02-30"),
+        ("from", "9999-12-31"),
+        ("q", "x" * 101),
+        ("show", "everyone-else"),
+        ("sort", "password"),
+        ("page", "0"),
+    ],
+)
+def test_it_refuses_a_csv_with_a_bad_filter_naming_the_field(staff_a, patient_a, field, value):
+    PrescriptionFactory(patient=patient_a)
+
+    response = signed_in(staff_a).get("/staff/adherence.csv", {field: value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_it_refuses_a_csv_whose_range_is_back_to_front(staff_a):
+    response = signed_in(staff_a).get(
+        "/staff/adherence.csv", {"from": "2026-05-10", "to": "2026-05-01"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"from": ["`from` must not be after `to`."]}
+
+
+def test_it_offers_no_download_while_the_filters_are_in_error(staff_a):
+    client = signed_in(staff_a)
+
+    assert "Download CSV" in client.get("/staff/").content.decode()
+    assert "Download CSV" not in client.get("/staff/", {"from": "last week"}).content.decode()
+
+
 def test_it_gives_a_patient_far_from_the_clinic_their_own_28_days(staff_a, clinic_a):
     # 16:00 on 10 May in the clinic's New York is already 01:30 on 11 May in Kolkata, so
     # the patient's last 28 days are 14 April to 11 May, as in their own report.
