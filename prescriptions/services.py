@@ -206,7 +206,8 @@ def prescription_status_change(
     None when the system acts (a red flag pauses).
     """
     prescription = prescription_lock(prescription)
-    if prescription.status == PrescriptionStatus.ENDED:
+    # Past its end date it reads ended, though no one ended it: nothing left to change.
+    if prescription.current_status == PrescriptionStatus.ENDED:
         raise ValidationError("This prescription has ended and can no longer change.")
     allowed_from, refusal = TRANSITIONS[to]
     if prescription.status not in allowed_from:

@@ -143,6 +143,20 @@ def test_it_refuses_any_change_to_an_ended_prescription(clinician_a, prescriptio
     assert prescription.status_changes.count() == 2
 
 
+@pytest.mark.parametrize("change", ["pause", "resume", "end"])
+def test_it_refuses_any_change_to_a_prescription_past_its_end_date(clinician_a, patient_a, change):
+    # Its last day was 8 March: on 10 March it reads ended, though no one ended it.
+    rx = PrescriptionFactory(
+        patient=patient_a, start_date=date(2026, 3, 3), end_date=date(2026, 3, 8)
+    )
+
+    response = post(clinician_a, rx, change)
+
+    assert response.status_code == 400
+    assert "ended" in response.data["detail"]
+    assert rx.status_changes.count() == 1
+
+
 def test_it_refuses_unknown_fields(clinician_a, prescription):
     response = post(clinician_a, prescription, "pause", status="ended")
 

@@ -149,6 +149,19 @@ def test_it_shows_a_status_change_refused_by_the_service_beside_the_field(clinic
     assert rx.status == Prescription.Status.ACTIVE
 
 
+@pytest.mark.parametrize("change", ["pause", "resume", "end"])
+def test_it_refuses_to_change_a_prescription_past_its_end_date(clinician_a, patient_a, change):
+    with time_machine.travel(NOW, tick=False):
+        rx = PrescriptionFactory(
+            patient=patient_a, start_date=date(2026, 5, 1), end_date=date(2026, 5, 15)
+        )
+        response = signed_in(clinician_a).post(f"/staff/prescriptions/{rx.id}/{change}/")
+
+    assert response.status_code == 400
+    assert "This prescription has ended and can no longer change." in response.content.decode()
+    assert rx.status_changes.count() == 1
+
+
 def test_it_acknowledges_an_alert_with_a_note(clinician_a, patient_a):
     alert = Alert.objects.create(patient=patient_a, kind="red_flag")
 

@@ -108,6 +108,21 @@ def test_it_shows_staff_the_page_without_any_action(staff_a, patient_a, story):
     assert "/plan/" not in page and "/prescribe/" not in page
 
 
+@pytest.mark.parametrize(
+    "end_date", [date(2026, 5, 19), pytest.param(None, id="ended by the clinician")]
+)
+def test_it_offers_no_status_change_for_an_ended_prescription(clinician_a, patient_a, end_date):
+    with time_machine.travel(NOW, tick=False):
+        rx = PrescriptionFactory(patient=patient_a, start_date=date(2026, 5, 1), end_date=end_date)
+        if end_date is None:
+            signed_in(clinician_a).post(f"/staff/prescriptions/{rx.id}/end/")
+        page = signed_in(clinician_a).get(url(patient_a)).content.decode()
+
+    assert not re.findall(r'action="[^"]*/(?:pause|resume|end)/"', page)
+    assert "This prescription has ended." in page
+    assert f'href="/staff/patients/{patient_a.id}/prescribe/"' in page
+
+
 @pytest.mark.parametrize("persona", ["clinician_b"])
 def test_it_answers_404_to_another_clinic(request, persona, patient_a):
     response = signed_in(request.getfixturevalue(persona)).get(url(patient_a))
