@@ -151,9 +151,6 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = True
 # The clinic default: new clinics (and patients enrolled without a zone) start with it.
 TIME_ZONE = env_zone("TIME_ZONE", "UTC")
-# Called after commit, with `patient_id=`, whenever a patient's time zone changes, so their
-# reminder times move with it. patients may not import prescriptions: they meet here.
-PATIENT_TIMEZONE_CHANGED = "prescriptions.services.patient_timezone_follow"
 
 # --- Static files ---------------------------------------------------------------------
 

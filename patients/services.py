@@ -7,11 +7,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from knox.models import AuthToken
 
 from clinic.models import Clinic, User
 from patients.models import ActivationCode, Patient, ReminderPreference, new_webhook_secret
+from patients.signals import timezone_changed
 
 # No 0/O, 1/I/L or 5/S look-alikes: the code is read aloud or copied from paper.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -147,9 +147,9 @@ def patient_update(
 ) -> Patient:
     """Changes the record; the email is also the username, so both move together.
 
-    When the zone changes, `settings.PATIENT_TIMEZONE_CHANGED(patient_id=…,
-    previous_timezone=…)` is called after commit: expected sessions and reminder times
-    follow the zone, and they live in an app this one does not import.
+    When the zone changes, `signals.timezone_changed` is sent after commit: expected
+    sessions and reminder times follow the zone, and they live in an app this one does
+    not import.
     """
     old_timezone = patient.timezone
     user = patient.user
@@ -166,9 +166,12 @@ def patient_update(
     user.save(update_fields=["first_name", "last_name", "email", "username"])
     patient.save()
     if patient.timezone != old_timezone:
-        follow = import_string(settings.PATIENT_TIMEZONE_CHANGED)
         patient_id = patient.id
-        transaction.on_commit(lambda: follow(patient_id=patient_id, previous_timezone=old_timezone))
+        transaction.on_commit(
+            lambda: timezone_changed.send(
+                sender=Patient, patient_id=patient_id, previous_timezone=old_timezone
+            )
+        )
     return patient
 
 

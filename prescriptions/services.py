@@ -246,8 +246,9 @@ def prescription_status_change(
 
 
 def patient_timezone_follow(*, patient_id: int, previous_timezone: str | None = None) -> None:
-    """After a patient's zone changed (called after commit): the sessions still to come
-    and the reminder times follow the new zone; those already expected stay as they were."""
+    """After a patient's zone changed (patients.signals.timezone_changed, after commit): the
+    sessions still to come and the reminder times follow the new zone; those already
+    expected stay as they were."""
     with transaction.atomic():
         for prescription in Prescription.objects.filter(patient_id=patient_id).exclude(
             status=PrescriptionStatus.ENDED
