@@ -1,23 +1,26 @@
 """Sending: a batch of queued reminders is claimed with a lease (`lease_until`), so a task
 delivered twice sends once; each is checked again (a check-in, a pause may have come since
-the tick), marked `sending` just before the channel call and `sent` right after. A failure
-is retried with backoff and jitter; the last failure leaves the reminder `failed`.
+the tick), marked `sending` just before the channel calls and `sent` right after, a group
+of SEND_GROUP at a time (a commit per reminder cost more than the sending). A failure is
+retried with backoff and jitter; the last failure leaves the reminder `failed`.
 
 A worker killed mid-batch leaves its unsent claims to the tick's sweep once the lease runs
-out: they are queued again and sent, nothing is lost. Only the one it was sending (at most
-one per worker process) is in doubt; it goes again under the same email Message-ID or
-webhook Idempotency-Key, so the receiver can drop the repeat.
+out: they are queued again and sent, nothing is lost. Only the group it was sending (at
+most SEND_GROUP emails or webhooks, or one text message, per worker process) is in doubt;
+emails and webhooks go again under the same Message-ID or Idempotency-Key, so the receiver
+can drop the repeat.
 """
 
+import functools
 import logging
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -34,6 +37,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 600
+# Emails and webhooks marked `sending`, then `sent`, together: a killed worker process leaves
+# at most this many in doubt, and the batch commits twice per group instead of per reminder.
+SEND_GROUP = 10
 
 ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
@@ -79,26 +85,59 @@ def _claim(reminder_ids: list[int], now: datetime) -> list[Reminder]:
     return claimed
 
 
-def _begin_sending(reminder: Reminder) -> bool:
-    """Marks the reminder `sending` just before the channel call, if this attempt still
-    holds it: a lease that ran out (a slow batch) may have let the sweep hand it to another
-    worker. The send gets a lease of its own, so that only a worker that stopped while
-    sending leaves it in doubt, however long the batch before it took."""
+def _begin_sending(group: list[Reminder]) -> list[Reminder]:
+    """Marks a group `sending` just before its channel calls, those this attempt still
+    holds: a lease that ran out (a slow batch) may have let the sweep hand one to another
+    worker. The sends get a lease of their own, so that only a worker that stopped while
+    sending leaves reminders in doubt, however long the batch before them took."""
     renewed = timezone.now() + lease()
-    taken = Reminder.objects.filter(
-        id=reminder.id, status=ReminderStatus.QUEUED, lease_until=reminder.lease_until
-    ).update(status=ReminderStatus.SENDING, lease_until=renewed)
-    reminder.lease_until = renewed
-    return bool(taken)
+    ids = [r.id for r in group]
+    instant = connection.ops.adapt_datetimefield_value
+    # One statement that answers which rows it took (the ORM's update only counts them):
+    # it runs once per group, on the path every reminder takes.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Reminder._meta.db_table} SET status = %s, lease_until = %s"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
+            " AND status = %s AND lease_until = %s RETURNING id",
+            [
+                ReminderStatus.SENDING,
+                instant(renewed),
+                *ids,
+                ReminderStatus.QUEUED,
+                instant(group[0].lease_until),  # one claim, one lease for the whole batch
+            ],
+        )
+        taken = {row[0] for row in cursor.fetchall()}
+    return [r for r in group if r.id in taken]
 
 
-def _finish(reminder: Reminder, status: str, reason: str = "") -> None:
-    Reminder.objects.filter(id=reminder.id).update(
-        status=status,
-        reason=reason[:255],
-        sent_at=timezone.now() if status == ReminderStatus.SENT else None,
-        lease_until=None,
-    )
+def _send_groups(reminders: list[Reminder]):
+    """The reminders in the groups marked `sending` together, so a killed worker leaves at
+    most SEND_GROUP in doubt. An email or a webhook in doubt goes again under the same
+    Message-ID / Idempotency-Key; a text message in doubt is never sent twice (it is
+    failed), so each text goes alone and only the one being sent can be in doubt."""
+    group = []
+    for reminder in reminders:
+        if reminder.channel == Channel.SMS:
+            yield [reminder]
+            continue
+        group.append(reminder)
+        if len(group) == SEND_GROUP:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _finish(ids: list[int], status: str, reason: str = "") -> None:
+    if ids:
+        Reminder.objects.filter(id__in=ids).update(
+            status=status,
+            reason=reason[:255],
+            sent_at=timezone.now() if status == ReminderStatus.SENT else None,
+            lease_until=None,
+        )
 
 
 class _Connections:
@@ -131,25 +170,36 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
     histories = histories_for(prescription_ids)
     checked_in = checked_in_sessions(prescription_ids, {r.local_date for r in claimed})
     texts = _texts_sent(claimed)
+    skipped = defaultdict(list)
+    to_send = []
+    for reminder in claimed:
+        history = tuple(histories[reminder.prescription_id])
+        reason = _skip_reason(reminder, history, checked_in, now)
+        if not reason and reminder.channel == Channel.SMS:
+            day = (reminder.prescription.patient_id, reminder.local_date)
+            if texts[day] >= settings.SMS_DAILY_LIMIT_PER_PATIENT:
+                reason = SMS_LIMIT_REACHED
+            texts[day] += 1
+        if reason:
+            skipped[reason].append(reminder.id)
+        else:
+            to_send.append(reminder)
+    for reason, ids in skipped.items():
+        _finish(ids, ReminderStatus.SKIPPED, reason)
     retry = {}
     connections = _Connections()
     try:
-        for reminder in claimed:
-            history = tuple(histories[reminder.prescription_id])
-            skipped = _skip_reason(reminder, history, checked_in, now)
-            if not skipped and reminder.channel == Channel.SMS:
-                day = (reminder.prescription.patient_id, reminder.local_date)
-                if texts[day] >= settings.SMS_DAILY_LIMIT_PER_PATIENT:
-                    skipped = SMS_LIMIT_REACHED
-                texts[day] += 1
-            if skipped:
-                _finish(reminder, ReminderStatus.SKIPPED, skipped)
-                continue
-            connections.open_for(reminder.channel)
-            if not _begin_sending(reminder):
-                continue
-            if _send_and_record(reminder, connections):
-                retry[reminder.id] = reminder.attempts
+        for group in _send_groups(to_send):
+            sent = []
+            for reminder in group:  # before `sending`: a mail server that is down fails early
+                connections.open_for(reminder.channel)
+            for reminder in _begin_sending(group):
+                outcome = _send_and_record(reminder, connections)
+                if outcome == ReminderStatus.SENT:
+                    sent.append(reminder.id)
+                elif outcome == ReminderStatus.QUEUED:
+                    retry[reminder.id] = reminder.attempts
+            _finish(sent, ReminderStatus.SENT)
     finally:
         connections.close()
     return retry
@@ -194,32 +244,37 @@ def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) ->
     return ""
 
 
-def _send_and_record(reminder: Reminder, connections: _Connections) -> bool:
-    """Sends one reminder and records the outcome; answers whether to try again."""
+def _send_and_record(reminder: Reminder, connections: _Connections) -> str:
+    """Sends one reminder; records a failure, and answers the status it ends in (`sent` is
+    recorded by the caller for the whole group)."""
     try:
         _send(reminder, email=connections.email, sms=connections.sms)
     except channels.PermanentDeliveryError as error:
-        _finish(reminder, ReminderStatus.FAILED, str(error))
+        _finish([reminder.id], ReminderStatus.FAILED, str(error))
+        return ReminderStatus.FAILED
     except channels.DeliveryError as error:
         logger.warning("reminder %s try %s: %s", reminder.id, reminder.attempts, error)
         if reminder.attempts >= MAX_ATTEMPTS:
-            _finish(reminder, ReminderStatus.FAILED, f"{error} (after {reminder.attempts} tries)")
-            return False
+            reason = f"{error} (after {reminder.attempts} tries)"
+            _finish([reminder.id], ReminderStatus.FAILED, reason)
+            return ReminderStatus.FAILED
         # The channel said it did not go out: back in the queue for the retry.
         Reminder.objects.filter(id=reminder.id).update(
             status=ReminderStatus.QUEUED,
             reason=f"try {reminder.attempts} failed: {error}"[:255],
             lease_until=None,
         )
-        return True
-    else:
-        _finish(reminder, ReminderStatus.SENT)
-    return False
+        return ReminderStatus.QUEUED
+    return ReminderStatus.SENT
 
 
 def reminder_message_id(reminder: Reminder) -> str:
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "kneerocks.local"
-    return f"<reminder-{reminder.id}@{domain}>"
+    return f"<reminder-{reminder.id}@{_domain(settings.DEFAULT_FROM_EMAIL)}>"
+
+
+@functools.lru_cache
+def _domain(from_email: str) -> str:
+    return parseaddr(from_email)[1].rpartition("@")[2] or "kneerocks.local"
 
 
 def _preference(patient) -> ReminderPreference:

@@ -110,8 +110,8 @@ def test_a_worker_whose_lease_ran_out_cannot_send_what_another_took_over(prescri
     with time_machine.travel(later, tick=False):
         [fresh] = deliver._claim([morning.id], later)
 
-    assert deliver._begin_sending(slow) is False
-    assert deliver._begin_sending(fresh) is True
+    assert deliver._begin_sending([slow]) == []
+    assert deliver._begin_sending([fresh]) == [fresh]
 
 
 def test_a_webhook_carries_the_reminder_as_its_idempotency_key(prescription, monkeypatch):
@@ -139,7 +139,7 @@ def test_a_slow_batch_leaves_nothing_in_doubt_while_its_worker_is_alive(prescrip
         [claimed] = deliver._claim([morning.id], FIRE_AT)
     # The batch before it took most of the lease; the send itself begins just in time.
     with time_machine.travel(FIRE_AT + LEASE - timedelta(seconds=1), tick=False):
-        assert deliver._begin_sending(claimed)
+        assert deliver._begin_sending([claimed])
     # A tick a moment later, mid-send: the send holds a lease of its own.
     sweep(minutes=5, seconds=30)
     morning.refresh_from_db()
