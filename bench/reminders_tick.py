@@ -57,8 +57,8 @@ from prescriptions.models import (  # noqa: E402
     Reminder,
     StatusChange,
 )
-from prescriptions.reminders.tick import reminders_tick  # noqa: E402
-from prescriptions.tasks import deliver_reminders  # noqa: E402
+from prescriptions.reminders.tick import LOOKAHEAD  # noqa: E402
+from prescriptions.tasks import deliver_reminders, reminders_tick  # noqa: E402
 
 SLUG = "bench-reminders"
 ZONES = ["UTC", "America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kolkata"]
@@ -180,7 +180,7 @@ def start_worker(queue: str, mail_dir: Path, concurrency: int, log_path: Path):
 
 def one_tick(_) -> int:
     try:
-        return reminders_tick(deliver=deliver_reminders.delay)
+        return reminders_tick()  # the beat's task, run here: it queues at each due instant
     finally:
         connection.close()
 
@@ -218,10 +218,12 @@ def main() -> None:
         f"seeded {args.count} due and {args.not_due} not due slots "
         f"in {time.monotonic() - started:.1f}s"
     )
-    # Seeding takes a while: move every slot to the next whole minute and start the tick at
-    # it, so lateness is the product's and not the seeding's.
-    due = retime(due, datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1))
-    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+    # Seeding takes a while: move every slot to a whole minute to come and start the tick
+    # LOOKAHEAD before it, as the beat's tick of the minute before runs, so lateness is the
+    # product's and not the seeding's.
+    now = datetime.now(UTC)
+    due = retime(due, now.replace(second=0, microsecond=0) + LOOKAHEAD + timedelta(minutes=1))
+    time.sleep(max(0.0, (due - LOOKAHEAD - datetime.now(UTC)).total_seconds()))
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
     queue = f"bench-{uuid.uuid4().hex[:8]}"
@@ -238,12 +240,12 @@ def main() -> None:
 
         bench = Reminder.objects.filter(prescription__patient__clinic__slug=SLUG)
         deadline = time.monotonic() + args.timeout
-        while bench.filter(status="queued").exists():
+        while bench.filter(status__in=["queued", "sending"]).exists():
             if worker.poll() is not None or time.monotonic() > deadline:
                 tail = (workdir / "worker.log").read_text(errors="replace")[-3000:]
                 sys.exit(f"delivery did not finish; worker log:\n{tail}")
             time.sleep(0.5)
-        delivered = time.monotonic() - started
+        delivered = (datetime.now(UTC) - due).total_seconds()
         worker_rss = peak_rss_mb(worker.pid)
     finally:
         os.killpg(worker.pid, 15)
@@ -260,7 +262,7 @@ def main() -> None:
     duplicated_mail = sum(n - 1 for n in recipients.values() if n > 1)
     print(f"reminder rows: {rows} for {args.count} due slots, statuses {dict(statuses)}")
     print(f"emails written: {sum(recipients.values())} to {len(recipients)} patients")
-    print(f"all delivered {delivered:.1f}s after the ticks started")
+    print(f"all delivered {delivered:.1f}s after the due instant")
     print(f"lost: {args.count - rows} rows, {args.count - len(recipients)} emails")
     print(f"duplicated: {rows - len(set(bench.values_list('prescription_id', flat=True)))} rows, "
           f"{duplicated_mail} emails")  # fmt: skip
@@ -290,14 +292,16 @@ def main() -> None:
                  f"{tick_rate:,.0f} reminders/s ({dispatch:.1f} s)",
                  f"{bare_rate:,.0f} messages/s ({bare:.1f} s)", f"{ratio:.0%}", ">= 50 %",
                  "met" if ratio >= 0.5 else "missed"],
-                ["delivery: all sent after the tick started",
+                ["delivery: all sent, after the due instant",
                  f"{delivered:.1f} s ({sum(results) / delivered:,.0f} reminders/s)",
                  "", "", "", ""],
                 ["peak RSS of the worker (all its processes)", f"{worker_rss:.0f} MB",
                  "", "", "", ""],
             ],
             ["measure", "figure", "baseline (same run)", "ratio", "target", ""],
-            notes="Lateness counts from each reminder's due instant (the tick started at it). "
+            notes="Lateness counts from each reminder's due instant; the tick (the beat's task) "
+            f"started {LOOKAHEAD.total_seconds():.0f} s before it, as the beat's tick of the "
+            "minute before does, and queued each batch to run at the instant (eta). "
             "The tick sends 100 ids per message; the baseline sends one message per "
             "reminder, on a queue no worker reads, after delivery has finished.",
         )  # fmt: skip

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 from celery import shared_task
 from django.utils import timezone
@@ -11,8 +11,13 @@ from prescriptions.reminders import deliver, tick
 
 @shared_task(ignore_result=True)
 def reminders_tick() -> int:
-    """The scheduler's minute: due slots become reminders, queued for delivery in batches."""
-    return tick.reminders_tick(deliver=deliver_reminders.delay)
+    """The scheduler's minute: slots due by the next minute become reminders, queued for
+    delivery in batches at their instant."""
+    return tick.reminders_tick(deliver=deliver_reminders.delay, deliver_at=_deliver_at)
+
+
+def _deliver_at(reminder_ids: list[int], eta: datetime) -> None:
+    deliver_reminders.apply_async((reminder_ids,), eta=eta)
 
 
 @shared_task(ignore_result=True)

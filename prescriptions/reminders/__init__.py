@@ -12,12 +12,14 @@ with an indexed range query, however many patients there are:
    them), decides each reminder there and then (`queued`, or `skipped` with its reason),
    inserts it under the unique (prescription, slot, local_date) constraint, advances
    `next_fire_at` and, after commit, queues one delivery task per batch of reminder ids.
+   The beat's tick works a minute ahead: each batch's task waits in the broker for its
+   reminders' instant (eta), so the tick's own time is not part of their lateness.
    Each tick also sweeps what a lost message or a killed worker left behind: claims
    whose lease ran out before sending began go back to the queue, a reminder whose send
    had begun is in doubt and goes again under the same Message-ID / Idempotency-Key
    (a text message is not sent twice), one never attempted is queued again.
 3. `deliver.py`: `reminders_deliver` claims with a lease, checks again, marks `sending`,
-   sends and records `sent`.
+   sends and records `sent`, ten emails or webhooks at a time.
 
 The patient's reminder preferences (channel, quiet hours, webhook) live in `patients`.
 """

@@ -1,5 +1,11 @@
 """The scheduler's minute: every slot due by now becomes a reminder, decided on the spot.
 
+The beat's tick also looks LOOKAHEAD ahead: a reminder due within the next minute is
+decided and queued now, its delivery task held by the broker until the instant it is due
+(the task's eta), so neither the tick's own time nor its place in the queue makes the
+reminder late. The delivery checks again at that instant (a check-in or a pause in
+between still stops it).
+
 Rules where docs/definitions.md ("Reminder times") is silent:
 - A reminder is due when the prescription is active at its fire instant (for a
   heat-prepared bedtime, the earlier instant); its local date is the slot's.
@@ -54,18 +60,30 @@ logger = logging.getLogger(__name__)
 ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
 
+# The beat ticks on the minute and slot times are whole minutes: a minute ahead, every
+# reminder is queued by the tick before its instant.
+LOOKAHEAD = timedelta(minutes=1)
+
 # Queues one batch of reminder ids for delivery (the Celery task's `delay`).
 Deliver = Callable[[list[int]], object]
+# Queues one batch for delivery at an instant to come (the task's `apply_async` with eta).
+DeliverAt = Callable[[list[int], datetime], object]
 
 
-def reminders_tick(*, deliver: Deliver, now: datetime | None = None) -> int:
-    """Turns every slot due by `now` into a reminder; answers how many were queued to send."""
+def reminders_tick(
+    *, deliver: Deliver, now: datetime | None = None, deliver_at: DeliverAt | None = None
+) -> int:
+    """Turns every slot due by `now` (by `now + LOOKAHEAD` when `deliver_at` is given) into
+    a reminder; answers how many were queued to send."""
     now = now or timezone.now()
+    until = now + LOOKAHEAD if deliver_at else now
     queued = 0
     while True:
         with transaction.atomic():
-            claimed, queued_ids = _tick_batch(now)
-            transaction.on_commit(lambda ids=queued_ids: _enqueue(ids, deliver))
+            claimed, queued_ids = _tick_batch(now, until)
+            transaction.on_commit(
+                lambda ids=queued_ids: _enqueue_when_due(ids, now, deliver, deliver_at)
+            )
         queued += len(queued_ids)
         if claimed < TICK_BATCH:
             break
@@ -79,6 +97,23 @@ def reminders_tick(*, deliver: Deliver, now: datetime | None = None) -> int:
 def _enqueue(reminder_ids: list[int], deliver: Deliver) -> None:
     for start in range(0, len(reminder_ids), DELIVERY_BATCH):
         deliver(reminder_ids[start : start + DELIVERY_BATCH])
+
+
+def _enqueue_when_due(
+    queued: list[tuple[int, datetime]],
+    now: datetime,
+    deliver: Deliver,
+    deliver_at: DeliverAt | None,
+) -> None:
+    by_instant = defaultdict(list)
+    for reminder_id, fire_at in queued:
+        by_instant[fire_at if deliver_at and fire_at > now else None].append(reminder_id)
+    for fire_at, ids in sorted(by_instant.items(), key=lambda item: item[0] or now):
+        if fire_at is None:
+            _enqueue(ids, deliver)
+            continue
+        for start in range(0, len(ids), DELIVERY_BATCH):
+            deliver_at(ids[start : start + DELIVERY_BATCH], fire_at)
 
 
 def lease() -> timedelta:
@@ -207,13 +242,13 @@ def reminder_decision(
     return ReminderStatus.QUEUED, ""
 
 
-def _tick_batch(now: datetime) -> tuple[int, list[int]]:
-    """Claims one batch of due slots, records their reminders and moves the slots on;
-    answers how many slots it claimed and the ids of the reminders queued to send."""
-    slots = _lock_due_slots(now)
+def _tick_batch(now: datetime, until: datetime) -> tuple[int, list[tuple[int, datetime]]]:
+    """Claims one batch of slots due by `until`, records their reminders and moves the slots
+    on; answers how many slots it claimed and the reminders queued to send (id, instant)."""
+    slots = _lock_due_slots(until)
     if not slots:
         return 0, []
-    due, moves = _due_occurrences(slots, now)
+    due, moves = _due_occurrences(slots, until)
     new = _new_reminders(due, now)
     Reminder.objects.bulk_create(new, ignore_conflicts=True)
     # Slots due together mostly move on together (same local time, same zone): one UPDATE
@@ -223,10 +258,10 @@ def _tick_batch(now: datetime) -> tuple[int, list[int]]:
     return len(slots), _queued_ids(new)
 
 
-def _lock_due_slots(now: datetime) -> list[DueSlot]:
+def _lock_due_slots(until: datetime) -> list[DueSlot]:
     return [
         DueSlot(*row)
-        for row in PrescriptionSlot.objects.filter(next_fire_at__lte=now)
+        for row in PrescriptionSlot.objects.filter(next_fire_at__lte=until)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("next_fire_at", "id")
         .values_list(*DUE_SLOT_FIELDS)[:TICK_BATCH]
@@ -234,9 +269,9 @@ def _lock_due_slots(now: datetime) -> list[DueSlot]:
 
 
 def _due_occurrences(
-    slots: list[DueSlot], now: datetime
+    slots: list[DueSlot], until: datetime
 ) -> tuple[list[tuple[DueSlot, Occurrence]], dict[datetime | None, list[int]]]:
-    """Every occurrence due by `now` of each slot, and the slot ids grouped by the instant
+    """Every occurrence due by `until` of each slot, and the slot ids grouped by the instant
     each moves on to."""
     histories = histories_for({slot.prescription_id for slot in slots})
     due = []
@@ -247,7 +282,7 @@ def _due_occurrences(
         # from the rules, starting at it.
         cursor = slot.next_fire_at - timedelta(microseconds=1)
         while (occurrence := next_occurrence(plan, slot.kind, slot.time, cursor)) and (
-            occurrence.fire_at <= now
+            occurrence.fire_at <= until
         ):
             due.append((slot, occurrence))
             cursor = occurrence.fire_at
@@ -286,18 +321,18 @@ def _new_reminders(due: list[tuple[DueSlot, Occurrence]], now: datetime) -> list
     return new
 
 
-def _queued_ids(new: list[Reminder]) -> list[int]:
-    """The ids of the queued ones among `new` (bulk_create with ignore_conflicts leaves
-    them unset), as the database now holds them."""
+def _queued_ids(new: list[Reminder]) -> list[tuple[int, datetime]]:
+    """The ids and instants of the queued ones among `new` (bulk_create with
+    ignore_conflicts leaves the ids unset), as the database now holds them."""
     wanted = {
         (r.prescription_id, r.slot, r.local_date) for r in new if r.status == ReminderStatus.QUEUED
     }
     return sorted(
-        reminder_id
-        for reminder_id, *key in Reminder.objects.filter(
+        (reminder_id, fire_at)
+        for reminder_id, fire_at, *key in Reminder.objects.filter(
             prescription_id__in={key[0] for key in wanted},
             local_date__in={key[2] for key in wanted},
             status=ReminderStatus.QUEUED,
-        ).values_list("id", "prescription_id", "slot", "local_date")
+        ).values_list("id", "fire_at", "prescription_id", "slot", "local_date")
         if tuple(key) in wanted
     )

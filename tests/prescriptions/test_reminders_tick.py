@@ -8,6 +8,7 @@ from django.core import mail
 
 from clinic.models import Heartbeat
 from patients.models import Patient, ReminderPreference
+from prescriptions import tasks
 from prescriptions.models import PrescriptionSlot, Reminder, StatusChange
 from prescriptions.reminders import plan
 from prescriptions.reminders import tick as tick_module
@@ -352,3 +353,27 @@ def test_it_sends_again_a_reminder_whose_delivery_message_was_lost(prescription,
         tick()
     assert only_reminder().status == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_the_beat_queues_the_next_minutes_reminder_to_go_out_at_its_instant(
+    prescription, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(
+        tasks.deliver_reminders, "apply_async", lambda args, **options: queued.append(options)
+    )
+    with (
+        time_machine.travel(MORNING - timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tasks.reminders_tick()
+
+    assert only_reminder().status == "queued"
+    assert queued == [{"eta": MORNING}]
+
+
+def test_the_beat_leaves_a_reminder_more_than_a_minute_away_to_a_later_tick(prescription):
+    with time_machine.travel(MORNING - timedelta(minutes=1, seconds=1), tick=False):
+        tasks.reminders_tick()
+
+    assert not Reminder.objects.exists()
