@@ -1,9 +1,14 @@
-"""What the screenshot scripts share: the system's Chromium, headless and able to run in a
-container, and a wait for the demo server they drive."""
+"""What the screenshot scripts and the browser tests (tests/browser.py) share: the system's
+Chromium, headless and able to run in a container; and for the scripts, a wait for the demo
+server they drive."""
 
+import os
 import sys
 import time
 import urllib.request
+from pathlib import Path
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
 ARGS = [
     "--no-sandbox",
@@ -26,4 +31,4 @@ def wait_for(url: str) -> None:
 
 
 def launch(playwright):
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)

@@ -41,15 +41,22 @@ def team_member_required(view):
     return wrapper
 
 
-@require_http_methods(["GET", "POST"])
-def sign_in(request):
-    form = StaffSignInForm(request.POST or None, address=client_address(request))
+def sign_in_page(request, form_class, *, template: str, area: str, home: str):
+    """A session sign-in page: on success back to `next` when it lies under `area` (only
+    paths on this site: never an open redirect), else to the page named `home`."""
+    form = form_class(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         login(request, form.cleaned_data["user"])
         target = request.GET.get("next", "")
-        # Only paths on this site: never an open redirect.
-        return redirect(target if target.startswith("/staff/") else reverse("staff-home"))
-    return render(request, "staff/login.html", {"form": form}, status=400 if form.errors else 200)
+        return redirect(target if target.startswith(area) else reverse(home))
+    return render(request, template, {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    return sign_in_page(
+        request, StaffSignInForm, template="staff/login.html", area="/staff/", home="staff-home"
+    )
 
 
 @require_POST

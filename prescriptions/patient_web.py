@@ -21,7 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.audit import Action, audit_record
 from clinic.forms import SignInForm
-from clinic.services import client_address
+from clinic.web import sign_in_page
 from patients.models import ReminderPreference
 from patients.services import activation_code_find, patient_activate, reminder_preference_update
 from prescriptions import adherence, advice, checkins
@@ -126,13 +126,9 @@ def patient_required(view):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = PatientSignInForm(request.POST or None, address=client_address(request))
-    if request.method == "POST" and form.is_valid():
-        login(request, form.cleaned_data["user"])
-        target = request.GET.get("next", "")
-        return redirect(target if target.startswith("/my/") else reverse("patient-home"))
-    status = 400 if form.errors else 200
-    return render(request, "patient/login.html", {"form": form}, status=status)
+    return sign_in_page(
+        request, PatientSignInForm, template="patient/login.html", area="/my/", home="patient-home"
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,21 +15,12 @@ be committed: these fixtures imply `transactional_db`.
 """
 
 import os
-from pathlib import Path
 
 import pytest
 
+from bin.headless import CHROMIUM, launch
 from tests.factories import PASSWORD
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Long enough for a busy two-core machine, short enough that a missing element fails soon.
@@ -54,9 +45,7 @@ def chromium_browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         try:
             yield browser
         finally:
