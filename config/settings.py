@@ -1,5 +1,5 @@
 """One settings module, driven by environment variables (read by the typed helpers in
-config/env.py).
+config/env.py); HTTPS and browser security come from config/security.py.
 
 Every value has a safe development default so that a fresh clone runs with nothing
 installed (SQLite, a filesystem Celery broker, local-memory cache). With DEBUG off, values
@@ -26,6 +26,7 @@ from config.env import (
     env_zone,
     site_url,
 )
+from config.security import security_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -335,48 +336,9 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": None,
 }
 
-# --- HTTPS and browser security -------------------------------------------------------
+# --- HTTPS and browser security (config/security.py) ----------------------------------
 
-# Pages load scripts, styles, images and fonts from this site only; no inline script or
-# style, no plug-ins, no framing, forms post here only. /api/docs/ (Swagger UI) loosens
-# styles alone, on that view (config/urls.py).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'none'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-    }
-}
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
-# A form refused for its missing or stale token gets the product's page (JSON under /api/).
-CSRF_FAILURE_VIEW = "clinic.errors.csrf_failure"
-
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-
-# HTTPS only in production: plain HTTP is redirected and browsers are told (HSTS) to
-# never try it again. Both can be turned down from the environment, e.g. while a first
-# deployment tests its certificate (SECURE_HSTS_SECONDS=300), never silently.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-# A load balancer probes /healthz over plain HTTP inside its network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+globals().update(security_settings(debug=DEBUG))
 
 # --- Logging --------------------------------------------------------------------------
 
