@@ -11,7 +11,7 @@ from django.utils import timezone
 from patients.models import Patient
 from prescriptions import adherence, advice, alerts, ledger
 from prescriptions.models import CheckIn, CheckInSlot, Prescription
-from prescriptions.schedule import checkin_local_date, local_midnight, local_today
+from prescriptions.schedule import checkin_local_date, local_midnight
 from prescriptions.services import prescription_lock, prescription_status_change
 from prescriptions.tasks import notify_red_flag
 
@@ -112,11 +112,8 @@ def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) 
 
 
 def _streak_advice(patient: Patient, now: datetime) -> str:
-    start, end = adherence.default_range(local_today(patient.zone, now))
-    report = adherence.adherence_report(patient=patient, start=start, end=end, now=now)
-    if report["current_streak_days"] >= advice.STREAK_MIN_DAYS:
-        return advice.streak(report["current_streak_days"])
-    return ""
+    days = adherence.current_streak_days(patient=patient, now=now)
+    return advice.streak(days) if days >= advice.STREAK_MIN_DAYS else ""
 
 
 # A check-in from a reminder's link.

@@ -9,7 +9,7 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prescriptions.adherence import adherence_report
+from prescriptions.adherence import adherence_report, current_streak_days
 from prescriptions.models import CheckIn, StatusChange
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
@@ -249,6 +249,7 @@ def test_it_agrees_with_the_contract_over_clock_changes(
         CheckInFactory(prescription=rx, slot=slot, performed_at=performed_at, pain_before=pain)
     with time_machine.travel(now, tick=False):
         report = adherence_report(patient=patient, start=first, end=last)
+        advice_streak = current_streak_days(patient=patient)
 
     oracle = Oracle(tz, start, end_date, slots, history, check_ins, now)
     by_day = {d: oracle.day(d) for d in dates(first, last)}
@@ -265,4 +266,6 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     assert report["active_days"] == len(active)
     assert report["days_with_session"] == sum(by_day[d][3] > 0 for d in active)
     assert report["current_streak_days"] == oracle.streak(first, last)
+    # What a check-in's advice reads: the streak of the 28 days up to today.
+    assert advice_streak == oracle.streak(oracle.today - timedelta(days=27), oracle.today)
     assert report["pain"] == oracle.pain(first, last)

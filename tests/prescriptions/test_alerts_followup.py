@@ -209,6 +209,34 @@ def test_it_does_not_encourage_a_streak_of_two_days(patient_a, rx):
     assert post(patient_a, rx).json()["advice"] is None
 
 
+def test_it_counts_the_streak_as_the_adherence_report_does(patient_a, clinician_a, rx):
+    # Both sessions on 5, 6, 8 and 9 May; 4 May missed; paused for the whole of 7 May.
+    for d in (3, 5, 6, 8, 9):
+        morning = datetime(2026, 5, d, 11, 30, tzinfo=UTC)
+        CheckInFactory(prescription=rx, slot="morning", performed_at=morning)
+        CheckInFactory(prescription=rx, slot="bedtime", performed_at=morning + timedelta(hours=15))
+    clinician = client_for(clinician_a)
+    for action, day in (("pause", 7), ("resume", 8)):
+        effective = f"2026-05-0{day}T00:00:00-04:00"
+        answer = clinician.post(
+            f"/api/v1/prescriptions/{rx.id}/{action}/", {"effective": effective}, format="json"
+        )
+        assert answer.status_code == 200, answer.json()
+
+    def report_streak():
+        report = client_for(patient_a.user).get(f"/api/v1/patients/{patient_a.id}/adherence/")
+        return report.json()["current_streak_days"]
+
+    # Today's bedtime is still to come: today is passed over, so are 7 May; 4 May ends it.
+    morning = post(patient_a, rx)
+    assert morning.json()["advice"] == advice.streak(4)
+    assert report_streak() == 4
+    # With today's bedtime done too, today adds one.
+    bedtime = post(patient_a, rx, slot="bedtime", performed_at="2026-05-10T07:50:00-04:00")
+    assert bedtime.json()["advice"] == advice.streak(5)
+    assert report_streak() == 5
+
+
 def test_it_encourages_a_night_session_the_prescription_invites(patient_a, rx):
     response = post(patient_a, rx, slot="night", performed_at="2026-05-10T03:10:00-04:00")
 
