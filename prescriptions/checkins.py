@@ -36,7 +36,11 @@ def checkin_record(
 ) -> CheckIn:
     """Stores the session the patient reports, then acts on it (advice, red flags)."""
     # Locked so that an `end` racing this check-in cannot slip in between check and insert.
-    prescription = prescription_lock(prescription)
+    # With its patient (the zone), not its protocol: nothing here reads the protocol's
+    # texts, and parsing them was 5 % of a check-in's CPU.
+    prescription = (
+        Prescription.objects.select_for_update().select_related("patient").get(pk=prescription.pk)
+    )
     if prescription.current_status == PrescriptionStatus.ENDED:
         raise ValidationError({"prescription": "This prescription has ended."})
     tz = prescription.zone

@@ -390,7 +390,7 @@ def checkin_count(check_in: CheckIn) -> None:
     day = AdherenceDay.objects.filter(
         prescription_id=check_in.prescription_id, local_date=check_in.local_date
     )
-    if not day.update(**{name: F(name) + n for name, n in counts.items()}):
+    if not day.update(**{name: F(name) + n for name, n in counts.items() if n}):
         # The prescription row is locked by the check-in's service: no racing insert.
         AdherenceDay.objects.create(
             prescription_id=check_in.prescription_id,

@@ -277,9 +277,10 @@ class CheckInWriteSerializer(StrictSerializerMixin, serializers.Serializer):
 
     def __init__(self, *args, patient_user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only whether it is the patient's: checkin_record reads the row again, locked.
         self.fields["prescription"].queryset = Prescription.objects.filter(
             patient__user=patient_user
-        ).select_related("patient")
+        ).only("id")
 
     def validate_red_flags(self, flags: list[str]) -> list[str]:
         if len(flags) != len(set(flags)):

@@ -224,7 +224,7 @@ class CheckInList(AuditedMixin, generics.ListAPIView):
 
         response = idempotency.respond_once(request, record)
         # A replay hands the same check-in back: it is recorded again, as the first was.
-        audit_record(request, patients=[request.user.patient.id], action=Action.CREATE)
+        audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
         return response
 
 
