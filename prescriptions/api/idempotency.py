@@ -48,30 +48,35 @@ def _replay(user, key: str, fingerprint: str) -> Response | None:
 def respond_once(request: Request, create: Callable[[], tuple[int, dict]]) -> Response:
     """Answers `create()` (status, body), or the stored answer when the key came before.
 
-    `create` runs in the same transaction as the stored answer: either both are saved or
-    neither, so a failed request (a 400) keeps nothing and may be retried with its key.
+    With a key, `create` runs in the same transaction as the stored answer: either both
+    are saved or neither, so a failed request (a 400) keeps nothing and may be retried
+    with its key. `create` must be atomic itself.
     """
     key = request.headers.get(HEADER, "").strip() or None
     if key and len(key) > KEY_MAX:
         raise exceptions.ValidationError({HEADER: [f"Use at most {KEY_MAX} characters."]})
+    if not key:
+        # Nothing to keep: `create` is left its own transaction (an outer one would only
+        # turn it into a savepoint, two more round trips while the prescription is locked).
+        status_code, body = create()
+        return Response(body, status=status_code)
     fingerprint = _fingerprint(request.data)
-    if key and (replay := _replay(request.user, key, fingerprint)):
+    if replay := _replay(request.user, key, fingerprint):
         return replay
     try:
         with transaction.atomic():
             status_code, body = create()
-            if key:
-                IdempotencyRecord.objects.create(
-                    user=request.user,
-                    key=key,
-                    request_fingerprint=fingerprint,
-                    response_status=status_code,
-                    response_body=body,
-                )
+            IdempotencyRecord.objects.create(
+                user=request.user,
+                key=key,
+                request_fingerprint=fingerprint,
+                response_status=status_code,
+                response_body=body,
+            )
     except IntegrityError:
         # A concurrent request with the same key committed first; ours rolled back whole,
         # so answer as a retry of that one.
-        if key and (replay := _replay(request.user, key, fingerprint)):
+        if replay := _replay(request.user, key, fingerprint):
             return replay
         raise
     return Response(body, status=status_code)
