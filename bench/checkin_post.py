@@ -6,10 +6,12 @@
 Starts two gunicorn servers on the configured database (the product, config.wsgi, on
 --port; the bare view of bench/bare_checkin.py on --port + 1), each with --workers sync
 workers, and drives each with `wrk` (Debian package) from a separate process: the same
-patient's token, the same body. First at full load (--connections), then the product at
-a lighter load (--light connections, about half its throughput): p50 and p99 from wrk's
-latency distribution. The per-user API throttle is lifted for the run (USER_THROTTLE_RATE)
-since one patient posts thousands of times. Target: the product at >= 60 % of the bare
+patient's token, the same body. First at full load (--connections), bare view and product
+taking turns for --rounds rounds so that both see the same share of a shared machine's
+load; then the product at a lighter load (--light connections: one keeps one of the two
+workers busy, about half its throughput): p50 and p99 from wrk's latency distribution.
+The per-user API throttle is lifted for the run (USER_THROTTLE_RATE) since one patient
+posts thousands of times. Target: the product at >= 60 % of the bare
 view's requests per second; at half load p99 <= 5 x p50. Peak RSS of one product worker.
 """
 
@@ -127,6 +129,17 @@ def wrk(url: str, script: str, connections: int, seconds: int) -> dict:
     }
 
 
+def combined(runs: list[dict]) -> dict:
+    """Rounds of equal length: their mean rate, the median round's latencies."""
+    middle = sorted(runs, key=lambda run: run["rate"])[len(runs) // 2]
+    return {
+        "rate": sum(run["rate"] for run in runs) / len(runs),
+        "p50": middle["p50"],
+        "p99": middle["p99"],
+        "errors": sum(run["errors"] for run in runs),
+    }
+
+
 def to_ms(text: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
@@ -147,8 +160,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8151)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--light", type=int, default=2)
+    parser.add_argument("--light", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     rx, token = patient_and_token()
@@ -178,8 +192,12 @@ def main() -> None:
         bare_url = f"http://127.0.0.1:{args.port + 1}/checkin/"
         wrk(product_url, script.name, 2, 2)  # warm up both
         wrk(bare_url, script.name, 2, 2)
-        full_bare = wrk(bare_url, script.name, args.connections, args.seconds)
-        full = wrk(product_url, script.name, args.connections, args.seconds)
+        turns = max(1, args.seconds // args.rounds)
+        bare_runs, product_runs = [], []
+        for _ in range(args.rounds):
+            bare_runs.append(wrk(bare_url, script.name, args.connections, turns))
+            product_runs.append(wrk(product_url, script.name, args.connections, turns))
+        full_bare, full = combined(bare_runs), combined(product_runs)
         light = wrk(product_url, script.name, args.light, args.seconds)
         rss = worker_rss_mb(product)
     finally:
@@ -214,7 +232,9 @@ def main() -> None:
         ],
         ["measure", "product", "bare view (same run)", "ratio", "target", ""],
         notes=(
-            f"{args.workers} sync workers each; wrk {args.seconds} s per run; non-2xx answers: "
+            f"{args.workers} sync workers each; full load: {args.rounds} rounds of {turns} s, "
+            f"bare view and product in turn (mean rate, latencies of the median round); "
+            f"light load: {args.seconds} s; non-2xx answers: "
             f"product {full['errors'] + light['errors']}, bare {full_bare['errors']}."
         ),
     )
