@@ -72,6 +72,33 @@ def test_it_answers_the_product_404_page_to_a_path_no_page_has(clinician_a, path
     assert_product_page(signed_in(clinician_a).get(path), 404, "Nothing is at this address")
 
 
+@pytest.mark.parametrize(
+    ("path", "home"),
+    [
+        ("/staff/nowhere/", "/staff/"),
+        ("/staff/patients/abc/", "/staff/"),
+        ("/my/nowhere/", "/my/"),
+        ("/my/login/nowhere", "/my/"),
+        ("/nowhere", "/staff/"),
+    ],
+)
+def test_it_answers_the_product_404_page_in_production_to_a_visitor_not_signed_in(
+    settings, path, home
+):
+    settings.DEBUG = False  # as in production: never Django's own "Page not found"
+
+    response = Client().get(path)
+
+    assert_product_page(response, 404, "Nothing is at this address", f'href="{home}"')
+
+
+def test_it_answers_the_product_404_page_for_an_object_no_one_has(settings, clinician_a):
+    settings.DEBUG = False
+
+    for path in ("/staff/patients/999999/", "/staff/prescriptions/999999/plan/"):
+        assert_product_page(signed_in(clinician_a).get(path), 404, "Nothing is at this address")
+
+
 def test_it_sends_a_patient_back_to_their_own_page_from_a_404(patient_a):
     assert_product_page(signed_in(patient_a.user).get("/my/nowhere/"), 404, 'href="/my/"')
 
