@@ -35,11 +35,14 @@ def checkin_record(
     red_flags: list[str] | None = None,
 ) -> CheckIn:
     """Stores the session the patient reports, then acts on it (advice, red flags)."""
-    # Locked so that an `end` racing this check-in cannot slip in between check and insert.
-    # With its patient (the zone), not its protocol: nothing here reads the protocol's
-    # texts, and parsing them was 5 % of a check-in's CPU.
+    # Locked so that an `end` racing this check-in cannot slip in between check and insert
+    # (its row alone, as prescription_lock does). With its patient (the zone), not its
+    # protocol: nothing here reads the protocol's texts, and parsing them was 5 % of a
+    # check-in's CPU.
     prescription = (
-        Prescription.objects.select_for_update().select_related("patient").get(pk=prescription.pk)
+        Prescription.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=prescription.pk)
     )
     if prescription.current_status == PrescriptionStatus.ENDED:
         raise ValidationError({"prescription": "This prescription has ended."})

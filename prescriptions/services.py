@@ -105,8 +105,11 @@ def prescription_create(
 def prescription_lock(prescription: Prescription) -> Prescription:
     """The prescription's row, read again and locked until the transaction ends: writers on
     one prescription take turns."""
+    # Its row alone: FOR UPDATE over the join also locked the patient's row (a deadlock
+    # with any insert that key-shares patient, then prescription) and the protocol's, the
+    # one row every prescription shares, so that all check-ins took turns.
     return (
-        Prescription.objects.select_for_update()
+        Prescription.objects.select_for_update(of=("self",))
         .select_related("patient", "protocol")
         .get(pk=prescription.pk)
     )
