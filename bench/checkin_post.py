@@ -40,21 +40,23 @@ BASE = Path(__file__).resolve().parent.parent
 VENV = BASE / ".venv" / "bin"
 
 
-def patient_and_token():
+def patient_and_token(number: int = 0):
+    """The bench clinic's patient `number` (made once, with a prescription) and a new token."""
     clinic, _ = Clinic.objects.get_or_create(
         slug="bench-post", defaults={"name": "Bench POST", "timezone": "UTC"}
     )
     clinician, _ = User.objects.get_or_create(
         username="post.dr@example.test", defaults={"role": "clinician", "clinic": clinic}
     )
-    user = User.objects.filter(username="post.patient@example.test").first()
+    email = f"post.patient{number or ''}@example.test"
+    user = User.objects.filter(username=email).first()
     if user is None:
         patient = patient_enrol(
             clinic=clinic,
             enrolled_by=clinician,
             first_name="Post",
             last_name="Bench",
-            email="post.patient@example.test",
+            email=email,
         ).patient
         user = patient.user
         user.is_active = True
@@ -118,6 +120,9 @@ def wrk(url: str, script: str, connections: int, seconds: int) -> dict:
         text=True,
         check=True,
     ).stdout
+    # The server still answers the requests queued when wrk stopped: let it finish them
+    # before the next run, whose measure they would share.
+    time.sleep(1)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, flags=re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -163,21 +168,37 @@ def main() -> None:
     parser.add_argument("--light", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=1,
+        help="patients posting in turn (1: every request locks the same prescription row)",
+    )
     args = parser.parse_args()
 
-    rx, token = patient_and_token()
-    body = {
-        "prescription": rx.id,
-        "slot": "other",
-        "performed_at": datetime.now(UTC).isoformat(),
-        "pain_before": 3,
-    }
+    posts = []
+    for number in range(args.patients):
+        rx, token = patient_and_token(number)
+        body = {
+            "prescription": rx.id,
+            "slot": "other",
+            "performed_at": datetime.now(UTC).isoformat(),
+            "pain_before": 3,
+        }
+        posts.append(f"{{{json.dumps(token)}, {json.dumps(json.dumps(body))}}}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        # Each request the next patient's token and body (each wrk thread from its own start).
         script.write(
             'wrk.method = "POST"\n'
-            f"wrk.body = {json.dumps(json.dumps(body))}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+            f"local posts = {{{', '.join(posts)}}}\n"
+            "local i = 0\n"
+            "function init() i = math.random(#posts) end\n"
+            "function request()\n"
+            "  i = i % #posts + 1\n"
+            '  wrk.headers["Authorization"] = "Bearer " .. posts[i][1]\n'
+            "  return wrk.format(nil, nil, nil, posts[i][2])\n"
+            "end\n"
         )
     env = {**os.environ, "USER_THROTTLE_RATE": "1000000/min"}
     product = serve("config.wsgi:application", args.port, args.workers, env)
@@ -234,7 +255,8 @@ def main() -> None:
         notes=(
             f"{args.workers} sync workers each; full load: {args.rounds} rounds of {turns} s, "
             f"bare view and product in turn (mean rate, latencies of the median round); "
-            f"light load: {args.seconds} s; non-2xx answers: "
+            f"light load: {args.seconds} s; {args.patients} patient(s) posting in turn; "
+            "non-2xx answers: "
             f"product {full['errors'] + light['errors']}, bare {full_bare['errors']}."
         ),
     )
