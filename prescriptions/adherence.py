@@ -103,10 +103,9 @@ class PatientData:
     timelines: list[Timeline] = field(default_factory=list)
     days: dict[date, list[DayRow]] = field(default_factory=lambda: defaultdict(list))
 
-    @property
-    def first_start(self) -> date | None:
-        """The start of the patient's first prescription, leaving out any that never ran."""
-        return min((t.start_date for t in self.timelines if t.ever_active), default=None)
+    # The start of the patient's first prescription, leaving out any with no active day
+    # in the ledger (called off before it began, or still to come).
+    first_start: date | None = None
 
     def checked_in(self, day: date) -> bool:
         return any(r.total for r in self.days.get(day, ()))
@@ -145,13 +144,19 @@ def report_data(
         ledger.ledger_catch_up(clinic_id=_clinic_of(patients), now=now)
     prescriptions = Prescription.objects.filter(scope)
     timelines = {}
-    for row in prescriptions.values("id", "patient_id", "start_date", "end_date"):
+    ran = Exists(AdherenceDay.objects.filter(prescription_id=OuterRef("id"), active=True))
+    rows = prescriptions.annotate(ran=ran).values(
+        "id", "patient_id", "start_date", "end_date", "ran"
+    )
+    for row in rows:
         if row["patient_id"] not in data:
             continue
         patient = data[row["patient_id"]]
         timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz)
         patient.timelines.append(timeline)
         timelines[row["id"]] = timeline
+        if row["ran"] and not (patient.first_start and patient.first_start <= row["start_date"]):
+            patient.first_start = row["start_date"]
     changes = StatusChange.objects.filter(prescription__in=prescriptions).order_by(
         "effective_at", "id"
     )

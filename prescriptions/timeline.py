@@ -43,15 +43,6 @@ class Timeline:
             ended_on = local_date_of(effective_at, self.tz)
             self.last_day = min(ended_on, self.last_day or ended_on)
 
-    @property
-    def ever_active(self) -> bool:
-        """False for a prescription called off (or paused) from the instant it began."""
-        ends = [at for at, _ in self.changes[1:]] + [None]
-        return any(
-            status == ACTIVE and (end is None or end > start)
-            for (start, status), end in zip(self.changes, ends, strict=True)
-        )
-
     def status_at(self, instant: datetime) -> str | None:
         return status_at(self.changes, instant)
 

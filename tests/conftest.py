@@ -1,5 +1,8 @@
+import os
+
 import pytest
 import time_machine
+from hypothesis import settings as hypothesis_settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -11,6 +14,12 @@ from tests.live_worker import (  # noqa: F401  (fixtures)
     _migration_data_in_transactional_tests,
     live_worker,
 )
+
+# In CI the property tests draw the same examples on every run, so a failure there is
+# reproducible rather than luck; elsewhere each run draws new ones and the search goes on.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

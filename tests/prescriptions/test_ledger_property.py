@@ -5,13 +5,13 @@ check-ins, around clock changes; the scheduler's tick runs at some of those mome
 not at others. Changes apply from the moment they are made (PRODUCT.md, Definitions).
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from patients.services import patient_update
@@ -155,6 +155,21 @@ step = st.one_of(
         max_size=10,
     ),
     final_hours=st.integers(min_value=0, max_value=30),
+)
+# Histories that once disagreed, kept as regressions:
+# prescribed at midnight in London, moved to New York before it began there;
+@example(
+    change=("Europe/London", date(2026, 3, 29)),
+    first_slots={"morning": "00:30", "bedtime": "00:30"},
+    steps=[(1, ("zone", "America/New_York"))],
+    final_hours=0,
+)
+# called off at the instant it began in New York, then moved to London (a check-in between).
+@example(
+    change=("America/New_York", date(2026, 3, 8)),
+    first_slots={"morning": "00:30", "bedtime": "00:30"},
+    steps=[(1, ("status", 1)), (1, ("check_in", "morning")), (1, ("zone", "Europe/London"))],
+    final_hours=0,
 )
 def test_it_agrees_with_the_contract_after_changes(
     clinic_a,
