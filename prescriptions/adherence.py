@@ -331,18 +331,24 @@ def adherence_report(
 
 def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int:
     """The `current_streak_days` of the patient's default report (the 28 days up to today),
-    read from the ledger's rows of those days alone: two queries, for a check-in's advice."""
+    read from the ledger's rows of those days alone, for a check-in's advice: one query, and
+    two more when the ledger is behind and must first be caught up, as a report does."""
     now = now or timezone.now()
-    ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
     start, today = default_range(local_date_of(now, patient.zone))
-    days = defaultdict(list)
+    behind = Prescription.objects.filter(patient_id=patient.id, ledger_until__lte=now)
     rows = (
         AdherenceDay.objects.filter(patient_id=patient.id, local_date__range=(start, today))
         .order_by()
-        .values_list("local_date", *DAY_FIELDS)
+        .annotate(behind=Exists(behind))
+        .values_list("behind", "local_date", *DAY_FIELDS)
     )
-    for row in rows:
-        days[_as_date(row[0])].append(DayRow._make(row[1:]))
+    found = list(rows)
+    if not found or found[0][0]:
+        ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
+        found = list(rows.all())
+    days = defaultdict(list)
+    for row in found:
+        days[_as_date(row[1])].append(DayRow._make(row[2:]))
     return _streak(days, start, today, today, now)
 
 

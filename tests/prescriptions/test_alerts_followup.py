@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from prescriptions import advice
-from prescriptions.models import Alert, Prescription
+from prescriptions.models import AdherenceDay, Alert, Prescription
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 
@@ -235,6 +235,20 @@ def test_it_counts_the_streak_as_the_adherence_report_does(patient_a, clinician_
     bedtime = post(patient_a, rx, slot="bedtime", performed_at="2026-05-10T07:50:00-04:00")
     assert bedtime.json()["advice"] == advice.streak(5)
     assert report_streak() == 5
+
+
+def test_it_counts_the_streak_while_the_scheduler_is_behind(patient_a, rx):
+    for d in (7, 8, 9):
+        morning = datetime(2026, 5, d, 11, 30, tzinfo=UTC)
+        CheckInFactory(prescription=rx, slot="morning", performed_at=morning)
+        CheckInFactory(prescription=rx, slot="bedtime", performed_at=morning + timedelta(hours=15))
+    # The tick stopped after 7 May: the days since hold their check-ins and nothing else.
+    AdherenceDay.objects.filter(prescription=rx, local_date__gte=date(2026, 5, 8)).update(
+        active=False, morning_due_at=None, bedtime_due_at=None
+    )
+    Prescription.objects.filter(id=rx.id).update(ledger_until=datetime(2026, 5, 8, 4, tzinfo=UTC))
+
+    assert post(patient_a, rx).json()["advice"] == advice.streak(3)
 
 
 def test_it_encourages_a_night_session_the_prescription_invites(patient_a, rx):
