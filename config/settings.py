@@ -135,6 +135,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: the clinic report's one aggregate costs enough in the planner's estimate to be
+    # compiled, and compiling it took 2-3 s where running it takes 0.2 s (EXPLAIN ANALYZE,
+    # bench/clinic_adherence.py). Every query here is short; none gains from JIT.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinic.User"
 
