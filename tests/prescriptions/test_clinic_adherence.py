@@ -116,6 +116,44 @@ def test_it_agrees_with_the_own_report_when_the_pain_baseline_lies_before_the_ra
     assert row["pain"] == own["pain"]
 
 
+@pytest.mark.parametrize(
+    "ordering", ["last_name", "-adherence_pct", "current_streak_days", "pain_change"]
+)
+def test_it_agrees_with_the_own_report_of_a_patient_with_two_prescriptions_a_day(
+    clinician_a, clinic_a, ordering
+):
+    # Mornings of one, bedtimes of the other, from 1 May: the days they share count once.
+    patient = PatientFactory(clinic=clinic_a)
+    mornings = PrescriptionFactory(
+        patient=patient, start_date=date(2026, 5, 1), slots=[("morning", "07:00")]
+    )
+    bedtimes = PrescriptionFactory(
+        patient=patient, start_date=date(2026, 5, 3), slots=[("bedtime", "21:00")]
+    )
+    for day in range(1, 11):
+        CheckInFactory(
+            prescription=mornings,
+            slot="morning",
+            performed_at=datetime(2026, 5, day, 11, 30, tzinfo=UTC),
+            pain_before=day % 4,
+        )
+        if day not in (4, 6, 10):  # missed on 4 and 6 May; 10 May's is still to come
+            CheckInFactory(
+                prescription=bedtimes,
+                slot="bedtime",
+                performed_at=datetime(2026, 5, day + 1, 1, 30, tzinfo=UTC),
+            )
+    client = client_for(clinician_a)
+    params = {"from": "2026-05-01", "to": "2026-05-10"}
+
+    row = rows_by_patient(client.get(URL, {**params, "ordering": ordering}).json())[patient.id]
+    own = client.get(f"/api/v1/patients/{patient.id}/adherence/", params).json()
+
+    del own["by_day"]
+    assert own["current_streak_days"] == 3
+    assert {k: row[k] for k in own} == own
+
+
 def test_it_gives_each_row_the_patients_own_default_range(clinician_a, clinic_a):
     # 16:00 on 10 May in the clinic's New York is already 01:30 on 11 May in Kolkata.
     patient = PatientFactory(clinic=clinic_a, timezone="Asia/Kolkata")

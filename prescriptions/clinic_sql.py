@@ -1,0 +1,245 @@
+"""The SQL of the clinic table (clinic_table.py): one statement per page, built here.
+
+A page is cut in two steps inside that one statement. First `keyed` computes, for every
+patient the request covers, only what the ordering (and the low-adherence filter) needs,
+and cuts the page from it; then the whole row is computed for that page's patients alone.
+What an ordering needs, cheapest first:
+
+- the patient's own columns (name, id);
+- `sums`: one pass over the ledger, a hash per patient (adherence, counts of sessions);
+- `days`: the ledger's days, one per patient and date, then a hash per patient and the
+  streak (active days, days with a session, streak);
+- `extras`: a probe per patient (last check-in, open alerts);
+- everything (the pain change, which needs each patient's first week as well).
+
+A patient's prescriptions may share a date; only those patients' days are grouped by date
+(`days`), everyone else's ledger rows already are their days, so no large sort or hash
+by date is needed.
+"""
+
+from dataclasses import dataclass, field
+
+# The few things SQLite and PostgreSQL spell differently.
+DIALECTS = {
+    "postgresql": {
+        "plus_days": "({} + {})",
+        "days_between": "({} - {})",
+        "greatest": "GREATEST({}, {})",
+        "least": "LEAST({}, {})",
+        "true": "TRUE",
+    },
+    "sqlite": {
+        "plus_days": "date({}, '+' || {} || ' days')",
+        "days_between": "CAST(julianday({}) - julianday({}) AS INTEGER)",
+        "greatest": "MAX({}, {})",
+        "least": "MIN({}, {})",
+        "true": "1",
+    },
+}
+
+PATIENTS = """
+SELECT p.id, p.first_name, p.last_name, u.is_active AS activated,
+    {d_from} AS d_from, {d_to} AS d_to, {today} AS today, {recent_from} AS recent_from,
+    {future_from} AS future_from,
+    -- With several prescriptions, a patient's ledger rows may share a date.
+    COALESCE(counted.prescriptions, 0) AS prescriptions
+FROM patients_patient p JOIN clinic_user u ON u.id = p.user_id
+LEFT JOIN (
+    SELECT rx.patient_id, COUNT(*) AS prescriptions FROM prescriptions_prescription rx
+    GROUP BY rx.patient_id
+) counted ON counted.patient_id = p.id
+WHERE p.clinic_id = %(clinic)s AND p.id IN ({patients})
+"""
+
+# Every range lies in first_from..last_to: it lets the database skip the other days.
+LEDGER = """
+FROM prescriptions_adherenceday a
+JOIN {src} r ON a.patient_id = r.id AND a.local_date BETWEEN r.d_from AND r.d_to
+WHERE a.local_date BETWEEN %(first_from)s AND %(last_to)s"""
+
+# Sessions fallen due by now, and those of them done, on one ledger row.
+EXPECTED = """(CASE WHEN a.morning_due_at <= %(now)s THEN 1 ELSE 0 END
+    + CASE WHEN a.bedtime_due_at <= %(now)s THEN 1 ELSE 0 END)"""
+COMPLETED = """(CASE WHEN a.morning_due_at <= %(now)s AND a.morning_check_ins > 0 THEN 1 ELSE 0 END
+    + CASE WHEN a.bedtime_due_at <= %(now)s AND a.bedtime_check_ins > 0 THEN 1 ELSE 0 END)"""
+# Today's sessions, those still to come included, and those of them not done yet.
+WANTED = """(CASE WHEN a.morning_due_at IS NOT NULL THEN 1 ELSE 0 END
+    + CASE WHEN a.bedtime_due_at IS NOT NULL THEN 1 ELSE 0 END)"""
+OPEN = """(CASE WHEN a.morning_due_at IS NOT NULL AND a.morning_check_ins = 0 THEN 1 ELSE 0 END
+    + CASE WHEN a.bedtime_due_at IS NOT NULL AND a.bedtime_check_ins = 0 THEN 1 ELSE 0 END)"""
+RECENT = "CASE WHEN a.local_date >= r.recent_from THEN {} ELSE 0 END"
+
+SUMS = f"""
+SELECT a.patient_id AS pid,
+    SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
+    SUM({RECENT.format(EXPECTED)}) AS week_expected,
+    SUM({RECENT.format(COMPLETED)}) AS week_completed,
+    SUM(a.check_ins) AS check_ins, SUM(a.night_check_ins) AS nights
+{LEDGER}
+GROUP BY a.patient_id
+"""
+
+# One row per ledger row, read in one pass (in parallel where the database can).
+ROWS = f"""
+SELECT a.patient_id AS pid, a.local_date AS day, r.prescriptions,
+    CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END AS past,
+    CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END AS is_today,
+    CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,
+    {EXPECTED} AS expected, {COMPLETED} AS completed,
+    CASE WHEN a.active THEN 1 ELSE 0 END AS active,
+    a.check_ins AS check_ins, a.night_check_ins AS nights, a.pain_before_sum AS pain,
+    {WANTED} AS wanted, {OPEN} AS open
+{LEDGER}
+"""
+
+# The days of patients with several prescriptions, one row per date. The casts keep
+# PostgreSQL's sums of sums integers (it sums a bigint as numeric), so the rounding
+# divisions stay integral.
+SHARED = """
+SELECT t.pid, t.day, MAX(t.prescriptions), MAX(t.past), MAX(t.is_today), MAX(t.recent),
+    CAST(SUM(t.expected) AS INTEGER), CAST(SUM(t.completed) AS INTEGER), MAX(t.active),
+    CAST(SUM(t.check_ins) AS INTEGER), CAST(SUM(t.nights) AS INTEGER),
+    CAST(SUM(t.pain) AS INTEGER), CAST(SUM(t.wanted) AS INTEGER), CAST(SUM(t.open) AS INTEGER)
+FROM {p}rows t WHERE t.prescriptions > 1
+GROUP BY t.pid, t.day
+"""
+
+# Every patient's days: the ledger rows of a patient with one prescription already are.
+DAYS = "SELECT * FROM {p}rows WHERE prescriptions < 2 UNION ALL SELECT * FROM {p}shared"
+
+# Per patient, with the last past day that missed a session: the streak runs after it.
+AGG = """
+SELECT d.pid,
+    SUM(d.expected) AS expected, SUM(d.completed) AS completed,
+    SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
+    SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
+        THEN 1 ELSE 0 END) AS days_with_session,
+    SUM(d.check_ins) AS check_ins, SUM(d.nights) AS nights,
+    SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
+    SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed,
+    MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
+        THEN d.day END) AS last_missed,
+    MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
+        AS today_done
+FROM ({days}) d
+GROUP BY d.pid
+"""
+
+# A condition in the sum rather than a WHERE: the database cannot estimate how many days
+# such a WHERE keeps, and took it for one, so it walked every patient for every day.
+STREAK = """
+SELECT d.pid,
+    SUM(CASE WHEN d.past = 1 AND d.active = 1 AND d.expected > 0
+        AND (g.last_missed IS NULL OR d.day > g.last_missed) THEN 1 ELSE 0 END) AS days
+FROM ({days}) d JOIN {p}agg g ON g.pid = d.pid
+GROUP BY d.pid
+"""
+
+FUTURE = """
+SELECT rx.patient_id AS pid, SUM({future_days}) AS days
+FROM prescriptions_prescription rx JOIN {src} r ON r.id = rx.patient_id
+WHERE rx.status = 'active' AND {future_days} > 0
+GROUP BY rx.patient_id
+"""
+
+# The first week's pain: from the start of the patient's first prescription that ran.
+BASELINE = """
+SELECT a.patient_id AS pid, SUM(a.pain_before_sum) AS pain, SUM(a.check_ins) AS n
+FROM prescriptions_adherenceday a JOIN (
+    SELECT rx.patient_id AS pid, MIN(rx.start_date) AS first_start
+    FROM prescriptions_prescription rx JOIN {src} r ON r.id = rx.patient_id
+    WHERE EXISTS (
+        SELECT 1 FROM prescriptions_adherenceday ran
+        WHERE ran.prescription_id = rx.id AND ran.active = {true}
+    )
+    GROUP BY rx.patient_id
+) f ON a.patient_id = f.pid AND a.local_date BETWEEN f.first_start AND {baseline_end}
+GROUP BY a.patient_id
+"""
+
+
+def tenths(numerator: str, denominator: str) -> str:
+    """numerator / denominator to one decimal, halves up, as an integer of tenths."""
+    return (
+        f"CASE WHEN {denominator} > 0 THEN (20 * {numerator} + {denominator})"
+        f" / (2 * {denominator}) END"
+    )
+
+
+def percent(completed: str, expected: str) -> str:
+    return tenths(f"100 * {completed}", expected)
+
+
+LAST_CHECK_IN = (
+    "(SELECT MAX(c.performed_at) FROM prescriptions_checkin c WHERE c.patient_id = r.id)"
+)
+OPEN_ALERTS = """(SELECT COUNT(*) FROM prescriptions_alert al
+    WHERE al.patient_id = r.id AND al.acknowledged_at IS NULL)"""
+RED_FLAG_OPEN = """EXISTS (SELECT 1 FROM prescriptions_alert al WHERE al.patient_id = r.id
+    AND al.acknowledged_at IS NULL AND al.kind = 'red_flag')"""
+# The current prescription and what it reads, as current_prescriptions.current_of chooses
+# it: the latest started of those running, else the next to start, else the latest started
+# of those ended (past its end date a prescription reads ended).
+PRESCRIPTION_STATUS = """COALESCE(
+    (SELECT rx.status FROM prescriptions_prescription rx
+        WHERE rx.patient_id = r.id AND rx.status <> 'ended'
+            AND (rx.end_date IS NULL OR rx.end_date >= r.today)
+            AND rx.start_date <= r.today
+        ORDER BY rx.start_date DESC, rx.id DESC LIMIT 1),
+    (SELECT rx.status FROM prescriptions_prescription rx
+        WHERE rx.patient_id = r.id AND rx.status <> 'ended'
+            AND rx.start_date > r.today
+        ORDER BY rx.start_date, rx.id LIMIT 1),
+    (SELECT 'ended' FROM prescriptions_prescription rx
+        WHERE rx.patient_id = r.id LIMIT 1)
+)"""
+
+# What the `days` path reads for each patient (prefix p: the CTEs it comes from).
+DAYS_COLUMNS = {
+    "expected_sessions": "COALESCE({p}agg.expected, 0)",
+    "completed_sessions": "COALESCE({p}agg.completed, 0)",
+    "adherence_tenths": percent("{p}agg.completed", "{p}agg.expected"),
+    "week_tenths": percent("{p}agg.week_completed", "{p}agg.week_expected"),
+    "active_days": "COALESCE({p}agg.active_days, 0) + COALESCE({p}future.days, 0)",
+    "days_with_session": "COALESCE({p}agg.days_with_session, 0)",
+    "current_streak_days": "COALESCE({p}streak.days, 0) + COALESCE({p}agg.today_done, 0)",
+    "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)",
+    "night_sessions": "COALESCE({p}agg.nights, 0)",
+}
+SUMS_COLUMNS = {
+    "expected_sessions": "COALESCE(sums.expected, 0)",
+    "completed_sessions": "COALESCE(sums.completed, 0)",
+    "adherence_tenths": percent("sums.completed", "sums.expected"),
+    "week_tenths": percent("sums.week_completed", "sums.week_expected"),
+    "extra_sessions": "COALESCE(sums.check_ins, 0) - COALESCE(sums.completed, 0)",
+    "night_sessions": "COALESCE(sums.nights, 0)",
+}
+EXTRAS_COLUMNS = {"last_check_in": LAST_CHECK_IN, "open_alerts": OPEN_ALERTS}
+
+
+@dataclass
+class Statement:
+    """A WITH statement put together CTE by CTE."""
+
+    ctes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, sql: str, *, inline: bool = False) -> None:
+        """`inline`: computed afresh where it is read (not materialized once), so that the
+        database may scan the ledger joined to it in parallel."""
+        self.ctes.append(f"{name} AS {'NOT MATERIALIZED ' if inline else ''}({sql.strip()})")
+
+    def days_path(self, p: str, src: str, fill: dict) -> str:
+        """The CTEs of the `days` path over the patients of `src`; answers the joins that
+        bring its columns to `r` rows (`{p}agg`, `{p}streak`, `{p}future`)."""
+        self.add(f"{p}rows", ROWS.format(src=src))
+        self.add(f"{p}shared", SHARED.format(p=p))
+        days = DAYS.format(p=p)
+        self.add(f"{p}agg", AGG.format(p=p, days=days))
+        self.add(f"{p}streak", STREAK.format(p=p, days=days))
+        self.add(f"{p}future", FUTURE.format(src=src, **fill))
+        return "".join(
+            f" LEFT JOIN {p}{name} ON {p}{name}.pid = r.id" for name in ("agg", "streak", "future")
+        )
+
+    def sql(self, select: str) -> str:
+        return "WITH " + ",\n".join(self.ctes) + "\n" + select
