@@ -17,6 +17,7 @@ TITLES = {
     404: "There is no page here",
     413: "What you sent is too large",
     500: "Something went wrong on our side",
+    503: "The service is briefly unavailable",
 }
 
 

@@ -164,6 +164,21 @@ def test_a_bad_limit_refuses_to_start(name, value):
     assert name in started.stderr
 
 
+def test_a_database_gone_mid_request_shows_a_page_saying_so(clinician_a, monkeypatch):
+    from django.db import OperationalError
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("prescriptions.web.clinic.table_view", gone)
+    client = Client()
+    client.force_login(clinician_a)
+    response = client.get("/staff/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "briefly unavailable" in response.content.decode()
+
+
 def test_a_database_gone_mid_request_answers_503_to_retry(patient_a, monkeypatch):
     from django.db import OperationalError
 
