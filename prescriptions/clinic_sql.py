@@ -142,20 +142,23 @@ WHERE rx.status = 'active' AND {future_days} > 0
 GROUP BY rx.patient_id
 """
 
-# The first week's pain: from the start of the patient's first prescription that ran.
-BASELINE = """
-SELECT a.patient_id AS pid, SUM(a.pain_before_sum) AS pain, SUM(a.check_ins) AS n
-FROM prescriptions_adherenceday a JOIN (
-    SELECT rx.patient_id AS pid, MIN(rx.start_date) AS first_start
-    FROM prescriptions_prescription rx JOIN {src} r ON r.id = rx.patient_id
-    WHERE EXISTS (
-        SELECT 1 FROM prescriptions_adherenceday ran
-        WHERE ran.prescription_id = rx.id AND ran.active = {true}
-    )
-    GROUP BY rx.patient_id
-) f ON a.patient_id = f.pid AND a.local_date BETWEEN f.first_start AND {baseline_end}
-GROUP BY a.patient_id
+# The start of each patient's first prescription that ran (had an active day).
+FIRST = """
+SELECT rx.patient_id AS pid, MIN(rx.start_date) AS first_start
+FROM prescriptions_prescription rx JOIN {src} r ON r.id = rx.patient_id
+WHERE EXISTS (
+    SELECT 1 FROM prescriptions_adherenceday ran
+    WHERE ran.prescription_id = rx.id AND ran.active = {true}
+)
+GROUP BY rx.patient_id
 """
+
+# The pain of the first week, in tenths: a probe of the ledger's (patient, date) index per
+# row. As a join, PostgreSQL hashed the whole ledger (that week lies before the range).
+BASELINE_TENTHS = """(SELECT CASE WHEN SUM(a.check_ins) > 0
+        THEN (20 * SUM(a.pain_before_sum) + SUM(a.check_ins)) / (2 * SUM(a.check_ins)) END
+    FROM prescriptions_adherenceday a
+    WHERE a.patient_id = r.id AND a.local_date BETWEEN first.first_start AND {baseline_end})"""
 
 
 def tenths(numerator: str, denominator: str) -> str:

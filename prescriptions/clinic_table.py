@@ -199,11 +199,11 @@ class ClinicRows(Sequence):
         else:
             statement.add("r", "SELECT * FROM everyone", inline=True)
         joins = statement.days_path("", "r", self._fill)
-        statement.add("baseline", clinic_sql.BASELINE.format(src="r", **self._fill))
-        joins += " LEFT JOIN baseline ON baseline.pid = r.id"
+        statement.add("first", clinic_sql.FIRST.format(src="r", **self._fill))
+        joins += " LEFT JOIN first ON first.pid = r.id"
         columns = {k: v.format(p="") for k, v in clinic_sql.DAYS_COLUMNS.items()}
         columns |= {
-            "baseline_tenths": clinic_sql.tenths("baseline.pain", "baseline.n"),
+            "baseline_tenths": clinic_sql.BASELINE_TENTHS.format(**self._fill),
             "recent_tenths": clinic_sql.tenths("agg.recent_pain", "agg.recent_n"),
             "last_check_in": clinic_sql.LAST_CHECK_IN,
             "open_alerts": clinic_sql.OPEN_ALERTS,
@@ -274,7 +274,7 @@ class ClinicRows(Sequence):
             "future_days": f"({future_days} + 1)",
             "true": dialect["true"],
             "baseline_end": dialect["plus_days"].format(
-                "f.first_start", adherence.PAIN_WINDOW_DAYS - 1
+                "first.first_start", adherence.PAIN_WINDOW_DAYS - 1
             ),
         }
         statement = clinic_sql.Statement()
