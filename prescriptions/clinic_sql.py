@@ -125,6 +125,22 @@ FROM ({days}) d
 GROUP BY d.pid
 """
 
+# What a page's key needs of AGG (the days orderings and the low-adherence filter): half
+# the sums over every patient's days.
+AGG_KEY = """
+SELECT d.pid,
+    SUM(d.expected) AS expected, SUM(d.completed) AS completed,
+    SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
+    SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
+        THEN 1 ELSE 0 END) AS days_with_session,
+    MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
+        THEN d.day END) AS last_missed,
+    MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
+        AS today_done
+FROM ({days}) d
+GROUP BY d.pid
+"""
+
 # A condition in the sum rather than a WHERE: the database cannot estimate how many days
 # such a WHERE keeps, and took it for one, so it walked every patient for every day.
 STREAK = """
@@ -231,13 +247,13 @@ class Statement:
         database may scan the ledger joined to it in parallel."""
         self.ctes.append(f"{name} AS {'NOT MATERIALIZED ' if inline else ''}({sql.strip()})")
 
-    def days_path(self, p: str, src: str, fill: dict) -> str:
+    def days_path(self, p: str, src: str, fill: dict, *, agg: str = AGG) -> str:
         """The CTEs of the `days` path over the patients of `src`; answers the joins that
         bring its columns to `r` rows (`{p}agg`, `{p}streak`, `{p}future`)."""
         self.add(f"{p}rows", ROWS.format(src=src))
         self.add(f"{p}shared", SHARED.format(p=p))
         days = DAYS.format(p=p)
-        self.add(f"{p}agg", AGG.format(p=p, days=days))
+        self.add(f"{p}agg", agg.format(p=p, days=days))
         self.add(f"{p}streak", STREAK.format(p=p, days=days))
         self.add(f"{p}future", FUTURE.format(src=src, **fill))
         return "".join(

@@ -167,8 +167,11 @@ class ClinicRows(Sequence):
         kind = KEY_KINDS.get(self.field)
         joins, columns = "", {}
         if kind == "days":
-            joins = statement.days_path("k_", "everyone", self._fill)
-            columns = {k: v.format(p="k_") for k, v in clinic_sql.DAYS_COLUMNS.items()}
+            joins = statement.days_path("k_", "everyone", self._fill, agg=clinic_sql.AGG_KEY)
+            columns = {
+                name: clinic_sql.DAYS_COLUMNS[name].format(p="k_")
+                for name in (*ORDERINGS[self.field], "adherence_tenths")
+            }
         elif kind == "sums" or self.below_pct is not None:
             statement.add("sums", clinic_sql.SUMS.format(src="everyone"))
             joins = " LEFT JOIN sums ON sums.pid = r.id"
