@@ -14,10 +14,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
 from prescriptions import adherence, clinic_sql, ledger
+from prescriptions.models import Prescription
 from prescriptions.schedule import local_today
 
 # What each ordering sorts on, in the SQL's columns; ties go by name.
@@ -110,7 +111,6 @@ class ClinicRows(Sequence):
         self.below_pct = below_pct
         self.patients = patients
         self._count: int | None = None
-        self._caught_up = False
         self._zones: list[str] | None = None
         self._fill: dict = {}
 
@@ -228,17 +228,25 @@ class ClinicRows(Sequence):
         )
         return sql, params
 
+    def _zones_caught_up(self) -> list[str]:
+        """The patients' zones; first, when the scheduler is behind (normally it is not:
+        the same query says so), what fell due and it has not written yet."""
+        behind = Prescription.objects.filter(
+            patient__clinic_id=self.clinic_id, ledger_until__lte=self.now
+        )
+        patients = self.patients.order_by().annotate(behind=Exists(behind))
+        found = set(patients.values_list("timezone", "behind").distinct())
+        if any(late for _, late in found):
+            ledger.ledger_catch_up(clinic_id=self.clinic_id, now=self.now)
+        return sorted({zone for zone, _ in found}) or ["UTC"]
+
     def _statement(self) -> tuple[clinic_sql.Statement, dict]:
         """The statement with `everyone`: the patients asked for, each with their dates."""
-        if not self._caught_up:
-            # What fell due and the scheduler has not written yet (normally nothing).
-            ledger.ledger_catch_up(clinic_id=self.clinic_id, now=self.now)
-            self._caught_up = True
+        if self._zones is None:
+            self._zones = self._zones_caught_up()
+        zones = self._zones
         dialect = clinic_sql.DIALECTS[connection.vendor]
         params = {"clinic": self.clinic_id, "now": self.now}
-        if self._zones is None:
-            self._zones = sorted(set(self.patients.values_list("timezone", flat=True))) or ["UTC"]
-        zones = self._zones
 
         def by_zone(name: str, value_of) -> str:
             """A CASE on the patient's zone: the dates that depend on each one's today."""

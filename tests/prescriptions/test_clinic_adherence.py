@@ -333,10 +333,10 @@ def test_it_uses_the_same_few_queries_for_a_page_however_big_the_clinic(
     bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 5, 7), days=3)
     client = client_for(clinician_a)
 
-    # Token and user (2), clinic (1), count (1), the ledger written up to now (1), the
-    # patients' zones (1), the page's rows sorted in SQL (1), whatever the ordering; the
-    # audit entries of the page's patients, one insert (1).
-    with django_assert_num_queries(8):
+    # Token and user (2), clinic (1), count (1), the patients' zones and whether the ledger
+    # is written up to now (1), the page's rows sorted in SQL (1), whatever the ordering;
+    # the audit entries of the page's patients, one insert (1).
+    with django_assert_num_queries(7):
         response = client.get(URL, {"ordering": ordering, "page_size": 100})
 
     assert response.json()["count"] == patients
@@ -350,9 +350,9 @@ def test_it_exports_with_the_same_few_queries_however_big_the_clinic(
     client = client_for(clinician_a)
 
     # Token and user (2), clinic (1), the patients exported and their audit entries (2),
-    # the ledger written up to now (1), the zones (1), every row from one cursor (1), read
-    # while the answer streams.
-    with django_assert_num_queries(8):
+    # the zones and whether the ledger is written up to now (1), every row from one cursor
+    # (1), read while the answer streams.
+    with django_assert_num_queries(7):
         response = client.get(URL, {"format": "csv"})
         text = csv_text(response)
 
