@@ -7,8 +7,8 @@ What an ordering needs, cheapest first:
 
 - the patient's own columns (name, id);
 - `sums`: one pass over the ledger, a hash per patient (adherence, counts of sessions);
-- `days`: the ledger's days, one per patient and date, then a hash per patient and the
-  streak (active days, days with a session, streak);
+- `days`: the ledger's days summed per patient, and the streak read by index from each
+  patient's last missed day (active days, days with a session, streak);
 - `extras`: a probe per patient (last check-in, open alerts);
 - everything (the pain change, which needs each patient's first week as well).
 
@@ -79,9 +79,14 @@ SELECT a.patient_id AS pid,
 GROUP BY a.patient_id
 """
 
-# One row per ledger row, read in one pass (in parallel where the database can).
-ROWS = f"""
-SELECT a.patient_id AS pid, a.local_date AS day, r.prescriptions,
+# Every patient's days, one row per patient and date, in two parts. The ledger rows of a
+# patient with one prescription already are their days: those are summed per patient
+# straight from the scan (no CTE between, so PostgreSQL scans and sums in parallel). The
+# rows of patients with several are grouped by date first, and only when the clinic has
+# such patients. The casts keep PostgreSQL's sums of sums integers (it sums a bigint as
+# numeric), so the rounding divisions stay integral.
+SINGLE_DAYS = f"""
+SELECT a.patient_id AS pid, a.local_date AS day,
     CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END AS past,
     CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END AS is_today,
     CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,
@@ -89,23 +94,28 @@ SELECT a.patient_id AS pid, a.local_date AS day, r.prescriptions,
     CASE WHEN a.active THEN 1 ELSE 0 END AS active,
     a.check_ins AS check_ins, a.night_check_ins AS nights, a.pain_before_sum AS pain,
     {WANTED} AS wanted, {OPEN} AS open
-{LEDGER}
+{LEDGER} AND r.prescriptions < 2
 """
-
-# The days of patients with several prescriptions, one row per date. The casts keep
-# PostgreSQL's sums of sums integers (it sums a bigint as numeric), so the rounding
-# divisions stay integral.
-SHARED = """
-SELECT t.pid, t.day, MAX(t.prescriptions), MAX(t.past), MAX(t.is_today), MAX(t.recent),
-    CAST(SUM(t.expected) AS INTEGER), CAST(SUM(t.completed) AS INTEGER), MAX(t.active),
-    CAST(SUM(t.check_ins) AS INTEGER), CAST(SUM(t.nights) AS INTEGER),
-    CAST(SUM(t.pain) AS INTEGER), CAST(SUM(t.wanted) AS INTEGER), CAST(SUM(t.open) AS INTEGER)
-FROM {p}rows t WHERE t.prescriptions > 1
-GROUP BY t.pid, t.day
+SHARED_DAYS = f"""
+SELECT a.patient_id AS pid, a.local_date AS day,
+    MAX(CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END) AS past,
+    MAX(CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END) AS is_today,
+    MAX(CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END) AS recent,
+    CAST(SUM({EXPECTED}) AS INTEGER) AS expected,
+    CAST(SUM({COMPLETED}) AS INTEGER) AS completed,
+    MAX(CASE WHEN a.active THEN 1 ELSE 0 END) AS active,
+    CAST(SUM(a.check_ins) AS INTEGER) AS check_ins,
+    CAST(SUM(a.night_check_ins) AS INTEGER) AS nights,
+    CAST(SUM(a.pain_before_sum) AS INTEGER) AS pain,
+    CAST(SUM({WANTED}) AS INTEGER) AS wanted, CAST(SUM({OPEN}) AS INTEGER) AS open
+{LEDGER} AND r.prescriptions > 1
+    AND EXISTS (
+        SELECT 1 FROM prescriptions_prescription x
+        JOIN patients_patient xp ON xp.id = x.patient_id AND xp.clinic_id = %(clinic)s
+        GROUP BY x.patient_id HAVING COUNT(*) > 1
+    )
+GROUP BY a.patient_id, a.local_date
 """
-
-# Every patient's days: the ledger rows of a patient with one prescription already are.
-DAYS = "SELECT * FROM {p}rows WHERE prescriptions < 2 UNION ALL SELECT * FROM {p}shared"
 
 # Per patient, with the last past day that missed a session: the streak runs after it.
 AGG = """
@@ -141,15 +151,18 @@ FROM ({days}) d
 GROUP BY d.pid
 """
 
-# A condition in the sum rather than a WHERE: the database cannot estimate how many days
-# such a WHERE keeps, and took it for one, so it walked every patient for every day.
-STREAK = """
-SELECT d.pid,
-    SUM(CASE WHEN d.past = 1 AND d.active = 1 AND d.expected > 0
-        AND (g.last_missed IS NULL OR d.day > g.last_missed) THEN 1 ELSE 0 END) AS days
-FROM ({days}) d JOIN {p}agg g ON g.pid = d.pid
-GROUP BY d.pid
-"""
+# The streak: the past active days with sessions after the last one that missed some
+# (every one of them complete, then), read by the ledger's (patient, date) index from that
+# day on, patient by patient: a second pass over every patient's days read them all.
+STREAK = f"""(SELECT COUNT(*) FROM (
+    SELECT a.local_date FROM prescriptions_adherenceday a
+    WHERE a.patient_id = r.id AND a.local_date >= r.d_from AND a.local_date <= r.d_to
+        AND a.local_date < r.today
+        AND a.local_date > COALESCE({{p}}agg.last_missed, %(no_day)s)
+    GROUP BY a.local_date
+    HAVING MAX(CASE WHEN a.active THEN 1 ELSE 0 END) = 1
+        AND SUM({EXPECTED.replace("{", "{{").replace("}", "}}")}) > 0
+) streak_days)"""
 
 FUTURE = """
 SELECT rx.patient_id AS pid, SUM({future_days}) AS days
@@ -221,7 +234,7 @@ DAYS_COLUMNS = {
     "week_tenths": percent("{p}agg.week_completed", "{p}agg.week_expected"),
     "active_days": "COALESCE({p}agg.active_days, 0) + COALESCE({p}future.days, 0)",
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)",
-    "current_streak_days": "COALESCE({p}streak.days, 0) + COALESCE({p}agg.today_done, 0)",
+    "current_streak_days": f"{STREAK} + COALESCE({{p}}agg.today_done, 0)",
     "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)",
     "night_sessions": "COALESCE({p}agg.nights, 0)",
 }
@@ -249,16 +262,16 @@ class Statement:
 
     def days_path(self, p: str, src: str, fill: dict, *, agg: str = AGG) -> str:
         """The CTEs of the `days` path over the patients of `src`; answers the joins that
-        bring its columns to `r` rows (`{p}agg`, `{p}streak`, `{p}future`)."""
-        self.add(f"{p}rows", ROWS.format(src=src))
-        self.add(f"{p}shared", SHARED.format(p=p))
-        days = DAYS.format(p=p)
-        self.add(f"{p}agg", agg.format(p=p, days=days))
-        self.add(f"{p}streak", STREAK.format(p=p, days=days))
-        self.add(f"{p}future", FUTURE.format(src=src, **fill))
-        return "".join(
-            f" LEFT JOIN {p}{name} ON {p}{name}.pid = r.id" for name in ("agg", "streak", "future")
+        bring its columns to `r` rows (`{p}agg`, `{p}future`)."""
+        self.add(
+            f"{p}agg",
+            agg.format(days=SINGLE_DAYS.format(src=src))
+            + " UNION ALL "
+            + agg.format(days=SHARED_DAYS.format(src=src)),
         )
+        self.add(f"{p}future", FUTURE.format(src=src, **fill))
+        joins = (f" LEFT JOIN {p}{name} ON {p}{name}.pid = r.id" for name in ("agg", "future"))
+        return "".join(joins)
 
     def sql(self, select: str) -> str:
         return "WITH " + ",\n".join(self.ctes) + "\n" + select

@@ -246,7 +246,8 @@ class ClinicRows(Sequence):
             self._zones = self._zones_caught_up()
         zones = self._zones
         dialect = clinic_sql.DIALECTS[connection.vendor]
-        params = {"clinic": self.clinic_id, "now": self.now}
+        # no_day: before every date (the streak of a patient who never missed a session).
+        params = {"clinic": self.clinic_id, "now": self.now, "no_day": date.min}
 
         def by_zone(name: str, value_of) -> str:
             """A CASE on the patient's zone: the dates that depend on each one's today."""
