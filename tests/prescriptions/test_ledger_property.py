@@ -171,6 +171,14 @@ step = st.one_of(
     steps=[(1, ("status", 1)), (1, ("check_in", "morning")), (1, ("zone", "Europe/London"))],
     final_hours=0,
 )
+# checked in at 01:00 in London on the first day, then moved to New York, where that day
+# is still to come: it counts as a day with a session in the clinic's row as in the report;
+@example(
+    change=("Europe/London", date(2026, 3, 29)),
+    first_slots={"morning": "00:30", "bedtime": "00:30"},
+    steps=[(1, ("check_in", "morning")), (1, ("zone", "America/New_York"))],
+    final_hours=0,
+)
 def test_it_agrees_with_the_contract_after_changes(
     clinic_a,
     clinician_a,
