@@ -26,6 +26,7 @@ from prescriptions.models import (
     Alert,
     CheckIn,
     Prescription,
+    ScheduleChange,
     StatusChange,
 )
 from prescriptions.schedule import local_date_of
@@ -145,14 +146,17 @@ def report_data(
     prescriptions = Prescription.objects.filter(scope)
     timelines = {}
     ran = Exists(AdherenceDay.objects.filter(prescription_id=OuterRef("id"), active=True))
-    rows = prescriptions.annotate(ran=ran).values(
-        "id", "patient_id", "start_date", "end_date", "ran"
-    )
+    first_schedule = ScheduleChange.objects.filter(prescription_id=OuterRef("id"))
+    rows = prescriptions.annotate(
+        ran=ran,
+        began_in=Subquery(first_schedule.order_by("effective_at", "id").values("timezone")[:1]),
+    ).values("id", "patient_id", "start_date", "end_date", "ran", "began_in")
     for row in rows:
         if row["patient_id"] not in data:
             continue
         patient = data[row["patient_id"]]
-        timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz)
+        began_in = ZoneInfo(row["began_in"]) if row["began_in"] else None
+        timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz, began_in)
         patient.timelines.append(timeline)
         timelines[row["id"]] = timeline
         if row["ran"] and not (patient.first_start and patient.first_start <= row["start_date"]):
@@ -240,12 +244,12 @@ def report_from(
                 completed += getattr(row, kind) > 0
             check_ins += row.total
             night_total += row.night
-        if day > today:
-            # Days still to come are active unless something already recorded stops them
-            # (a prescription starting tomorrow has no status yet at `now`).
-            active = any(t.is_active_day(day) for t in data.timelines)
-        else:
-            active = any(row.active for row in rows)
+        # A day the ledger has is as it says; a day still to come, with no row yet, is
+        # active unless something already recorded stops it. (After a move west, a day
+        # begun in the old zone can lie after today in the new one.)
+        active = any(row.active for row in rows) or (
+            day > today and any(t.is_active_day(day) for t in data.timelines)
+        )
         expected_total += expected
         completed_total += completed
         extra_total += check_ins - completed

@@ -125,6 +125,7 @@ SELECT d.pid,
     SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
         THEN 1 ELSE 0 END) AS days_with_session,
     SUM(CASE WHEN d.past + d.is_today = 0 AND d.check_ins > 0 THEN 1 ELSE 0 END) AS ahead,
+    SUM(CASE WHEN d.past + d.is_today = 0 AND d.active = 1 THEN 1 ELSE 0 END) AS ahead_active,
     SUM(d.check_ins) AS check_ins, SUM(d.nights) AS nights,
     SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
     SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed,
@@ -145,6 +146,7 @@ SELECT d.pid,
     SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
         THEN 1 ELSE 0 END) AS days_with_session,
     SUM(CASE WHEN d.past + d.is_today = 0 AND d.check_ins > 0 THEN 1 ELSE 0 END) AS ahead,
+    SUM(CASE WHEN d.past + d.is_today = 0 AND d.active = 1 THEN 1 ELSE 0 END) AS ahead_active,
     MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
         THEN d.day END) AS last_missed,
     MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
@@ -166,16 +168,19 @@ STREAK = f"""(SELECT COUNT(*) FROM (
         AND SUM({EXPECTED.replace("{", "{{").replace("}", "}}")}) > 0
 ) streak_days)"""
 
-# Days after the patient's today with a check-in (there are some after a move west: the
-# check-in is dated in the zone it was made in) count as days with a session when a
-# running prescription spans them, as FUTURE counts them active. Read only for a patient
-# who has such days.
-AHEAD = """(SELECT COUNT(DISTINCT a.local_date) FROM prescriptions_adherenceday a
+# After a move west, the ledger can hold days after the patient's new today (begun in the
+# old zone; a check-in is dated in the zone it was made in). Such a day is active when its
+# row says so, or when a running prescription spans it (as FUTURE counts the days to come).
+# Read only for a patient who has such days.
+SPANNED = """EXISTS (SELECT 1 FROM prescriptions_prescription rx
+    WHERE rx.patient_id = r.id AND rx.status = 'active' AND rx.start_date <= a.local_date
+        AND (rx.end_date IS NULL OR rx.end_date >= a.local_date))"""
+LEDGER_AHEAD = """(SELECT COUNT(DISTINCT a.local_date) FROM prescriptions_adherenceday a
     WHERE a.patient_id = r.id AND a.local_date > r.today AND a.local_date <= r.d_to
-        AND a.local_date >= r.d_from AND a.check_ins > 0
-        AND EXISTS (SELECT 1 FROM prescriptions_prescription rx
-            WHERE rx.patient_id = r.id AND rx.status = 'active' AND rx.start_date <= a.local_date
-                AND (rx.end_date IS NULL OR rx.end_date >= a.local_date)))"""
+        AND a.local_date >= r.d_from AND {which})"""
+# Days with a session among them, and the active ones FUTURE does not count.
+AHEAD = LEDGER_AHEAD.format(which=f"a.check_ins > 0 AND (a.active OR {SPANNED})")
+AHEAD_ACTIVE = LEDGER_AHEAD.format(which=f"a.active AND NOT {SPANNED}")
 
 FUTURE = """
 SELECT rx.patient_id AS pid, SUM({future_days}) AS days
@@ -245,7 +250,8 @@ DAYS_COLUMNS = {
     "completed_sessions": "COALESCE({p}agg.completed, 0)",
     "adherence_tenths": percent("{p}agg.completed", "{p}agg.expected"),
     "week_tenths": percent("{p}agg.week_completed", "{p}agg.week_expected"),
-    "active_days": "COALESCE({p}agg.active_days, 0) + COALESCE({p}future.days, 0)",
+    "active_days": "COALESCE({p}agg.active_days, 0) + COALESCE({p}future.days, 0)"
+    f" + CASE WHEN {{p}}agg.ahead_active > 0 THEN {AHEAD_ACTIVE} ELSE 0 END",
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)"
     f" + CASE WHEN {{p}}agg.ahead > 0 THEN {AHEAD} ELSE 0 END",
     "current_streak_days": f"{STREAK} + COALESCE({{p}}agg.today_done, 0)",

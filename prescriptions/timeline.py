@@ -21,6 +21,8 @@ class Timeline:
     start_date: date
     end_date: date | None
     tz: ZoneInfo
+    # The zone it began in (its first schedule's), when the patient has moved since.
+    began_in: ZoneInfo | None = None
     # (effective_at, status), oldest first.
     changes: list[tuple[datetime, str]] = field(default_factory=list)
     last_day: date | None = None
@@ -28,9 +30,10 @@ class Timeline:
     uninterrupted: bool = True
 
     def __post_init__(self) -> None:
-        # A prescription is active from 00:00 local of its start date whatever instant its
-        # first status row carries; changes recorded later in the history override it.
-        self.changes = [(local_midnight(self.start_date, self.tz), ACTIVE)]
+        # A prescription is active from 00:00 local of its start date, in the zone it began
+        # in, whatever instant its first status row carries; changes recorded later in the
+        # history override it (as the ledger has it, see ledger_days.Sources).
+        self.changes = [(local_midnight(self.start_date, self.began_in or self.tz), ACTIVE)]
         self.last_day = self.end_date
 
     def add_change(self, status: str, effective_at: datetime) -> None:

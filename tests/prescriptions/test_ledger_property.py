@@ -179,6 +179,21 @@ step = st.one_of(
     steps=[(1, ("check_in", "morning")), (1, ("zone", "America/New_York"))],
     final_hours=0,
 )
+# paused in its first hour in London, then moved to New York, where that hour's day is
+# still to come: it stays the one active day;
+@example(
+    change=("Europe/London", date(2026, 3, 29)),
+    first_slots={"morning": "00:30", "bedtime": "00:30"},
+    steps=[(1, ("status", 0)), (1, ("zone", "America/New_York"))],
+    final_hours=0,
+)
+# moved west before it began, then a check-in before its first local day there.
+@example(
+    change=("Europe/London", date(2026, 3, 29)),
+    first_slots={"morning": "07:00", "bedtime": "21:30"},
+    steps=[(1, ("zone", "America/New_York")), (1, ("check_in", "night"))],
+    final_hours=0,
+)
 def test_it_agrees_with_the_contract_after_changes(
     clinic_a,
     clinician_a,
@@ -208,6 +223,13 @@ def test_it_agrees_with_the_contract_after_changes(
         with time_machine.travel(now, tick=False):
             rx.refresh_from_db()
             if what == "check_in" and rx.status != "ended":
+                if now < Oracle.at(start, "00:00", schedules[-1][1]):
+                    # Moved west before it began: still before its first local day.
+                    with pytest.raises(ValidationError):
+                        checkins.checkin_record(
+                            prescription=rx, slot=arg, performed_at=now, pain_before=3
+                        )
+                    continue
                 checkins.checkin_record(prescription=rx, slot=arg, performed_at=now, pain_before=3)
                 check_ins.append((arg, now))
             elif what == "slots" and rx.status != "ended":
