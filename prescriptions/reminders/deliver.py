@@ -21,7 +21,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -96,7 +96,7 @@ def _begin_sending(group: list[Reminder]) -> list[Reminder]:
     instant = connection.ops.adapt_datetimefield_value
     # One statement that answers which rows it took (the ORM's update only counts them):
     # it runs once per group, on the path every reminder takes.
-    with _commit(durable=_is_text(group)), connection.cursor() as cursor:
+    with _durable_if(_is_text(group)), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Reminder._meta.db_table} SET status = %s, lease_until = %s"
             f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
@@ -136,26 +136,45 @@ def _is_text(group: list[Reminder]) -> bool:
 
 
 @contextmanager
-def _commit(*, durable: bool):
-    """A transaction; unless `durable`, its commit does not wait for the disk (PostgreSQL's
-    synchronous_commit off: a commit waiting for its flush cost more than the sending).
+def _marks_without_waiting():
+    """The batch's marks commit without waiting for the disk (PostgreSQL's
+    synchronous_commit off): a commit waiting for its flush cost more than the sending.
 
-    Only for the marks of emails and webhooks (sending, sent, skipped): a database that
-    crashes may forget the last fraction of a second of them, and a forgotten mark only
-    sends the reminder again, under the same Message-ID / Idempotency-Key, like one in
-    doubt; never fewer. A text message cannot be told apart from a repeat: its marks wait.
+    A database that crashes may forget the last fraction of a second of them, and a
+    forgotten mark (sending, sent, skipped, failed) only sends an email or a webhook again
+    under the same Message-ID / Idempotency-Key, like one in doubt; never fewer. A text
+    message cannot be told apart from a repeat: its marks wait (`_durable_if`).
     """
-    with transaction.atomic():
-        if not durable and connection.vendor == "postgresql":
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:
+            pass  # a broken connection is closed after the task, its setting with it
+
+
+@contextmanager
+def _durable_if(durable: bool):
+    if not durable or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
         yield
 
 
-def _finish(ids: list[int], status: str, reason: str = "", *, durable: bool = True) -> None:
+def _finish(ids: list[int], status: str, reason: str = "", *, durable: bool = False) -> None:
     if not ids:
         return
-    with _commit(durable=durable):
+    with _durable_if(durable):
         Reminder.objects.filter(id__in=ids).update(
             status=status,
             reason=reason[:255],
@@ -208,8 +227,13 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
             skipped[reason].append(reminder.id)
         else:
             to_send.append(reminder)
-    for reason, ids in skipped.items():
-        _finish(ids, ReminderStatus.SKIPPED, reason, durable=False)
+    with _marks_without_waiting():
+        for reason, ids in skipped.items():
+            _finish(ids, ReminderStatus.SKIPPED, reason)
+        return _send_all(to_send)
+
+
+def _send_all(to_send: list[Reminder]) -> dict[int, int]:
     retry = {}
     connections = _Connections()
     try:
@@ -283,11 +307,12 @@ def _send_and_record(reminder: Reminder, connections: _Connections) -> str:
             _finish([reminder.id], ReminderStatus.FAILED, reason)
             return ReminderStatus.FAILED
         # The channel said it did not go out: back in the queue for the retry.
-        Reminder.objects.filter(id=reminder.id).update(
-            status=ReminderStatus.QUEUED,
-            reason=f"try {reminder.attempts} failed: {error}"[:255],
-            lease_until=None,
-        )
+        with _durable_if(reminder.channel == Channel.SMS):
+            Reminder.objects.filter(id=reminder.id).update(
+                status=ReminderStatus.QUEUED,
+                reason=f"try {reminder.attempts} failed: {error}"[:255],
+                lease_until=None,
+            )
         return ReminderStatus.QUEUED
     return ReminderStatus.SENT
 
