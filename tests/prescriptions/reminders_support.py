@@ -1,9 +1,10 @@
 """Shared set-up for the reminder tests: a scheduled prescription and a tick that runs
 what it queues after commit, as it would outside a test transaction."""
 
-from datetime import date
+from datetime import UTC, date, timedelta
 
 from django.test import TestCase
+from django.utils import timezone
 
 from prescriptions import tasks
 from prescriptions.reminders.tick import reminders_tick
@@ -19,3 +20,16 @@ def scheduled_prescription(patient=None, *, timezone="America/New_York", **kwarg
 def tick(now=None) -> int:
     with TestCase.captureOnCommitCallbacks(execute=True):
         return reminders_tick(now=now, deliver=tasks.deliver_reminders.delay)
+
+
+def due_a_minute_ago(patient):
+    """A prescription whose morning slot fell due a minute ago by the real clock, for the
+    tests with a real worker (it judges lateness by that clock)."""
+    due = (timezone.now() - timedelta(minutes=1)).astimezone(UTC)
+    patient.timezone = "UTC"
+    patient.save()
+    return scheduled_prescription(
+        patient,
+        start_date=due.date() - timedelta(days=1),
+        slots=[("morning", due.strftime("%H:%M"))],
+    )

@@ -1,30 +1,21 @@
 """A real worker sends the reminder email; the check-in link in it works."""
 
 import re
-from datetime import UTC, timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from prescriptions.models import CheckIn, Reminder
 from prescriptions.reminders.tick import reminders_tick
 from prescriptions.tasks import deliver_reminders
-from tests.prescriptions.reminders_support import scheduled_prescription
+from tests.prescriptions.reminders_support import due_a_minute_ago
 
 LINK = re.compile(r"https?://[^/\s]+(/c/[^/\s]+/)")
 
 
 @pytest.mark.celery_worker
 def test_it_emails_a_check_in_link_that_opens_and_records_the_session(live_worker, patient_a):
-    due = (timezone.now() - timedelta(minutes=1)).astimezone(UTC)
-    patient_a.timezone = "UTC"
-    patient_a.save()
-    prescription = scheduled_prescription(
-        patient_a,
-        start_date=due.date() - timedelta(days=1),
-        slots=[("morning", due.strftime("%H:%M"))],
-    )
+    prescription = due_a_minute_ago(patient_a)
 
     assert reminders_tick(deliver=deliver_reminders.delay) == 1
     live_worker.wait_for(lambda: Reminder.objects.filter(status="sent").exists())

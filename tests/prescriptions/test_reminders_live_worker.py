@@ -1,28 +1,17 @@
 """A due reminder crosses a real broker to a real Celery worker and is emailed once."""
 
-from datetime import UTC, timedelta
-
 import pytest
-from django.utils import timezone
 
 from prescriptions.models import Reminder
 from prescriptions.reminders.tick import reminders_tick
 from prescriptions.tasks import deliver_reminders
 from tests.conftest import client_for
-from tests.prescriptions.reminders_support import scheduled_prescription
+from tests.prescriptions.reminders_support import due_a_minute_ago
 
 
 @pytest.mark.celery_worker
 def test_it_delivers_a_due_reminder_once_through_a_real_worker(live_worker, patient_a):
-    # The worker judges lateness by the real clock, so the slot fell due a minute ago.
-    due = (timezone.now() - timedelta(minutes=1)).astimezone(UTC)
-    patient_a.timezone = "UTC"
-    patient_a.save()
-    prescription = scheduled_prescription(
-        patient_a,
-        start_date=due.date() - timedelta(days=1),
-        slots=[("morning", due.strftime("%H:%M"))],
-    )
+    prescription = due_a_minute_ago(patient_a)
 
     assert reminders_tick(deliver=deliver_reminders.delay) == 1
     reminder = Reminder.objects.get(prescription=prescription)
