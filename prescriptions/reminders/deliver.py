@@ -69,13 +69,21 @@ def retry_delay(attempts: int) -> float:
 def _claim(reminder_ids: list[int], now: datetime) -> list[Reminder]:
     """Takes the reminders still waiting to be sent and holds them for this attempt."""
     with transaction.atomic():
-        claimed = list(
-            Reminder.objects.filter(id__in=reminder_ids, status=ReminderStatus.QUEUED)
+        # Found by primary key alone, the status checked here: asked for `queued` in SQL,
+        # the planner may pick the partial index of queued reminders, which right after a
+        # tick holds the whole minute and its dead entries (as _begin_sending found).
+        rows = (
+            Reminder.objects.filter(id__in=reminder_ids)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .select_related("prescription__patient__reminder_preference", "prescription__protocol")
-            .select_for_update(skip_locked=True, of=("self",))
+            # Each table by a query of its own: during a burst, planning the join of four
+            # took 12 ms a batch against 0.6 ms to run it; the five plain queries 3 ms.
+            .prefetch_related(
+                "prescription__patient__reminder_preference", "prescription__protocol"
+            )
+            .select_for_update(skip_locked=True)
             .order_by("id")
         )
+        claimed = [r for r in rows if r.status == ReminderStatus.QUEUED]
         lease_until = now + lease()
         Reminder.objects.filter(id__in=[r.id for r in claimed]).update(
             lease_until=lease_until, attempts=F("attempts") + 1
@@ -95,17 +103,19 @@ def _begin_sending(group: list[Reminder]) -> list[Reminder]:
     ids = [r.id for r in group]
     instant = connection.ops.adapt_datetimefield_value
     # One statement that answers which rows it took (the ORM's update only counts them):
-    # it runs once per group, on the path every reminder takes.
+    # it runs once per group, on the path every reminder takes. The claim's lease is the
+    # fence: every other change to a reminder (sent, skipped, released by the sweep, sent
+    # by another attempt) rewrites `lease_until`, so a row still holding it is queued and
+    # ours. (A `status` condition here let the planner pick the partial index of queued
+    # reminders, full of dead entries right after a tick: 4 ms instead of 0.5.)
     with _durable_if(_is_text(group)), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Reminder._meta.db_table} SET status = %s, lease_until = %s"
-            f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
-            " AND status = %s AND lease_until = %s RETURNING id",
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND lease_until = %s RETURNING id",
             [
                 ReminderStatus.SENDING,
                 instant(renewed),
                 *ids,
-                ReminderStatus.QUEUED,
                 instant(group[0].lease_until),  # one claim, one lease for the whole batch
             ],
         )
