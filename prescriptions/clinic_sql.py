@@ -117,43 +117,27 @@ SELECT a.patient_id AS pid, a.local_date AS day,
 GROUP BY a.patient_id, a.local_date
 """
 
-# Per patient, with the last past day that missed a session: the streak runs after it.
-AGG = """
-SELECT d.pid,
+# Per patient, with the last past day that missed a session (the streak runs after it):
+# first what a page's key needs (the days orderings and the low-adherence filter), then
+# the rest of the row.
+KEY_SUMS = """
     SUM(d.expected) AS expected, SUM(d.completed) AS completed,
     SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
     SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
         THEN 1 ELSE 0 END) AS days_with_session,
     SUM(CASE WHEN d.past + d.is_today = 0 AND d.check_ins > 0 THEN 1 ELSE 0 END) AS ahead,
     SUM(CASE WHEN d.past + d.is_today = 0 AND d.active = 1 THEN 1 ELSE 0 END) AS ahead_active,
+    MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
+        THEN d.day END) AS last_missed,
+    MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
+        AS today_done"""
+ROW_SUMS = """,
     SUM(d.check_ins) AS check_ins, SUM(d.nights) AS nights,
     SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
-    SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed,
-    MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
-        THEN d.day END) AS last_missed,
-    MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
-        AS today_done
-FROM ({days}) d
-GROUP BY d.pid
-"""
-
-# What a page's key needs of AGG (the days orderings and the low-adherence filter): half
-# the sums over every patient's days.
-AGG_KEY = """
-SELECT d.pid,
-    SUM(d.expected) AS expected, SUM(d.completed) AS completed,
-    SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
-    SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
-        THEN 1 ELSE 0 END) AS days_with_session,
-    SUM(CASE WHEN d.past + d.is_today = 0 AND d.check_ins > 0 THEN 1 ELSE 0 END) AS ahead,
-    SUM(CASE WHEN d.past + d.is_today = 0 AND d.active = 1 THEN 1 ELSE 0 END) AS ahead_active,
-    MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
-        THEN d.day END) AS last_missed,
-    MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
-        AS today_done
-FROM ({days}) d
-GROUP BY d.pid
-"""
+    SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed"""
+PER_PATIENT = "\nFROM ({days}) d\nGROUP BY d.pid\n"
+AGG = "SELECT d.pid," + KEY_SUMS + ROW_SUMS + PER_PATIENT
+AGG_KEY = "SELECT d.pid," + KEY_SUMS + PER_PATIENT
 
 # The streak: the past active days with sessions after the last one that missed some
 # (every one of them complete, then), read by the ledger's (patient, date) index from that
