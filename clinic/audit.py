@@ -7,8 +7,9 @@ Every view that returns or changes a patient's data says so with one call:
 (or, on a DRF generic view, inherits `AuditedMixin`, which records the objects it looks up
 and the page it lists). The entries are written by `RequestAuditMiddleware` once the
 response is known to succeed: a refused or failed request read and changed nothing, so it
-leaves no entry. The same middleware gives each request an id (`X-Request-ID`), which
-every log line carries (`clinic.request_id`) and every entry stores.
+leaves no entry. A write may instead commit its entry with itself (`audit_write`). The same
+middleware gives each request an id (`X-Request-ID`), which every log line carries
+(`clinic.request_id`) and every entry stores.
 """
 
 import json
@@ -18,6 +19,7 @@ from operator import attrgetter
 
 from django.db import DatabaseError, connections, router
 from django.utils import timezone
+from rest_framework import exceptions, status
 
 from clinic import request_id
 from clinic.errors import error_response
@@ -110,6 +112,27 @@ def audit_flush(request) -> None:
         )
 
 
+UNAVAILABLE = "The service is briefly unavailable; please try again."
+
+
+class AuditUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = UNAVAILABLE
+    default_code = "audit_unavailable"
+    wait = 1  # DRF answers it as Retry-After
+
+
+def audit_write(request, *, patients: Iterable[int], action: str | None = None) -> None:
+    """Writes these entries now, in the caller's transaction, with what it writes: one
+    commit (one WAL flush) instead of two, and neither is kept without the other. Raised
+    out of that transaction, AuditUnavailable (a 503) rolls the write back."""
+    audit_record(request, patients=patients, action=action)
+    try:
+        audit_flush(_django_request(request))
+    except DatabaseError:
+        raise AuditUnavailable from None
+
+
 class RequestAuditMiddleware:
     """First in the chain: the request id covers every log line of the request."""
 
@@ -128,9 +151,7 @@ class RequestAuditMiddleware:
                 except DatabaseError:
                     # No read goes unrecorded: without its entries the answer is withheld
                     # (a write already made is replayed to a retry with its Idempotency-Key).
-                    response = error_response(
-                        request, 503, "The service is briefly unavailable; please try again."
-                    )
+                    response = error_response(request, 503, UNAVAILABLE)
                     response["Retry-After"] = "1"
             response[request_id.HEADER] = request.request_id
             return response

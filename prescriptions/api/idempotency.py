@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from prescriptions.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
 KEY_MAX = IdempotencyRecord._meta.get_field("key").max_length
 
 
@@ -41,24 +42,24 @@ def _replay(user, key: str, fingerprint: str) -> Response | None:
     return Response(
         record.response_body,
         status=record.response_status,
-        headers={"Idempotent-Replayed": "true"},
+        headers={REPLAYED: "true"},
     )
 
 
 def respond_once(request: Request, create: Callable[[], tuple[int, dict]]) -> Response:
-    """Answers `create()` (status, body), or the stored answer when the key came before.
+    """Answers `create()` (status, body), or the stored answer when the key came before
+    (with the REPLAYED header).
 
-    With a key, `create` runs in the same transaction as the stored answer: either both
-    are saved or neither, so a failed request (a 400) keeps nothing and may be retried
-    with its key. `create` must be atomic itself.
+    `create` runs in one transaction, with the stored answer when there is a key: all it
+    writes is saved (in one commit) or none of it, so a failed request (a 400) keeps
+    nothing and may be retried with its key.
     """
     key = request.headers.get(HEADER, "").strip() or None
     if key and len(key) > KEY_MAX:
         raise exceptions.ValidationError({HEADER: [f"Use at most {KEY_MAX} characters."]})
     if not key:
-        # Nothing to keep: `create` is left its own transaction (an outer one would only
-        # turn it into a savepoint, two more round trips while the prescription is locked).
-        status_code, body = create()
+        with transaction.atomic():
+            status_code, body = create()
         return Response(body, status=status_code)
     fingerprint = _fingerprint(request.data)
     if replay := _replay(request.user, key, fingerprint):

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.validation import IdFilter, as_api_error, with_local_date_range
-from clinic.audit import Action, AuditedMixin, audit_record
+from clinic.audit import Action, AuditedMixin, audit_record, audit_write
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
 from prescriptions import checkins, services
@@ -220,11 +220,15 @@ class CheckInList(AuditedMixin, generics.ListAPIView):
                 checkin = checkins.checkin_record(**serializer.validated_data)
             except DjangoValidationError as error:
                 raise as_api_error(error) from None
+            # In the check-in's transaction: one commit for both, and no check-in without
+            # its entry (a failed insert answers 503 and keeps nothing).
+            audit_write(request, patients=[checkin.patient_id], action=Action.CREATE)
             return status.HTTP_201_CREATED, CheckInSerializer(checkin).data
 
         response = idempotency.respond_once(request, record)
-        # A replay hands the same check-in back: it is recorded again, as the first was.
-        audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
+        if response.has_header(idempotency.REPLAYED):
+            # A replay hands the same check-in back: it is recorded again, as the first was.
+            audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
         return response
 
 

@@ -6,6 +6,7 @@ from django.test import Client
 
 from clinic.models import AuditEntry
 from clinic.request_id import RequestIdFilter
+from prescriptions.models import AdherenceDay, CheckIn, IdempotencyRecord
 from tests.conftest import client_for
 from tests.factories import PatientFactory, PrescriptionFactory, UserFactory
 
@@ -113,6 +114,27 @@ def test_a_replayed_check_in_is_recorded_like_the_first(patient_a):
     for _ in range(2):
         client.post("/api/v1/check-ins/", body, HTTP_IDEMPOTENCY_KEY="same-key-1")
     assert list(audit_of(patient_a).values_list("action", flat=True)) == ["create", "create"]
+
+
+def test_a_check_in_whose_entry_cannot_be_written_is_not_stored(patient_a, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr("clinic.audit._insert", refuse)
+    prescription = PrescriptionFactory(patient=patient_a)
+    body = {
+        "prescription": prescription.id,
+        "slot": "other",
+        "performed_at": "2026-11-30T01:00:00+00:00",
+        "pain_before": 3,
+    }
+    for key in ({}, {"HTTP_IDEMPOTENCY_KEY": "kept-only-with-its-entry"}):
+        response = client_for(patient_a.user).post("/api/v1/check-ins/", body, **key)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "1"
+    assert not CheckIn.objects.exists()
+    assert not AdherenceDay.objects.filter(check_ins__gt=0).exists()
+    assert not IdempotencyRecord.objects.exists()
 
 
 # --- The staff web page -----------------------------------------------------------------
