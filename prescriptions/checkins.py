@@ -51,7 +51,7 @@ def checkin_record(
         raise ValidationError({"performed_at": "This time is in the future."})
     if performed_at < local_midnight(prescription.start_date, tz):
         raise ValidationError({"performed_at": "This time is before the prescription starts."})
-    checkin = CheckIn.objects.create(
+    checkin = CheckIn(
         prescription=prescription,
         patient=prescription.patient,
         slot=slot,
@@ -64,29 +64,37 @@ def checkin_record(
         notes=notes,
         red_flags=red_flags or [],
     )
+    # Counted before the row is written: the streak in the advice reads this day from the
+    # ledger, and the advice is then inserted with the row rather than updated into it.
     ledger.checkin_count(checkin)
-    advice_text = checkin_follow_up(checkin)
-    if advice_text:
-        checkin.advice = advice_text
-        checkin.save(update_fields=["advice"])
+    now = timezone.now()
+    checkin.advice = checkin_advice(checkin, now)
+    checkin.save(force_insert=True)
+    checkin_act(checkin, now)
     return checkin
 
 
-def checkin_follow_up(checkin: CheckIn) -> str:
-    """Acts on a check-in just recorded, inside its transaction; answers the advice for the
-    patient ("" when nothing needs saying)."""
+def checkin_advice(checkin: CheckIn, now: datetime) -> str:
+    """What the patient reads after this check-in ("" when nothing needs saying)."""
     if checkin.red_flags:
-        return _red_flags_act(checkin)
-    now = timezone.now()
+        return advice.red_flag(checkin.red_flags)
     if checkin.pain_rose:
-        alerts.session_pain_alert_raise(checkin, now)
         return advice.EASE_OFF
     if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
         return advice.NIGHT
     return _streak_advice(checkin.patient, now)
 
 
-def _red_flags_act(checkin: CheckIn) -> str:
+def checkin_act(checkin: CheckIn, now: datetime) -> None:
+    """Acts on a check-in just stored, inside its transaction: its red flags, or its pain
+    that rose."""
+    if checkin.red_flags:
+        _red_flags_act(checkin)
+    elif checkin.pain_rose:
+        alerts.session_pain_alert_raise(checkin, now)
+
+
+def _red_flags_act(checkin: CheckIn) -> None:
     """Raises the red-flag alert, pauses the prescription from the session and, after
     commit, emails the clinician when the check-in adds a sign the open alert did not
     hold yet: the same signs again tell them nothing new while the alert waits for them."""
@@ -102,7 +110,6 @@ def _red_flags_act(checkin: CheckIn) -> str:
         )
     if new_flags:
         notify_red_flag.delay_on_commit(alert.id, checkin.id)
-    return advice.red_flag(checkin.red_flags)
 
 
 def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) -> datetime:

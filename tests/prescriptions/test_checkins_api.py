@@ -142,15 +142,15 @@ def test_it_counts_a_check_in_posted_while_paused_as_extra_when_none_was_expecte
 def test_it_saves_and_returns_the_advice_of_the_follow_up(patient_a, prescription, monkeypatch):
     seen = []
 
-    def followup(checkin):
-        seen.append(checkin.id)
+    def advice(checkin, now):
+        seen.append(checkin.pain_after)
         return "Make the movement smaller next time."
 
-    monkeypatch.setattr(checkins, "checkin_follow_up", followup)
+    monkeypatch.setattr(checkins, "checkin_advice", advice)
 
     body = check_in(patient_a.user, prescription, pain_before=3, pain_after=7).data
 
-    assert seen == [body["id"]]
+    assert seen == [7]
     assert body["advice"] == "Make the movement smaller next time."
     assert CheckIn.objects.get(id=body["id"]).advice == body["advice"]
     detail = client_for(patient_a.user).get(f"/api/v1/check-ins/{body['id']}/").data
