@@ -21,8 +21,23 @@ PrescriptionStatus = Prescription.Status
 CHECKIN_CLOCK_SKEW = timedelta(minutes=5)
 
 
+def checkin_prescriptions():
+    """Prescriptions read the way a check-in needs them: each row locked until the
+    transaction ends, so that an `end` racing the check-in cannot slip in between check
+    and insert (its row alone, as prescription_lock does). With its patient (the zone),
+    not its protocol: nothing here reads the protocol's texts, and parsing them was 5 % of
+    a check-in's CPU."""
+    return Prescription.objects.select_for_update(of=("self",)).select_related("patient")
+
+
 @transaction.atomic
-def checkin_record(
+def checkin_record(*, prescription: Prescription, **session) -> CheckIn:
+    """Stores the session the patient reports, then acts on it (advice, red flags)."""
+    locked = checkin_prescriptions().get(pk=prescription.pk)
+    return checkin_record_locked(prescription=locked, **session)
+
+
+def checkin_record_locked(
     *,
     prescription: Prescription,
     slot: str,
@@ -34,16 +49,9 @@ def checkin_record(
     notes: str = "",
     red_flags: list[str] | None = None,
 ) -> CheckIn:
-    """Stores the session the patient reports, then acts on it (advice, red flags)."""
-    # Locked so that an `end` racing this check-in cannot slip in between check and insert
-    # (its row alone, as prescription_lock does). With its patient (the zone), not its
-    # protocol: nothing here reads the protocol's texts, and parsing them was 5 % of a
-    # check-in's CPU.
-    prescription = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .get(pk=prescription.pk)
-    )
+    """checkin_record for a caller whose transaction read `prescription` through
+    checkin_prescriptions() (the API's serializer does, checking that it is the patient's
+    in the same query); it raises into that transaction, which must then roll back."""
     if prescription.current_status == PrescriptionStatus.ENDED:
         raise ValidationError({"prescription": "This prescription has ended."})
     tz = prescription.zone

@@ -11,6 +11,7 @@ from clinic.api.validation import (
     StrictSerializerMixin,
 )
 from patients.models import Patient
+from prescriptions import checkins
 from prescriptions.models import (
     CheckIn,
     CheckInSlot,
@@ -277,10 +278,11 @@ class CheckInWriteSerializer(StrictSerializerMixin, serializers.Serializer):
 
     def __init__(self, *args, patient_user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only whether it is the patient's: checkin_record reads the row again, locked.
-        self.fields["prescription"].queryset = Prescription.objects.filter(
+        # Whether it is the patient's, and the row lock checkin_record_locked needs, in one
+        # query: validated inside the check-in's transaction (idempotency.respond_once).
+        self.fields["prescription"].queryset = checkins.checkin_prescriptions().filter(
             patient__user=patient_user
-        ).only("id")
+        )
 
     def validate_red_flags(self, flags: list[str]) -> list[str]:
         if len(flags) != len(set(flags)):

@@ -217,7 +217,7 @@ class CheckInList(AuditedMixin, generics.ListAPIView):
             serializer = CheckInWriteSerializer(data=request.data, patient_user=request.user)
             serializer.is_valid(raise_exception=True)
             try:
-                checkin = checkins.checkin_record(**serializer.validated_data)
+                checkin = checkins.checkin_record_locked(**serializer.validated_data)
             except DjangoValidationError as error:
                 raise as_api_error(error) from None
             # In the check-in's transaction: one commit for both, and no check-in without
