@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from prescriptions import links
 from prescriptions.models import Reminder
+from prescriptions.sms_length import sms_segments
 
-# A text message must stay one SMS (160 characters): long first names are cut, and the
+# A text message must stay one SMS (see sms_length.py): long first names are cut, and the
 # link is kept short (see links.py).
-SMS_MAX = 159
 FIRST_NAME_MAX = 12
 
 
@@ -60,14 +60,26 @@ def reminder_message(reminder: Reminder) -> Message:
         "page_url": site_url(reverse("patient-home")),
     }
     sms = " ".join(render_to_string("reminders/sms.txt", context).split())
-    if len(sms) > SMS_MAX:
-        # A clinic's longer wording still leaves one message with the link in it.
-        sms = f"{context['first_name']}, time for knee rocks. Check in: {context['checkin_url']}"
     return Message(
         subject=" ".join(render_to_string("reminders/subject.txt", context).split()),
         text=render_to_string("reminders/email.txt", context),
         html=render_to_string("reminders/email.html", context),
-        sms=sms,
+        sms=one_sms(sms, first_name=context["first_name"], link=context["checkin_url"]),
         checkin_url=context["checkin_url"],
         stop_url=context["stop_url"],
     )
+
+
+def one_sms(sms: str, *, first_name: str, link: str) -> str:
+    """The text, or a shorter one with the same link when it would be billed as more than
+    one SMS: a clinic's longer wording, € or brackets (two septets each), or one character
+    outside the GSM alphabet (a curly quote, a name such as Łukasz) that cuts an SMS from
+    160 characters to 70. Without the name the short text is plain ASCII."""
+    for text in (
+        sms,
+        f"{first_name}, time for knee rocks. Check in: {link}",
+        f"Time for knee rocks. Check in: {link}",
+    ):
+        if sms_segments(text) == 1:
+            return text
+    return text  # only a very long SITE_URL gets here: the link goes whole, in two parts

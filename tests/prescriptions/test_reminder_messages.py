@@ -11,7 +11,8 @@ from django.test import Client
 from patients.models import ReminderPreference
 from prescriptions import links
 from prescriptions.models import CheckIn, Reminder
-from prescriptions.reminders.messages import SMS_MAX, reminder_message
+from prescriptions.reminders.messages import reminder_message
+from prescriptions.sms_length import sms_segments
 from prescriptions.tasks import deliver_reminders
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
 
@@ -140,7 +141,7 @@ def test_it_fits_a_text_message_for_the_longest_name_and_a_long_address(
 
     sms = reminder_message(reminder).sms
 
-    assert len(sms) <= SMS_MAX < 160
+    assert sms_segments(sms) == 1
     assert sms.startswith("Bartholomew, ")
     assert sms.endswith(f"/c/{links.checkin_token(2_000_000_000)}/")
     assert ("warm your low back 10 min" in sms) == heat
@@ -155,7 +156,7 @@ def test_it_falls_back_to_a_shorter_text_rather_than_a_second_message(prescripti
 
     sms = reminder_message(reminder).sms
 
-    assert len(sms) <= SMS_MAX
+    assert sms_segments(sms) == 1
     assert sms.startswith("Ada, time for knee rocks. Check in: https://reminders.")
 
 
@@ -174,3 +175,64 @@ def test_it_texts_the_short_message_with_its_link(prescription, patient_a, setti
         f"Check in: http://testserver/c/{links.checkin_token(reminder.id)}/"
     )
     assert not CheckIn.objects.exists()
+
+
+def bedtime_with_heat(prescription, first_name):
+    prescription.patient.first_name = first_name
+    prescription.heat_prep = True
+    reminder = Reminder(
+        id=2_000_000_000, prescription=prescription, slot="bedtime", local_date=date(2024, 6, 3)
+    )
+    return reminder_message(
+        reminder
+    ).sms, f"http://testserver/c/{links.checkin_token(reminder.id)}/"
+
+
+@pytest.mark.parametrize("first_name", ["Renée", "Iñaki", "Jürgen", "Ørjan"])
+def test_it_keeps_the_full_text_for_names_in_the_sms_alphabet(prescription, first_name):
+    sms, link = bedtime_with_heat(prescription, first_name)
+
+    assert sms == (
+        f"{first_name}, bedtime: warm your low back 10 min, then slow, easy knee rocks. "
+        f"Check in: {link}"
+    )
+    assert sms_segments(sms) == 1
+
+
+@pytest.mark.parametrize("first_name", ["Łukasz", "Nguyễn", "Zoë"])
+def test_it_leaves_out_a_name_that_would_split_the_text(prescription, first_name):
+    sms, link = bedtime_with_heat(prescription, first_name)
+
+    assert sms == f"Time for knee rocks. Check in: {link}"
+    assert sms_segments(sms) == 1
+
+
+@pytest.fixture
+def clinic_sms_wording(settings, tmp_path):
+    def use(wording):
+        (tmp_path / "reminders").mkdir(exist_ok=True)
+        (tmp_path / "reminders" / "sms.txt").write_text(wording)
+        settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+
+    return use
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "{{ first_name }}, it\u2019s time for your \u201cknee rocks\u201d. "
+        "Check in: {{ checkin_url }}",
+        "{{ first_name }}, knee rocks now [{{ session }}], sessions ~10 min, "
+        "no fee (\u20ac0). Questions? Ask us at the desk. Check in: {{ checkin_url }}",
+    ],
+    ids=["curly-quotes", "euro-and-brackets"],
+)
+def test_it_shortens_a_clinic_wording_that_would_split_the_text(
+    prescription, clinic_sms_wording, wording
+):
+    clinic_sms_wording(wording)
+
+    sms, link = bedtime_with_heat(prescription, "Ada")
+
+    assert sms == f"Ada, time for knee rocks. Check in: {link}"
+    assert sms_segments(sms) == 1
