@@ -136,6 +136,7 @@ def patient_activate(*, code: str, password: str) -> User:
 
 
 @transaction.atomic
+@transaction.atomic
 def patient_update(
     *,
     patient: Patient,
@@ -149,8 +150,18 @@ def patient_update(
 
     When the zone changes, `signals.timezone_changed` is sent after commit: expected
     sessions and reminder times follow the zone, and they live in an app this one does
-    not import.
+    not import. A number that text-message reminders go to is not removed.
     """
+    texted = ReminderPreference.objects.filter(
+        patient=patient, channel=ReminderPreference.Channel.SMS
+    )
+    if phone == "" and texted.exists():
+        raise ValidationError(
+            {
+                "phone": "Reminders go to this number by text message: choose another way "
+                "to be reminded before removing it."
+            }
+        )
     old_timezone = patient.timezone
     user = patient.user
     if first_name is not None:

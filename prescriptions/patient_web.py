@@ -21,9 +21,16 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.audit import Action, audit_record
 from clinic.forms import SignInForm
+from clinic.models import iana_zones
 from clinic.web import sign_in_page
+from patients.api.serializers import phone_validator
 from patients.models import ReminderPreference
-from patients.services import activation_code_find, patient_activate, reminder_preference_update
+from patients.services import (
+    activation_code_find,
+    patient_activate,
+    patient_update,
+    reminder_preference_update,
+)
 from prescriptions import adherence, advice, checkins
 from prescriptions.api.me import calendar_url, export_response
 from prescriptions.current_prescriptions import current_of
@@ -112,6 +119,26 @@ class ReminderForm(forms.Form):
 
     def patient_webhook(self) -> str:
         return getattr(getattr(self.patient, "reminder_preference", None), "webhook_url", "")
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    return [(zone, zone.replace("_", " ")) for zone in sorted(iana_zones())]
+
+
+class ZoneAndPhoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        choices=zone_choices,
+        error_messages={
+            "required": "Choose your time zone from the list.",
+            "invalid_choice": "Choose your time zone from the list.",
+        },
+    )
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        validators=[phone_validator],
+        error_messages={"max_length": "A phone number has at most 32 characters."},
+    )
 
 
 def patient_required(view):
@@ -223,6 +250,8 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         "chart": chart(report["by_day"]),
         "checkin_form": checkin_form,
         "reminder_form": forms_given.get("reminder_form") or _reminder_form(patient),
+        "zone_form": forms_given.get("zone_form")
+        or ZoneAndPhoneForm(initial={"timezone": patient.timezone, "phone": patient.phone}),
         "calendar_url": calendar_url(request, patient),
     }
 
@@ -306,6 +335,29 @@ def reminder_settings(request, patient):
     return redirect(f"{reverse('patient-home')}#reminders")
 
 
+@require_POST
+@patient_required
+def zone_and_phone(request, patient):
+    form = ZoneAndPhoneForm(request.POST)
+    if form.is_valid():
+        try:
+            patient_update(
+                patient=patient,
+                timezone_name=form.cleaned_data["timezone"],
+                phone=form.cleaned_data["phone"],
+            )
+        except ValidationError as error:  # the service's refusal, named by field
+            form.add_error(None, error)
+    if not form.is_valid():
+        context = _home_context(
+            request, patient, current_prescription(patient), _report(patient), zone_form=form
+        )
+        return render(request, "patient/home.html", context, status=400)
+    audit_record(request, patients=[patient.id], action=Action.UPDATE)
+    messages.success(request, "Your time zone and phone number are saved.")
+    return redirect(f"{reverse('patient-home')}#zone-and-phone")
+
+
 @require_GET
 @patient_required
 def export(request, patient):
@@ -320,5 +372,6 @@ urlpatterns = [
     path("activate/", activate, name="patient-activate"),
     path("check-in/", check_in, name="patient-checkin"),
     path("reminders/", reminder_settings, name="patient-reminders"),
+    path("zone-and-phone/", zone_and_phone, name="patient-zone-and-phone"),
     path("export.json", export, name="patient-export"),
 ]

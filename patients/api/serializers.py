@@ -85,18 +85,6 @@ class MeChangeSerializer(StrictSerializerMixin, serializers.Serializer):
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
 
-    def validate_phone(self, value: str) -> str:
-        patient = self.instance
-        texted = ReminderPreference.objects.filter(
-            patient=patient, channel=ReminderPreference.Channel.SMS
-        )
-        if not value and texted.exists():
-            raise serializers.ValidationError(
-                "Your reminders come by text message: choose another channel in "
-                "me/reminder-preferences/ before removing your number."
-            )
-        return value
-
 
 class EnrolmentSerializer(PatientSerializer):
     activation_code = serializers.CharField(

@@ -139,6 +139,8 @@ class PatientDetail(AuditedMixin, generics.RetrieveUpdateAPIView):
             patient = services.patient_update(patient=patient, **changes)
         except IntegrityError:
             raise email_in_use() from None
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
         return Response(PatientSerializer(patient).data)
 
 
@@ -194,7 +196,10 @@ class MeView(BaseMeView):
         changes = dict(serializer.validated_data)
         if "timezone" in changes:
             changes["timezone_name"] = changes.pop("timezone")
-        services.patient_update(patient=request.user.patient, **changes)
+        try:
+            services.patient_update(patient=request.user.patient, **changes)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
         audit_record(request, patients=[request.user.patient.id], action=Action.UPDATE)
         return Response(MeSerializer(request.user).data)
 
