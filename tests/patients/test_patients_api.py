@@ -229,6 +229,19 @@ def test_it_refuses_to_take_another_patients_email(clinician_a, patient_a, other
     assert "email" in response.data
 
 
+def test_it_keeps_the_number_that_text_reminders_go_to(clinician_a, patient_a):
+    patient_a.phone = "+1 555 010 0199"
+    patient_a.save()
+    ReminderPreference.objects.create(patient=patient_a, channel="sms")
+
+    response = client_for(clinician_a).patch(f"/api/v1/patients/{patient_a.id}/", {"phone": ""})
+
+    assert response.status_code == 400
+    assert "text message" in response.json()["phone"][0]
+    patient_a.refresh_from_db()
+    assert patient_a.phone == "+1 555 010 0199"
+
+
 @pytest.fixture
 def rescheduled(clinician_a, patient_a, monkeypatch):
     """The prescriptions whose reminder times were recomputed, in order."""
