@@ -12,7 +12,11 @@ from patients.models import Patient
 from prescriptions import adherence, advice, alerts, ledger
 from prescriptions.models import CheckIn, CheckInSlot, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
-from prescriptions.services import prescription_lock, prescription_status_change
+from prescriptions.services import (
+    locked_prescriptions,
+    prescription_lock,
+    prescription_status_change,
+)
 from prescriptions.tasks import notify_red_flag
 
 PrescriptionStatus = Prescription.Status
@@ -21,19 +25,13 @@ PrescriptionStatus = Prescription.Status
 CHECKIN_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def checkin_prescriptions():
-    """Prescriptions read the way a check-in needs them: each row locked until the
-    transaction ends, so that an `end` racing the check-in cannot slip in between check
-    and insert (its row alone, as prescription_lock does). With its patient (the zone),
-    not its protocol: nothing here reads the protocol's texts, and parsing them was 5 % of
-    a check-in's CPU."""
-    return Prescription.objects.select_for_update(of=("self",)).select_related("patient")
-
-
 @transaction.atomic
 def checkin_record(*, prescription: Prescription, **session) -> CheckIn:
     """Stores the session the patient reports, then acts on it (advice, red flags)."""
-    locked = checkin_prescriptions().get(pk=prescription.pk)
+    # Locked so that an `end` racing the check-in cannot slip in between check and insert;
+    # without its protocol: nothing here reads its texts (parsing them was 5 % of a
+    # check-in's CPU).
+    locked = locked_prescriptions().get(pk=prescription.pk)
     return checkin_record_locked(prescription=locked, **session)
 
 
@@ -50,7 +48,7 @@ def checkin_record_locked(
     red_flags: list[str] | None = None,
 ) -> CheckIn:
     """checkin_record for a caller whose transaction read `prescription` through
-    checkin_prescriptions() (the API's serializer does, checking that it is the patient's
+    services.locked_prescriptions() (the API's serializer does, checking that it is the patient's
     in the same query); it raises into that transaction, which must then roll back."""
     if prescription.current_status == PrescriptionStatus.ENDED:
         raise ValidationError({"prescription": "This prescription has ended."})

@@ -102,17 +102,18 @@ def prescription_create(
     return prescription
 
 
-def prescription_lock(prescription: Prescription) -> Prescription:
-    """The prescription's row, read again and locked until the transaction ends: writers on
-    one prescription take turns."""
+def locked_prescriptions():
+    """Prescriptions read with their patient, each row locked until the transaction ends:
+    writers on one prescription take turns."""
     # Its row alone: FOR UPDATE over the join also locked the patient's row (a deadlock
     # with any insert that key-shares patient, then prescription) and the protocol's, the
     # one row every prescription shares, so that all check-ins took turns.
-    return (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("patient", "protocol")
-        .get(pk=prescription.pk)
-    )
+    return Prescription.objects.select_for_update(of=("self",)).select_related("patient")
+
+
+def prescription_lock(prescription: Prescription) -> Prescription:
+    """The prescription's row, read again with its protocol and locked (locked_prescriptions)."""
+    return locked_prescriptions().select_related("protocol").get(pk=prescription.pk)
 
 
 @transaction.atomic

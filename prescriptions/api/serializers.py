@@ -11,7 +11,7 @@ from clinic.api.validation import (
     StrictSerializerMixin,
 )
 from patients.models import Patient
-from prescriptions import checkins
+from prescriptions import services
 from prescriptions.models import (
     CheckIn,
     CheckInSlot,
@@ -280,7 +280,7 @@ class CheckInWriteSerializer(StrictSerializerMixin, serializers.Serializer):
         super().__init__(*args, **kwargs)
         # Whether it is the patient's, and the row lock checkin_record_locked needs, in one
         # query: validated inside the check-in's transaction (idempotency.respond_once).
-        self.fields["prescription"].queryset = checkins.checkin_prescriptions().filter(
+        self.fields["prescription"].queryset = services.locked_prescriptions().filter(
             patient__user=patient_user
         )
 
