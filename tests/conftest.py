@@ -2,6 +2,7 @@ import os
 
 import pytest
 import time_machine
+from django.test import Client
 from hypothesis import settings as hypothesis_settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -52,6 +53,13 @@ def frozen_clock(request):
     with `pytestmark = pytest.mark.usefixtures("frozen_clock")`."""
     with time_machine.travel(request.module.NOW, tick=False) as traveller:
         yield traveller
+
+
+def signed_in(user) -> Client:
+    """A browser's client with the user's session, as the web pages see a signed-in user."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def client_for(user) -> APIClient:

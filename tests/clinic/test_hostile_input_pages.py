@@ -7,17 +7,12 @@ from django.test import Client, RequestFactory
 
 from clinic.errors import server_error
 from prescriptions.models import CheckIn, Prescription
+from tests.conftest import signed_in
 from tests.factories import PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 
 THREE_MB = "x" * 3_000_000
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def assert_product_page(response, status: int, *texts: str):

@@ -5,22 +5,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
 from patients.models import Patient
 from patients.services import activation_code_find
 from prescriptions.models import Alert, Prescription
+from tests.conftest import signed_in
 from tests.factories import PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 5, 20, 18, tzinfo=UTC)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 ENROL = {

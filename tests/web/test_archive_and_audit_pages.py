@@ -1,18 +1,11 @@
 """The staff pages archive a patient and show who opened their record."""
 
 import pytest
-from django.test import Client
 
 from clinic.models import AuditEntry
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_clinician_archives_a_patient_from_their_page_and_brings_them_back(

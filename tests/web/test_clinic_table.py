@@ -14,17 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from prescriptions import services
 from prescriptions.clinic_csv import CSV_COLUMNS
 from prescriptions.models import Alert, Prescription
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
 from tests.prescriptions.csv_support import csv_text
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def prescription_cell(page: str, name: str) -> str:

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
 from prescriptions import services
 from prescriptions.models import Alert, Prescription
+from tests.conftest import signed_in
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 from tests.prescriptions.bulk import bulk_clinic
 from tests.prescriptions.csv_support import csv_text
@@ -18,12 +18,6 @@ from tests.prescriptions.csv_support import csv_text
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 5, 20, 18, tzinfo=UTC)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def names(page: str) -> list[str]:

@@ -3,18 +3,12 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.test import Client
 
 from prescriptions.models import Reminder
+from tests.conftest import signed_in
 from tests.factories import PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def reminder(rx, days_ago: int, status: str, reason: str = "", channel: str = "sms"):

@@ -5,21 +5,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
 from prescriptions.models import Alert, Reminder
+from tests.conftest import signed_in
 from tests.factories import CheckInFactory, PrescriptionFactory, StaffFactory
 from tests.prescriptions.bulk import bulk_clinic
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 5, 20, 18, tzinfo=UTC)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(patient) -> str:
