@@ -1,12 +1,13 @@
 """Shared set-up for the reminder tests: a scheduled prescription and a tick that runs
 what it queues after commit, as it would outside a test transaction."""
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.test import TestCase
 from django.utils import timezone
 
 from prescriptions import tasks
+from prescriptions.models import Reminder
 from prescriptions.reminders.tick import reminders_tick
 from tests.factories import PatientFactory, PrescriptionFactory
 
@@ -32,4 +33,19 @@ def due_a_minute_ago(patient):
         patient,
         start_date=due.date() - timedelta(days=1),
         slots=[("morning", due.strftime("%H:%M"))],
+    )
+
+
+# A morning slot's instant on 3 June 2024: 07:00 in New York.
+FIRE_AT = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)
+
+
+def queued(prescription, *, slot="morning", channel="email") -> Reminder:
+    """A reminder the tick made for FIRE_AT, waiting to be sent."""
+    return Reminder.objects.create(
+        prescription=prescription,
+        slot=slot,
+        local_date=date(2024, 6, 3),
+        fire_at=FIRE_AT,
+        channel=channel,
     )

@@ -5,7 +5,7 @@ import hmac
 import json
 import socket
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,11 +21,9 @@ from prescriptions.reminders import deliver
 from prescriptions.reminders.messages import reminder_message
 from prescriptions.tasks import deliver_reminders
 from tests.factories import CheckInFactory
-from tests.prescriptions.reminders_support import scheduled_prescription
+from tests.prescriptions.reminders_support import FIRE_AT, queued, scheduled_prescription
 
 pytestmark = pytest.mark.django_db
-
-FIRE_AT = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)  # 07:00 in New York
 
 
 @pytest.fixture
@@ -38,16 +36,6 @@ def prescription():
 def _at_fire_time():
     with time_machine.travel(FIRE_AT, tick=False):
         yield
-
-
-def queued(prescription, channel="email", slot="morning"):
-    return Reminder.objects.create(
-        prescription=prescription,
-        slot=slot,
-        local_date=date(2024, 6, 3),
-        fire_at=FIRE_AT,
-        channel=channel,
-    )
 
 
 def prefer(prescription, **fields) -> ReminderPreference:

@@ -2,7 +2,7 @@
 whose channel call had begun, and the tick's sweep takes back what a dead worker held."""
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -12,11 +12,10 @@ from patients.models import ReminderPreference
 from prescriptions.models import Reminder
 from prescriptions.reminders import deliver
 from prescriptions.reminders.tick import IN_DOUBT, IN_DOUBT_TEXT, _recover_undelivered
-from tests.prescriptions.reminders_support import scheduled_prescription, tick
+from tests.prescriptions.reminders_support import FIRE_AT, queued, scheduled_prescription, tick
 
 pytestmark = pytest.mark.django_db
 
-FIRE_AT = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)  # 07:00 in New York
 LEASE = timedelta(minutes=5)
 
 
@@ -24,16 +23,6 @@ LEASE = timedelta(minutes=5)
 def prescription():
     with time_machine.travel(FIRE_AT - timedelta(hours=8), tick=False):
         return scheduled_prescription()
-
-
-def queued(prescription, slot="morning", channel="email") -> Reminder:
-    return Reminder.objects.create(
-        prescription=prescription,
-        slot=slot,
-        local_date=date(2024, 6, 3),
-        fire_at=FIRE_AT,
-        channel=channel,
-    )
 
 
 def killed_after_claiming(reminders, *, sending=()):
