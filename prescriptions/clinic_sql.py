@@ -37,18 +37,22 @@ DIALECTS = {
     },
 }
 
+# `patients` is the SQL of the patients asked for, as a table in FROM rather than a test
+# `id IN (...)`: the database flattens it into this query, so each ledger row is joined to
+# the patients once, and what a part of the statement does not read (`activated`, a
+# subquery) is not computed for it.
 PATIENTS = """
-SELECT p.id, p.first_name, p.last_name, u.is_active AS activated,
+SELECT p.id, p.first_name, p.last_name, p.activated,
     {d_from} AS d_from, {d_to} AS d_to, {today} AS today, {recent_from} AS recent_from,
     {future_from} AS future_from,
     -- With several prescriptions, a patient's ledger rows may share a date.
     COALESCE(counted.prescriptions, 0) AS prescriptions
-FROM patients_patient p JOIN clinic_user u ON u.id = p.user_id
+FROM ({patients}) p
 LEFT JOIN (
     SELECT rx.patient_id, COUNT(*) AS prescriptions FROM prescriptions_prescription rx
     GROUP BY rx.patient_id
 ) counted ON counted.patient_id = p.id
-WHERE p.clinic_id = %(clinic)s AND p.id IN ({patients})
+WHERE p.clinic_id = %(clinic)s
 """
 
 # Every range lies in first_from..last_to: it lets the database skip the other days.

@@ -268,7 +268,9 @@ class ClinicRows(Sequence):
             return max(start, end - timedelta(days=adherence.RECENT_WEEK_DAYS - 1))
 
         patients_sql, patients_params = (
-            self.patients.order_by().values("id").query.sql_with_params()
+            self.patients.order_by()
+            .values("id", "first_name", "last_name", "timezone", "clinic_id", "activated")
+            .query.sql_with_params()
         )
         for n, value in enumerate(patients_params):
             params[f"p{n}"] = value
