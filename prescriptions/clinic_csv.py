@@ -36,17 +36,38 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, datetime):
-        # UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere.
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+def _instant(value: datetime | None) -> str | None:
+    """UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere."""
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _cells(row: dict) -> list:
+    """A row's cells in CSV_COLUMNS' order. The csv module writes None as an empty cell and
+    numbers and dates as their text (a date's is ISO 8601)."""
+    pain = row["pain"]
+    return [
+        row["patient"],
+        spreadsheet_safe(row["first_name"]),
+        spreadsheet_safe(row["last_name"]),
+        row["from"],
+        row["to"],
+        row["expected_sessions"],
+        row["completed_sessions"],
+        row["adherence_pct"],
+        row["active_days"],
+        row["days_with_session"],
+        row["current_streak_days"],
+        row["extra_sessions"],
+        row["night_sessions"],
+        pain["baseline"],
+        pain["recent"],
+        pain["change"],
+        "true" if pain["meaningful"] else "false",
+        _instant(row["last_check_in"]),
+        row["open_alerts"],
+        row["prescription_status"],
+        row["adherence_pct_7d"],
+    ]
 
 
 class _Line:
@@ -58,21 +79,10 @@ class _Line:
 
 def csv_lines(rows):
     """The CSV export line by line, so that it streams: rows are written as they are read."""
-    writer = csv.DictWriter(_Line(), fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    yield writer.writeheader()
+    writer = csv.writer(_Line())
+    yield writer.writerow(CSV_COLUMNS)
     for row in rows:
-        pain = row["pain"]
-        flat = {
-            **row,
-            "pain_baseline": pain["baseline"],
-            "pain_recent": pain["recent"],
-            "pain_change": pain["change"],
-            "pain_meaningful": pain["meaningful"],
-        }
-        cells = {name: _cell(flat.get(name)) for name in CSV_COLUMNS}
-        cells["first_name"] = spreadsheet_safe(cells["first_name"])
-        cells["last_name"] = spreadsheet_safe(cells["last_name"])
-        yield writer.writerow(cells)
+        yield writer.writerow(_cells(row))
 
 
 def csv_response(rows, clinic, start: date, end: date) -> StreamingHttpResponse:
