@@ -135,7 +135,20 @@ def patient_activate(*, code: str, password: str) -> User:
     return user
 
 
-@transaction.atomic
+PHONE_FOR_TEXTS = (
+    "Reminders go to this number by text message: choose another way to be reminded before "
+    "removing it."
+)
+NO_PHONE_FOR_TEXTS = "Add a phone number before choosing text messages."
+
+
+def _patient_locked(patient_id: int) -> Patient:
+    """The patient's row, locked until commit. Removing the phone and choosing text
+    messages each take this lock before checking the other, so of two at the same instant
+    the second sees the first."""
+    return Patient.objects.select_for_update().only("id", "phone").get(id=patient_id)
+
+
 @transaction.atomic
 def patient_update(
     *,
@@ -152,16 +165,13 @@ def patient_update(
     sessions and reminder times follow the zone, and they live in an app this one does
     not import. A number that text-message reminders go to is not removed.
     """
-    texted = ReminderPreference.objects.filter(
-        patient=patient, channel=ReminderPreference.Channel.SMS
-    )
-    if phone == "" and texted.exists():
-        raise ValidationError(
-            {
-                "phone": "Reminders go to this number by text message: choose another way "
-                "to be reminded before removing it."
-            }
+    if phone == "":
+        _patient_locked(patient.id)
+        texted = ReminderPreference.objects.filter(
+            patient=patient, channel=ReminderPreference.Channel.SMS
         )
+        if texted.exists():
+            raise ValidationError({"phone": PHONE_FOR_TEXTS})
     old_timezone = patient.timezone
     user = patient.user
     if first_name is not None:
@@ -200,7 +210,11 @@ def reminder_preference_update(
     *, preference: ReminderPreference, changes: dict, rotate_webhook_secret: bool = False
 ) -> tuple[ReminderPreference, str | None]:
     """Saves validated preference changes; answers the new webhook secret when there is
-    one (a new or changed webhook_url, or a rotation), which the caller shows once."""
+    one (a new or changed webhook_url, or a rotation), which the caller shows once. Text
+    messages need a phone number on file."""
+    texts = changes.get("channel") == ReminderPreference.Channel.SMS
+    if texts and not _patient_locked(preference.patient_id).phone:
+        raise ValidationError({"channel": NO_PHONE_FOR_TEXTS})
     new_url = changes.get("webhook_url")
     url_changed = bool(new_url) and new_url != preference.webhook_url
     for field, value in changes.items():

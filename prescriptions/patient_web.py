@@ -111,8 +111,6 @@ class ReminderForm(forms.Form):
         if start is not None and start == end:
             raise forms.ValidationError("Quiet hours need a different start and end.")
         channel = data.get("channel")
-        if channel == ReminderPreference.Channel.SMS and not self.patient.phone:
-            self.add_error("channel", "Add a phone number first (your clinic can add one).")
         if channel == ReminderPreference.Channel.WEBHOOK and not self.patient_webhook():
             self.add_error("channel", "Webhooks are set up through the app's API.")
         return data
@@ -324,12 +322,16 @@ def _report(patient):
 def reminder_settings(request, patient):
     preference, _ = ReminderPreference.objects.get_or_create(patient=patient)
     form = ReminderForm(request.POST, patient=patient)
+    if form.is_valid():
+        try:
+            reminder_preference_update(preference=preference, changes=form.cleaned_data)
+        except ValidationError as error:  # the service's refusal, named by field
+            form.add_error(None, error)
     if not form.is_valid():
         context = _home_context(
             request, patient, current_prescription(patient), _report(patient), reminder_form=form
         )
         return render(request, "patient/home.html", context, status=400)
-    reminder_preference_update(preference=preference, changes=form.cleaned_data)
     audit_record(request, patients=[patient.id], action=Action.UPDATE)
     messages.success(request, "Your reminder settings are saved.")
     return redirect(f"{reverse('patient-home')}#reminders")

@@ -179,11 +179,4 @@ class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSeria
             raise serializers.ValidationError(
                 {"webhook_url": ["Use an address on the public internet."]}
             )
-        if (
-            attrs.get("channel") == ReminderPreference.Channel.SMS
-            and not self.instance.patient.phone
-        ):
-            raise serializers.ValidationError(
-                {"channel": ["No phone number is on file: ask the clinic to add one first."]}
-            )
         return attrs

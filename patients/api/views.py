@@ -232,9 +232,12 @@ class ReminderPreferenceView(APIView):
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         rotate = changes.pop("rotate_webhook_secret", False)
-        preference, new_secret = services.reminder_preference_update(
-            preference=preference, changes=changes, rotate_webhook_secret=rotate
-        )
+        try:
+            preference, new_secret = services.reminder_preference_update(
+                preference=preference, changes=changes, rotate_webhook_secret=rotate
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
         data = ReminderPreferenceSerializer(preference).data
         if new_secret:
             data["webhook_secret"] = new_secret

@@ -125,7 +125,7 @@ def test_it_refuses_text_messages_without_a_phone(signed_in, patient_a, prescrip
     response = signed_in.post("/my/reminders/", {"channel": "sms"})
 
     assert response.status_code == 400
-    assert "Add a phone number first" in response.content.decode()
+    assert "Add a phone number before choosing text messages" in response.content.decode()
     assert not ReminderPreference.objects.filter(channel="sms").exists()
 
 
