@@ -5,11 +5,12 @@ adjust them (a template of the same name earlier in TEMPLATES' DIRS wins). Each 
 carries the session's check-in link; emails also carry a one-click stop link.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from prescriptions import links
 from prescriptions.models import Reminder
@@ -35,11 +36,29 @@ def site_url(path: str) -> str:
 
 
 def checkin_url(reminder_id: int) -> str:
-    return site_url(reverse("checkin-link", args=[links.checkin_token(reminder_id)]))
+    return _link_url("checkin-link", links.checkin_token(reminder_id))
 
 
 def stop_url(reminder_id: int) -> str:
-    return site_url(reverse("stop-reminders", args=[links.stop_token(reminder_id)]))
+    return _link_url("stop-reminders", links.stop_token(reminder_id))
+
+
+def _link_url(name: str, token: str) -> str:
+    before, after = _around_token(name, settings.SITE_URL, get_script_prefix())
+    return f"{before}{token}{after}"
+
+
+@functools.cache
+def _around_token(name: str, site: str, script_prefix: str) -> tuple[str, str]:
+    """The link's URL on either side of its token, reversed once (reverse() cost as much as
+    a template's rendering, on the path every reminder takes). Tokens are URL-safe as they
+    are, so nothing is quoted in between."""
+    return tuple(site_url(reverse(name, args=["TOKEN"])).split("TOKEN"))
+
+
+@functools.cache
+def _page_url(site: str, script_prefix: str) -> str:
+    return site_url(reverse("patient-home"))
 
 
 def short_name(first_name: str) -> str:
@@ -47,7 +66,9 @@ def short_name(first_name: str) -> str:
     return name if len(name) <= FIRST_NAME_MAX else name[:FIRST_NAME_MAX].rstrip(" -")
 
 
-def reminder_message(reminder: Reminder) -> Message:
+def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Message:
+    """The reminder's words for every channel, or only for `channel`'s (the others left
+    empty: an email needs no text message, a text message no email)."""
     prescription = reminder.prescription
     context = {
         "first_name": short_name(prescription.patient.first_name),
@@ -57,14 +78,22 @@ def reminder_message(reminder: Reminder) -> Message:
         "local_date": reminder.local_date,
         "checkin_url": checkin_url(reminder.id),
         "stop_url": stop_url(reminder.id),
-        "page_url": site_url(reverse("patient-home")),
+        "page_url": _page_url(settings.SITE_URL, get_script_prefix()),
     }
-    sms = " ".join(render_to_string("reminders/sms.txt", context).split())
+
+    def words(template: str, *, needed_by: tuple[str, ...]) -> str:
+        if channel is not None and channel not in needed_by:
+            return ""
+        return render_to_string(f"reminders/{template}", context)
+
+    sms = " ".join(words("sms.txt", needed_by=("sms",)).split())
+    if sms:
+        sms = one_sms(sms, first_name=context["first_name"], link=context["checkin_url"])
     return Message(
-        subject=" ".join(render_to_string("reminders/subject.txt", context).split()),
-        text=render_to_string("reminders/email.txt", context),
-        html=render_to_string("reminders/email.html", context),
-        sms=one_sms(sms, first_name=context["first_name"], link=context["checkin_url"]),
+        subject=" ".join(words("subject.txt", needed_by=("email", "webhook")).split()),
+        text=words("email.txt", needed_by=("email", "webhook")),
+        html=words("email.html", needed_by=("email",)),
+        sms=sms,
         checkin_url=context["checkin_url"],
         stop_url=context["stop_url"],
     )
