@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from prescriptions import alerts, digest
-from prescriptions.reminders import deliver, tick
+from prescriptions.reminders import deliver, prepare, tick
 
 # --- Reminders ---------------------------------------------------------------------------
 
@@ -17,7 +17,15 @@ def reminders_tick() -> int:
 
 
 def _deliver_at(reminder_ids: list[int], eta: datetime) -> None:
+    # Prepared while the worker waits for the instant, sent at it.
+    prepare_reminders.delay(reminder_ids)
     deliver_reminders.apply_async((reminder_ids,), eta=eta)
+
+
+@shared_task(ignore_result=True)
+def prepare_reminders(reminder_ids: list[int]) -> None:
+    """Builds the messages of a batch due in the minute to come (see prepare.py)."""
+    prepare.reminders_prepare(reminder_ids=reminder_ids)
 
 
 @shared_task(ignore_result=True)

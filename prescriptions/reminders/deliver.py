@@ -11,13 +11,11 @@ emails and webhooks go again under the same Message-ID or Idempotency-Key, so th
 can drop the repeat.
 """
 
-import functools
 import logging
 import random
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import datetime
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -28,8 +26,9 @@ from django.utils import timezone
 from patients.models import ReminderPreference
 from prescriptions import channels
 from prescriptions.models import Prescription, Reminder
-from prescriptions.reminders.messages import Message, reminder_message
+from prescriptions.reminders.messages import Message
 from prescriptions.reminders.plan import CHECKED_IN, checked_in_sessions, histories_for, is_late
+from prescriptions.reminders.prepare import Prepared, prepared_for
 from prescriptions.reminders.tick import ARCHIVED, CHANNEL_NONE, lease
 from prescriptions.schedule import status_at
 
@@ -240,10 +239,10 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
     with _marks_without_waiting():
         for reason, ids in skipped.items():
             _finish(ids, ReminderStatus.SKIPPED, reason)
-        return _send_all(to_send)
+        return _send_all(to_send, prepared_for(to_send, now))
 
 
-def _send_all(to_send: list[Reminder]) -> dict[int, int]:
+def _send_all(to_send: list[Reminder], prepared: dict[int, Prepared]) -> dict[int, int]:
     retry = {}
     connections = _Connections()
     try:
@@ -252,7 +251,7 @@ def _send_all(to_send: list[Reminder]) -> dict[int, int]:
             for reminder in group:  # before `sending`: a mail server that is down fails early
                 connections.open_for(reminder.channel)
             for reminder in _begin_sending(group):
-                outcome = _send_and_record(reminder, connections)
+                outcome = _send_and_record(reminder, prepared[reminder.id], connections)
                 if outcome == ReminderStatus.SENT:
                     sent.append(reminder.id)
                 elif outcome == ReminderStatus.QUEUED:
@@ -302,11 +301,11 @@ def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) ->
     return ""
 
 
-def _send_and_record(reminder: Reminder, connections: _Connections) -> str:
+def _send_and_record(reminder: Reminder, prepared: Prepared, connections: _Connections) -> str:
     """Sends one reminder; records a failure, and answers the status it ends in (`sent` is
     recorded by the caller for the whole group)."""
     try:
-        _send(reminder, email=connections.email, sms=connections.sms)
+        _send(reminder, prepared, email=connections.email, sms=connections.sms)
     except channels.PermanentDeliveryError as error:
         _finish([reminder.id], ReminderStatus.FAILED, str(error))
         return ReminderStatus.FAILED
@@ -327,15 +326,6 @@ def _send_and_record(reminder: Reminder, connections: _Connections) -> str:
     return ReminderStatus.SENT
 
 
-def reminder_message_id(reminder: Reminder) -> str:
-    return f"<reminder-{reminder.id}@{_domain(settings.DEFAULT_FROM_EMAIL)}>"
-
-
-@functools.lru_cache
-def _domain(from_email: str) -> str:
-    return parseaddr(from_email)[1].rpartition("@")[2] or "kneerocks.local"
-
-
 def _preference(patient) -> ReminderPreference:
     try:
         return patient.reminder_preference
@@ -343,26 +333,11 @@ def _preference(patient) -> ReminderPreference:
         return ReminderPreference(patient=patient)
 
 
-def _send(reminder: Reminder, *, email, sms) -> None:
-    prescription = reminder.prescription
-    patient = prescription.patient
-    message = reminder_message(reminder)
+def _send(reminder: Reminder, prepared: Prepared, *, email, sms) -> None:
+    patient = reminder.prescription.patient
+    message = prepared.message
     if reminder.channel == Channel.EMAIL:
-        channels.send_email(
-            to=patient.email,
-            subject=message.subject,
-            body=message.text,
-            html=message.html,
-            # RFC 2369 and RFC 8058: mail apps offer their own one-click "unsubscribe".
-            headers={
-                # The same for every attempt: a resend after a worker stopped mid-send is
-                # recognised as a repeat by the mail system.
-                "Message-ID": reminder_message_id(reminder),
-                "List-Unsubscribe": f"<{message.stop_url}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-            connection=email,
-        )
+        channels.send_email(prepared.email, connection=email)
     elif reminder.channel == Channel.SMS:
         channels.send_sms(to=patient.phone, body=message.sms, backend=sms)
     elif reminder.channel == Channel.WEBHOOK:
