@@ -18,8 +18,11 @@ with an indexed range query, however many patients there are:
    whose lease ran out before sending began go back to the queue, a reminder whose send
    had begun is in doubt and goes again under the same Message-ID / Idempotency-Key
    (a text message is not sent twice), one never attempted is queued again.
-3. `deliver.py`: `reminders_deliver` claims with a lease, checks again, marks `sending`,
-   sends and records `sent`, ten emails or webhooks at a time.
+3. `prepare.py`: while a batch waits for its instant, its messages are built (the words,
+   an email's MIME text) and kept in the cache under a key of what they were built from.
+4. `deliver.py`: `reminders_deliver` claims with a lease, checks again, marks `sending`,
+   sends what was prepared (or builds it, when the patient's details changed since) and
+   records `sent`, ten emails or webhooks at a time.
 
 The patient's reminder preferences (channel, quiet hours, webhook) live in `patients`.
 """
