@@ -10,10 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -340,21 +342,36 @@ def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int
     two more when the ledger is behind and must first be caught up, as a report does."""
     now = now or timezone.now()
     start, today = default_range(local_date_of(now, patient.zone))
-    behind = Prescription.objects.filter(patient_id=patient.id, ledger_until__lte=now)
-    rows = (
-        AdherenceDay.objects.filter(patient_id=patient.id, local_date__range=(start, today))
-        .order_by()
-        .annotate(behind=Exists(behind))
-        .values_list("behind", "local_date", *DAY_FIELDS)
-    )
-    found = list(rows)
-    if not found or found[0][0]:
+    found = _streak_rows(patient.id, start, today, now)
+    if not found or found[0].behind:
         ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
-        found = list(rows.all())
+        found = _streak_rows(patient.id, start, today, now)
     days = defaultdict(list)
     for row in found:
-        days[_as_date(row[1])].append(DayRow._make(row[2:]))
+        days[row.local_date].append(DayRow._make(_day_fields(row)))
     return _streak(days, start, today, today, now)
+
+
+# Written out once rather than built by the ORM at every check-in: building and compiling
+# the query cost more CPU than the database spent answering it (bench/RESULTS.md). Whether
+# one of the patient's prescriptions is behind travels on every row, as `behind`.
+STREAK_ROWS = f"""
+    SELECT d.id, d.local_date, {", ".join(f"d.{name}" for name in DAY_FIELDS)},
+        EXISTS(
+            SELECT 1 FROM {Prescription._meta.db_table} p
+            WHERE p.patient_id = %s AND p.ledger_until <= %s
+        ) AS behind
+    FROM {AdherenceDay._meta.db_table} d
+    WHERE d.patient_id = %s AND d.local_date BETWEEN %s AND %s
+"""
+_day_fields = attrgetter(*DAY_FIELDS)
+
+
+def _streak_rows(patient_id: int, start: date, end: date, now: datetime) -> list[AdherenceDay]:
+    ops = connection.ops
+    instant = ops.adapt_datetimefield_value(now)
+    dates = (ops.adapt_datefield_value(start), ops.adapt_datefield_value(end))
+    return list(AdherenceDay.objects.raw(STREAK_ROWS, [patient_id, instant, patient_id, *dates]))
 
 
 def clinic_patients(clinic_id: int, *, archived: bool = False):
