@@ -28,7 +28,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -268,10 +268,17 @@ def checkin_count(check_in: CheckIn) -> None:
             and check_in.pain_after >= check_in.pain_before + SESSION_PAIN_RISE
         ),
     }
-    day = AdherenceDay.objects.filter(
-        prescription_id=check_in.prescription_id, local_date=check_in.local_date
-    )
-    if not day.update(**{name: F(name) + n for name, n in counts.items() if n}):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COUNT_CHECK_IN,
+            [
+                *(counts[name] for name in COUNT_FIELDS),
+                check_in.prescription_id,
+                connection.ops.adapt_datefield_value(check_in.local_date),
+            ],
+        )
+        counted = cursor.rowcount
+    if not counted:
         # The prescription row is locked by the check-in's service: no racing insert.
         AdherenceDay.objects.create(
             prescription_id=check_in.prescription_id,
@@ -324,6 +331,13 @@ COUNT_FIELDS = [
     "pain_before_sum",
     "pain_rises",
 ]
+# checkin_count's UPDATE, written once: built by the ORM at every check-in, its F()
+# expressions cost several times the CPU the database spent on it (bench/RESULTS.md).
+COUNT_CHECK_IN = (
+    f"UPDATE {AdherenceDay._meta.db_table} "
+    f"SET {', '.join(f'{name} = {name} + %s' for name in COUNT_FIELDS)} "
+    "WHERE prescription_id = %s AND local_date = %s"
+)
 
 
 def ledger_rebuild(*, prescription_ids=None, now: datetime | None = None, progress=None) -> int:
