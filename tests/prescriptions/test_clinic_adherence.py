@@ -2,11 +2,15 @@
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from rest_framework import serializers
 
+from prescriptions import clinic_table
+from prescriptions.api.adherence import ClinicRowSerializer
 from prescriptions.models import Alert
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
@@ -64,6 +68,20 @@ def test_it_answers_the_clinic_team_a_row_per_patient_of_their_clinic(
 
     assert body["count"] == 3
     assert set(rows_by_patient(body)) == {p.id for p in clinic_rows.values()}
+
+
+def test_it_renders_each_row_as_the_schemas_fields_would(clinician_a, clinic_a, clinic_rows):
+    """The rows are written out by hand for speed; DRF's fields, which the schema shows,
+    must give the same answer."""
+    Alert.objects.create(patient=clinic_rows["ben"], kind="no_check_in")
+    rows = clinic_table.clinic_adherence(clinic_id=clinic_a.id)
+
+    for row in rows:
+        written = ClinicRowSerializer(row).data
+        by_fields = serializers.Serializer.to_representation(ClinicRowSerializer(), row)
+        assert json.dumps(written) == json.dumps(by_fields)
+    assert {r["last_check_in"] is None for r in rows} == {True, False}
+    assert {r["prescription_status"] for r in rows} == {"active", None}
 
 
 def test_it_refuses_patients(patient_a):
