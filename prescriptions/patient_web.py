@@ -321,43 +321,49 @@ def _report(patient):
 @patient_required
 def reminder_settings(request, patient):
     preference, _ = ReminderPreference.objects.get_or_create(patient=patient)
-    form = ReminderForm(request.POST, patient=patient)
-    if form.is_valid():
-        try:
-            reminder_preference_update(preference=preference, changes=form.cleaned_data)
-        except ValidationError as error:  # the service's refusal, named by field
-            form.add_error(None, error)
-    if not form.is_valid():
-        context = _home_context(
-            request, patient, current_prescription(patient), _report(patient), reminder_form=form
-        )
-        return render(request, "patient/home.html", context, status=400)
-    audit_record(request, patients=[patient.id], action=Action.UPDATE)
-    messages.success(request, "Your reminder settings are saved.")
-    return redirect(f"{reverse('patient-home')}#reminders")
+    return _settings_saved(
+        request,
+        patient,
+        ReminderForm(request.POST, patient=patient),
+        lambda data: reminder_preference_update(preference=preference, changes=data),
+        form_name="reminder_form",
+        saved="Your reminder settings are saved.",
+        anchor="reminders",
+    )
 
 
 @require_POST
 @patient_required
 def zone_and_phone(request, patient):
-    form = ZoneAndPhoneForm(request.POST)
+    return _settings_saved(
+        request,
+        patient,
+        ZoneAndPhoneForm(request.POST),
+        lambda data: patient_update(
+            patient=patient, timezone_name=data["timezone"], phone=data["phone"]
+        ),
+        form_name="zone_form",
+        saved="Your time zone and phone number are saved.",
+        anchor="zone-and-phone",
+    )
+
+
+def _settings_saved(request, patient, form, save, *, form_name: str, saved: str, anchor: str):
+    """A settings form of the patient's page: saved through its service, whose refusal is
+    shown at the field it names, or the page again (400) with the form's errors."""
     if form.is_valid():
         try:
-            patient_update(
-                patient=patient,
-                timezone_name=form.cleaned_data["timezone"],
-                phone=form.cleaned_data["phone"],
-            )
-        except ValidationError as error:  # the service's refusal, named by field
+            save(form.cleaned_data)
+        except ValidationError as error:
             form.add_error(None, error)
     if not form.is_valid():
         context = _home_context(
-            request, patient, current_prescription(patient), _report(patient), zone_form=form
+            request, patient, current_prescription(patient), _report(patient), **{form_name: form}
         )
         return render(request, "patient/home.html", context, status=400)
     audit_record(request, patients=[patient.id], action=Action.UPDATE)
-    messages.success(request, "Your time zone and phone number are saved.")
-    return redirect(f"{reverse('patient-home')}#zone-and-phone")
+    messages.success(request, saved)
+    return redirect(f"{reverse('patient-home')}#{anchor}")
 
 
 @require_GET
