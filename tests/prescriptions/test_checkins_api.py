@@ -1,10 +1,13 @@
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 
 from prescriptions import checkins
+from prescriptions.api.serializers import CheckInSerializer
 from prescriptions.models import CheckIn
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
@@ -31,6 +34,21 @@ def check_in(user, to, **fields):
 
 
 # --- Recording -------------------------------------------------------------------------
+
+
+def test_it_answers_what_the_schemas_fields_would_with_the_time_in_the_patients_zone(
+    patient_a, prescription
+):
+    """The answer is written out by hand for speed; DRF's fields, which the schema shows,
+    give the same keys and values, the time of the session aside (shown in the patient's
+    zone rather than UTC)."""
+    answer = check_in(patient_a.user, prescription, pain_after=3, notes="easier").json()
+
+    saved = CheckIn.objects.get(id=answer["id"])
+    by_fields = dict(serializers.ModelSerializer.to_representation(CheckInSerializer(), saved))
+    assert by_fields.pop("performed_at") == "2026-03-10T11:05:00Z"
+    assert answer.pop("performed_at") == "2026-03-10T07:05:00-04:00"
+    assert json.dumps(answer) == json.dumps(by_fields)
 
 
 def test_it_records_a_session_with_its_local_date(patient_a, prescription):
