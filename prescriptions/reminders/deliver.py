@@ -13,24 +13,30 @@ can drop the repeat.
 
 import logging
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from patients.models import ReminderPreference
+from patients.models import Patient, ReminderPreference
 from prescriptions import channels
-from prescriptions.models import Prescription, Reminder
+from prescriptions.models import (
+    CheckIn,
+    Prescription,
+    Protocol,
+    Reminder,
+    StatusChange,
+    heat_minutes,
+)
 from prescriptions.reminders.messages import Message
-from prescriptions.reminders.plan import CHECKED_IN, checked_in_sessions, histories_for, is_late
+from prescriptions.reminders.plan import CHECKED_IN, is_late
 from prescriptions.reminders.prepare import Prepared, prepared_for
 from prescriptions.reminders.tick import ARCHIVED, CHANNEL_NONE, lease
-from prescriptions.schedule import status_at
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +51,7 @@ ReminderStatus = Reminder.Status
 Channel = ReminderPreference.Channel
 
 
-def webhook_payload(reminder: Reminder, message: Message) -> dict:
+def webhook_payload(reminder: "Claimed", message: Message) -> dict:
     return {
         "event": "reminder",
         "reminder": reminder.id,
@@ -65,35 +71,173 @@ def retry_delay(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def _claim(reminder_ids: list[int], now: datetime) -> list[Reminder]:
+class Claimed(NamedTuple):
+    """A claimed reminder with what deciding and sending it needs, read as plain values:
+    building model instances for a batch (the reminder, its prescription, patient,
+    preference and protocol) cost more CPU than everything else the batch did."""
+
+    id: int
+    prescription_id: int
+    slot: str
+    local_date: date
+    fire_at: datetime
+    channel: str
+    attempts: int
+    patient_id: int
+    archived: bool
+    first_name: str
+    email: str
+    phone: str
+    heat_prep: bool
+    protocol_heat_minutes: int
+    preferred_channel: str | None  # None without saved preferences
+    webhook_url: str | None
+    webhook_secret: str | None
+    checked_in: bool
+    # The prescription's status at `fire_at` (schedule.status_at): the last change in effect
+    # then, "" before its first change, the stored status when it has no history.
+    status_then: str
+    texts_sent: int | None  # text messages sent to the patient that day (texts only)
+    lease_until: datetime  # the claim's lease: every mark of this attempt is fenced by it
+
+    @property
+    def heat_minutes(self) -> int:
+        return heat_minutes(self.heat_prep, self.protocol_heat_minutes)
+
+
+_R = Reminder._meta.db_table
+_P = Prescription._meta.db_table
+
+# Written once as SQL rather than built by the ORM for every batch: in a burst, building and
+# compiling the queries and the model instances of a batch cost more than the database
+# spent answering them (bench/RESULTS.md).
+#
+# The claim leases what no other attempt holds and is still queued, in one statement. On
+# PostgreSQL rows another claim is taking at this moment are passed over (SKIP LOCKED), not
+# waited for; the status is checked on the locked row (asked of the table, the planner may
+# pick the partial index of queued reminders, which right after a tick holds the whole
+# minute and its dead entries). SQLite serialises writers: the UPDATE alone is the claim.
+_CLAIM_POSTGRESQL = f"""
+    WITH free AS MATERIALIZED (
+        SELECT id, status FROM {_R}
+        WHERE id = ANY(%s) AND (lease_until IS NULL OR lease_until < %s)
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE {_R} r SET lease_until = %s, attempts = r.attempts + 1
+    FROM free WHERE r.id = free.id AND free.status = %s
+    RETURNING r.id
+"""
+_CLAIM_SQLITE = f"""
+    UPDATE {_R} SET lease_until = %s, attempts = attempts + 1
+    WHERE id IN ({{ids}}) AND (lease_until IS NULL OR lease_until < %s) AND status = %s
+    RETURNING id
+"""
+# What the claimed reminders are decided and sent on, with the checks of the instant read
+# in the same statement: a check-in of the session, the prescription's status at the
+# reminder's instant (the last change in effect then, "" when its history begins later,
+# the stored status when there is none), and for a text the patient's texts sent that day.
+# Each subquery is a probe of an index by prescription (or patient) and day.
+_CLAIMED = f"""
+    SELECT c.id, c.prescription_id, c.slot, c.local_date, c.fire_at, c.channel, c.attempts,
+        p.patient_id, pa.archived_at IS NOT NULL, pa.first_name, pa.email, pa.phone,
+        p.heat_prep, pr.heat_prep_minutes, rp.channel, rp.webhook_url, rp.webhook_secret,
+        (
+            SELECT 1 FROM {CheckIn._meta.db_table} ci
+            WHERE ci.prescription_id = c.prescription_id AND ci.local_date = c.local_date
+                AND ci.slot = c.slot
+            LIMIT 1
+        ) IS NOT NULL,
+        COALESCE(
+            (
+                SELECT h.status FROM {StatusChange._meta.db_table} h
+                WHERE h.prescription_id = c.prescription_id AND h.effective_at <= c.fire_at
+                ORDER BY h.effective_at DESC, h.id DESC
+                LIMIT 1
+            ),
+            (
+                SELECT '' FROM {StatusChange._meta.db_table} h
+                WHERE h.prescription_id = c.prescription_id
+                LIMIT 1
+            ),
+            p.status
+        ),
+        CASE WHEN c.channel = %s THEN (
+            SELECT COUNT(*) FROM {_R} t JOIN {_P} tp ON tp.id = t.prescription_id
+            WHERE tp.patient_id = p.patient_id AND t.local_date = c.local_date
+                AND t.channel = %s AND t.status = %s
+        ) END
+    FROM {_R} c
+    JOIN {_P} p ON p.id = c.prescription_id
+    JOIN {Protocol._meta.db_table} pr ON pr.id = p.protocol_id
+    JOIN {Patient._meta.db_table} pa ON pa.id = p.patient_id
+    LEFT JOIN {ReminderPreference._meta.db_table} rp ON rp.patient_id = p.patient_id
+    WHERE c.id {{ids}}
+    ORDER BY c.id
+"""
+
+
+def _ids_condition(ids: list[int]) -> tuple[str, list]:
+    """`IN` the ids: one array parameter on PostgreSQL (a statement the same for every batch,
+    planned faster than a hundred parameters), a parameter each on SQLite."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(ids)]
+    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _claim(reminder_ids: list[int], now: datetime) -> list[Claimed]:
     """Takes the reminders still waiting to be sent and holds them for this attempt."""
-    with transaction.atomic():
-        # Found by primary key alone, the status checked here: asked for `queued` in SQL,
-        # the planner may pick the partial index of queued reminders, which right after a
-        # tick holds the whole minute and its dead entries (as _begin_sending found).
-        rows = (
-            Reminder.objects.filter(id__in=reminder_ids)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            # Each table by a query of its own: during a burst, planning the join of four
-            # took 12 ms a batch against 0.6 ms to run it; the five plain queries 3 ms.
-            .prefetch_related(
-                "prescription__patient__reminder_preference", "prescription__protocol"
+    if not reminder_ids:
+        return []
+    instant = connection.ops.adapt_datetimefield_value
+    lease_until = now + lease()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _CLAIM_POSTGRESQL,
+                [list(reminder_ids), instant(now), instant(lease_until), ReminderStatus.QUEUED],
             )
-            .select_for_update(skip_locked=True)
-            .order_by("id")
+        else:
+            cursor.execute(
+                _CLAIM_SQLITE.format(ids=", ".join(["%s"] * len(reminder_ids))),
+                [instant(lease_until), *reminder_ids, instant(now), ReminderStatus.QUEUED],
+            )
+        claimed_ids = sorted(row[0] for row in cursor.fetchall())
+        if not claimed_ids:
+            return []
+        condition, params = _ids_condition(claimed_ids)
+        cursor.execute(
+            _CLAIMED.format(ids=condition),
+            [Channel.SMS, Channel.SMS, ReminderStatus.SENT, *params],
         )
-        claimed = [r for r in rows if r.status == ReminderStatus.QUEUED]
-        lease_until = now + lease()
-        Reminder.objects.filter(id__in=[r.id for r in claimed]).update(
-            lease_until=lease_until, attempts=F("attempts") + 1
-        )
-    for reminder in claimed:
-        reminder.attempts += 1
-        reminder.lease_until = lease_until
-    return claimed
+        rows = cursor.fetchall()
+    return [_claimed(row, lease_until) for row in rows]
 
 
-def _begin_sending(group: list[Reminder]) -> list[Reminder]:
+def _claimed(row: tuple, lease_until: datetime) -> Claimed:
+    # SQLite answers raw SQL with naive UTC instants, dates as the column declares them,
+    # and 0/1 for a condition.
+    (id_, prescription_id, slot, local_date, fire_at, channel, attempts, patient_id,
+     archived, first_name, email, phone, heat_prep, protocol_heat_minutes, preferred,
+     webhook_url, webhook_secret, checked_in, status_then, texts_sent) = row  # fmt: skip
+    return Claimed(
+        id_, prescription_id, slot, _date(local_date), _instant(fire_at), channel, attempts,
+        patient_id, bool(archived), first_name, email, phone, bool(heat_prep),
+        protocol_heat_minutes, preferred, webhook_url, webhook_secret, bool(checked_in),
+        status_then, texts_sent, lease_until,
+    )  # fmt: skip
+
+
+def _instant(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _begin_sending(group: list[Claimed]) -> list[Claimed]:
     """Marks a group `sending` just before its channel calls, those this attempt still
     holds: a lease that ran out (a slow batch) may have let the sweep hand one to another
     worker. The sends get a lease of their own, so that only a worker that stopped while
@@ -101,6 +245,7 @@ def _begin_sending(group: list[Reminder]) -> list[Reminder]:
     renewed = timezone.now() + lease()
     ids = [r.id for r in group]
     instant = connection.ops.adapt_datetimefield_value
+    condition, params = _ids_condition(ids)
     # One statement that answers which rows it took (the ORM's update only counts them):
     # it runs once per group, on the path every reminder takes. The claim's lease is the
     # fence: every other change to a reminder (sent, skipped, released by the sweep, sent
@@ -109,12 +254,12 @@ def _begin_sending(group: list[Reminder]) -> list[Reminder]:
     # reminders, full of dead entries right after a tick: 4 ms instead of 0.5.)
     with _durable_if(_is_text(group)), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Reminder._meta.db_table} SET status = %s, lease_until = %s"
-            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND lease_until = %s RETURNING id",
+            f"UPDATE {_R} SET status = %s, lease_until = %s"
+            f" WHERE id {condition} AND lease_until = %s RETURNING id",
             [
                 ReminderStatus.SENDING,
                 instant(renewed),
-                *ids,
+                *params,
                 instant(group[0].lease_until),  # one claim, one lease for the whole batch
             ],
         )
@@ -122,7 +267,7 @@ def _begin_sending(group: list[Reminder]) -> list[Reminder]:
     return [r for r in group if r.id in taken]
 
 
-def _send_groups(reminders: list[Reminder]):
+def _send_groups(reminders: list[Claimed]):
     """The reminders in the groups marked `sending` together, so a killed worker leaves at
     most SEND_GROUP in doubt. An email or a webhook in doubt goes again under the same
     Message-ID / Idempotency-Key; a text message in doubt is never sent twice (it is
@@ -140,7 +285,7 @@ def _send_groups(reminders: list[Reminder]):
         yield group
 
 
-def _is_text(group: list[Reminder]) -> bool:
+def _is_text(group: list[Claimed]) -> bool:
     return group[0].channel == Channel.SMS
 
 
@@ -183,12 +328,13 @@ def _durable_if(durable: bool):
 def _finish(ids: list[int], status: str, reason: str = "", *, durable: bool = False) -> None:
     if not ids:
         return
-    with _durable_if(durable):
-        Reminder.objects.filter(id__in=ids).update(
-            status=status,
-            reason=reason[:255],
-            sent_at=timezone.now() if status == ReminderStatus.SENT else None,
-            lease_until=None,
+    sent_at = timezone.now() if status == ReminderStatus.SENT else None
+    condition, params = _ids_condition(ids)
+    with _durable_if(durable), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_R} SET status = %s, reason = %s, sent_at = %s, lease_until = NULL"
+            f" WHERE id {condition}",
+            [status, reason[:255], connection.ops.adapt_datetimefield_value(sent_at), *params],
         )
 
 
@@ -215,34 +361,31 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
     """Sends the given reminders that are still queued; answers those to try again, as
     {id: attempts so far}."""
     now = timezone.now()
-    claimed = _claim(reminder_ids, now)
-    if not claimed:
-        return {}
-    prescription_ids = {r.prescription_id for r in claimed}
-    histories = histories_for(prescription_ids)
-    checked_in = checked_in_sessions(prescription_ids, {r.local_date for r in claimed})
-    texts = _texts_sent(claimed)
-    skipped = defaultdict(list)
-    to_send = []
-    for reminder in claimed:
-        history = tuple(histories[reminder.prescription_id])
-        reason = _skip_reason(reminder, history, checked_in, now)
-        if not reason and reminder.channel == Channel.SMS:
-            day = (reminder.prescription.patient_id, reminder.local_date)
-            if texts[day] >= settings.SMS_DAILY_LIMIT_PER_PATIENT:
-                reason = SMS_LIMIT_REACHED
-            texts[day] += 1
-        if reason:
-            skipped[reason].append(reminder.id)
-        else:
-            to_send.append(reminder)
     with _marks_without_waiting():
+        claimed = _claim(reminder_ids, now)
+        if not claimed:
+            return {}
+        texts = {}
+        skipped = defaultdict(list)
+        to_send = []
+        for reminder in claimed:
+            reason = _skip_reason(reminder, now)
+            if not reason and reminder.channel == Channel.SMS:
+                day = (reminder.patient_id, reminder.local_date)
+                texts.setdefault(day, reminder.texts_sent)
+                if texts[day] >= settings.SMS_DAILY_LIMIT_PER_PATIENT:
+                    reason = SMS_LIMIT_REACHED
+                texts[day] += 1
+            if reason:
+                skipped[reason].append(reminder.id)
+            else:
+                to_send.append(reminder)
         for reason, ids in skipped.items():
             _finish(ids, ReminderStatus.SKIPPED, reason)
         return _send_all(to_send, prepared_for(to_send, now))
 
 
-def _send_all(to_send: list[Reminder], prepared: dict[int, Prepared]) -> dict[int, int]:
+def _send_all(to_send: list[Claimed], prepared: dict[int, Prepared]) -> dict[int, int]:
     retry = {}
     connections = _Connections()
     try:
@@ -265,43 +408,24 @@ def _send_all(to_send: list[Reminder], prepared: dict[int, Prepared]) -> dict[in
 SMS_LIMIT_REACHED = "the daily limit of text messages for this patient is reached"
 
 
-def _texts_sent(claimed: list[Reminder]) -> Counter:
-    """Text messages already sent, by (patient, local date), for the days in `claimed`."""
-    texts = [r for r in claimed if r.channel == Channel.SMS]
-    if not texts:
-        return Counter()
-    rows = (
-        Reminder.objects.filter(
-            channel=Channel.SMS,
-            status=ReminderStatus.SENT,
-            prescription__patient_id__in={r.prescription.patient_id for r in texts},
-            local_date__in={r.local_date for r in texts},
-        )
-        .values_list("prescription__patient_id", "local_date")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return Counter({(patient_id, day): n for patient_id, day, n in rows})
-
-
-def _skip_reason(reminder: Reminder, history, checked_in: set, now: datetime) -> str:
+def _skip_reason(reminder: Claimed, now: datetime) -> str:
     """Why a claimed reminder should no longer go out ("" when it should)."""
-    if (reminder.prescription_id, reminder.slot, reminder.local_date) in checked_in:
+    if reminder.checked_in:
         return CHECKED_IN
-    if reminder.prescription.patient.archived_at is not None:
+    if reminder.archived:
         return ARCHIVED
-    status = status_at(history, reminder.fire_at, current=reminder.prescription.status)
+    status = reminder.status_then or None  # "": before the prescription's first change
     if status != Prescription.Status.ACTIVE:
         return f"the prescription is {status}"
     if is_late(reminder.fire_at, now):
         return "too late to send (delivery was delayed)"
-    if _preference(reminder.prescription.patient).channel == Channel.NONE:
+    if reminder.preferred_channel == Channel.NONE:
         # Stopped after the tick queued it (a one-click stop a minute ago): honour it.
         return CHANNEL_NONE
     return ""
 
 
-def _send_and_record(reminder: Reminder, prepared: Prepared, connections: _Connections) -> str:
+def _send_and_record(reminder: Claimed, prepared: Prepared, connections: _Connections) -> str:
     """Sends one reminder; records a failure, and answers the status it ends in (`sent` is
     recorded by the caller for the whole group)."""
     try:
@@ -316,35 +440,26 @@ def _send_and_record(reminder: Reminder, prepared: Prepared, connections: _Conne
             _finish([reminder.id], ReminderStatus.FAILED, reason)
             return ReminderStatus.FAILED
         # The channel said it did not go out: back in the queue for the retry.
-        with _durable_if(reminder.channel == Channel.SMS):
-            Reminder.objects.filter(id=reminder.id).update(
-                status=ReminderStatus.QUEUED,
-                reason=f"try {reminder.attempts} failed: {error}"[:255],
-                lease_until=None,
-            )
+        _finish(
+            [reminder.id],
+            ReminderStatus.QUEUED,
+            f"try {reminder.attempts} failed: {error}",
+            durable=reminder.channel == Channel.SMS,
+        )
         return ReminderStatus.QUEUED
     return ReminderStatus.SENT
 
 
-def _preference(patient) -> ReminderPreference:
-    try:
-        return patient.reminder_preference
-    except ReminderPreference.DoesNotExist:
-        return ReminderPreference(patient=patient)
-
-
-def _send(reminder: Reminder, prepared: Prepared, *, email, sms) -> None:
-    patient = reminder.prescription.patient
+def _send(reminder: Claimed, prepared: Prepared, *, email, sms) -> None:
     message = prepared.message
     if reminder.channel == Channel.EMAIL:
         channels.send_email(prepared.email, connection=email)
     elif reminder.channel == Channel.SMS:
-        channels.send_sms(to=patient.phone, body=message.sms, backend=sms)
+        channels.send_sms(to=reminder.phone, body=message.sms, backend=sms)
     elif reminder.channel == Channel.WEBHOOK:
-        preference = _preference(patient)
         channels.send_webhook(
-            url=preference.webhook_url,
-            secret=preference.webhook_secret,
+            url=reminder.webhook_url or "",
+            secret=reminder.webhook_secret or "",
             payload=webhook_payload(reminder, message),
             idempotency_key=f"reminder-{reminder.id}",
         )

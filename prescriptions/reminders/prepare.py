@@ -22,8 +22,9 @@ import pickle
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import formatdate, parseaddr
+from typing import Protocol as Shape
 
 from django.conf import settings
 from django.core.cache import cache
@@ -108,34 +109,84 @@ def reminders_prepare(*, reminder_ids: list[int], now: datetime | None = None) -
     return len(reminders)
 
 
-def prepared_for(reminders: list[Reminder], now: datetime) -> dict[int, Prepared]:
+class Keyed(Shape):
+    """What a prepared message is looked up by, as the delivery reads it at the instant."""
+
+    id: int
+    channel: str
+    slot: str
+    local_date: date
+    first_name: str
+    email: str
+
+    @property
+    def heat_minutes(self) -> int: ...
+
+
+def prepared_for(reminders: list[Keyed], now: datetime) -> dict[int, Prepared]:
     """Each reminder's message: the one prepared from what the rows still say, or one built
     now."""
-    keys = {r.id: _key(r) for r in reminders}
+    keys = {r.id: _key_of(r) for r in reminders}
     found = _cache_call(cache.get_many, list(keys.values())) or {}
-    return {
-        r.id: _unpacked(found[keys[r.id]]) if keys[r.id] in found else prepare(r, now)
-        for r in reminders
-    }
+    prepared = {r.id: _unpacked(found[keys[r.id]]) for r in reminders if keys[r.id] in found}
+    missed = [r.id for r in reminders if r.id not in prepared]
+    if missed:
+        for reminder in Reminder.objects.filter(id__in=missed).select_related(
+            "prescription__patient", "prescription__protocol"
+        ):
+            prepared[reminder.id] = prepare(reminder, now)
+    return prepared
 
 
 def _key(reminder: Reminder) -> str:
     prescription = reminder.prescription
     patient = prescription.patient
-    made_of = (
-        FORMAT,
+    return _prepared_key(
         reminder.id,
         reminder.channel,
         reminder.slot,
-        reminder.local_date.isoformat(),
+        reminder.local_date,
         patient.first_name,
         patient.email,
         prescription.heat_minutes,
+    )
+
+
+def _key_of(reminder: Keyed) -> str:
+    return _prepared_key(
+        reminder.id,
+        reminder.channel,
+        reminder.slot,
+        reminder.local_date,
+        reminder.first_name,
+        reminder.email,
+        reminder.heat_minutes,
+    )
+
+
+def _prepared_key(
+    reminder_id: int,
+    channel: str,
+    slot: str,
+    local_date: date,
+    first_name: str,
+    email: str,
+    heat_minutes: int,
+) -> str:
+    made_of = (
+        FORMAT,
+        reminder_id,
+        channel,
+        slot,
+        local_date.isoformat(),
+        first_name,
+        email,
+        heat_minutes,
         settings.SITE_URL,
         settings.DEFAULT_FROM_EMAIL,
     )
     digest = hashlib.sha256(repr(made_of).encode()).hexdigest()[:32]
-    return f"reminder-prepared:{reminder.id}:{digest}"
+    return f"reminder-prepared:{reminder_id}:{digest}"
 
 
 # Compressed: an email's words are in it twice over (texts and MIME), and a burst of tens
