@@ -99,6 +99,17 @@ def test_it_sends_no_more_texts_a_day_than_the_limit(texting):
     assert statuses[1].reason == SMS_LIMIT_REACHED
 
 
+def test_the_limit_counts_the_texts_sent_for_each_course_of_the_patient(texting):
+    first, second = texting
+    text(second, "bedtime", status="sent")
+    reminders = [text(first, "morning"), text(first, "bedtime")]
+
+    with time_machine.travel(FIRE_AT, tick=False):
+        reminders_deliver(reminder_ids=[r.id for r in reminders])
+
+    assert [Reminder.objects.get(id=r.id).status for r in reminders] == ["sent", "skipped"]
+
+
 def test_the_limit_counts_each_local_date_apart(texting):
     first, _ = texting
     text(first, "morning", day=DAY - timedelta(days=1), status="sent")

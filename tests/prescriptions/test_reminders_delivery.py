@@ -5,7 +5,7 @@ import hmac
 import json
 import socket
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -14,11 +14,12 @@ import time_machine
 from django.core import mail
 from requests.adapters import HTTPAdapter
 
-from patients.models import ReminderPreference
+from patients.models import Patient, ReminderPreference
 from prescriptions import links
-from prescriptions.models import Reminder, StatusChange
+from prescriptions.models import Prescription, Reminder, StatusChange
 from prescriptions.reminders import deliver
 from prescriptions.reminders.messages import reminder_message
+from prescriptions.reminders.tick import ARCHIVED
 from prescriptions.tasks import deliver_reminders
 from tests.factories import CheckInFactory
 from tests.prescriptions.reminders_support import FIRE_AT, queued, scheduled_prescription
@@ -365,3 +366,140 @@ def test_it_sends_a_batch_through_one_email_connection(prescription, monkeypatch
     deliver_reminders.delay(ids)
 
     assert (len(opened), len(mail.outbox)) == (1, 2)
+
+
+# --- The checks of the instant, read with the claim -----------------------------------------
+
+
+def history(prescription, *changes):
+    """Replaces the prescription's status history with (status, effective_at) changes,
+    recorded in the order given."""
+    StatusChange.objects.filter(prescription=prescription).delete()
+    for status, effective_at in changes:
+        StatusChange.objects.create(
+            prescription=prescription, status=status, effective_at=effective_at
+        )
+
+
+def delivered(reminder) -> Reminder:
+    deliver_reminders.delay([reminder.id])
+    reminder.refresh_from_db()
+    return reminder
+
+
+def test_a_pause_that_began_after_the_instant_does_not_stop_its_reminder(prescription):
+    history(
+        prescription,
+        ("active", FIRE_AT - timedelta(days=2)),
+        ("paused", FIRE_AT + timedelta(seconds=1)),  # while the delivery waited its turn
+    )
+
+    assert delivered(queued(prescription)).status == "sent"
+
+
+def test_the_status_in_effect_at_the_instant_is_the_last_change_by_time_not_by_record(
+    prescription,
+):
+    # Recorded later, effective earlier: the resume before the instant is what holds.
+    history(
+        prescription,
+        ("active", FIRE_AT - timedelta(hours=1)),
+        ("paused", FIRE_AT - timedelta(hours=2)),
+    )
+
+    assert delivered(queued(prescription)).status == "sent"
+
+
+@pytest.mark.parametrize(("last", "status"), [("active", "sent"), ("paused", "skipped")])
+def test_of_two_changes_at_the_same_instant_the_one_recorded_last_holds(prescription, last, status):
+    first = "paused" if last == "active" else "active"
+    history(
+        prescription, (first, FIRE_AT - timedelta(hours=1)), (last, FIRE_AT - timedelta(hours=1))
+    )
+
+    assert delivered(queued(prescription)).status == status
+
+
+@pytest.mark.parametrize(("stored", "status"), [("active", "sent"), ("paused", "skipped")])
+def test_without_a_history_the_stored_status_decides(prescription, stored, status):
+    history(prescription)
+    Prescription.objects.filter(id=prescription.id).update(status=stored)
+
+    assert delivered(queued(prescription)).status == status
+
+
+def test_a_history_that_begins_after_the_instant_sends_nothing(prescription):
+    history(prescription, ("active", FIRE_AT + timedelta(minutes=1)))
+
+    reminder = delivered(queued(prescription))
+
+    assert (reminder.status, mail.outbox) == ("skipped", [])
+    assert reminder.reason.startswith("the prescription is ")
+
+
+def test_it_skips_the_reminder_of_a_patient_archived_while_it_waited(prescription):
+    reminder = queued(prescription)
+    Patient.objects.filter(id=prescription.patient_id).update(archived_at=FIRE_AT)
+
+    reminder = delivered(reminder)
+
+    assert (reminder.status, reminder.reason, mail.outbox) == ("skipped", ARCHIVED, [])
+
+
+@pytest.mark.parametrize(
+    ("slot", "day"),
+    [("bedtime", date(2024, 6, 3)), ("morning", date(2024, 6, 2))],
+    ids=["another slot", "another day"],
+)
+def test_only_a_check_in_of_the_same_session_stops_the_reminder(prescription, slot, day):
+    CheckInFactory(prescription=prescription, slot=slot, local_date=day)
+
+    assert delivered(queued(prescription)).status == "sent"
+
+
+def test_a_check_in_of_another_course_does_not_stop_the_reminder(prescription):
+    other = scheduled_prescription(prescription.patient)
+    CheckInFactory(prescription=other, slot="morning", local_date=date(2024, 6, 3))
+
+    assert delivered(queued(prescription)).status == "sent"
+
+
+def test_delivering_a_finished_reminder_again_leaves_it_as_it_was(prescription):
+    reminder = delivered(queued(prescription))
+
+    again = delivered(reminder)
+
+    assert (again.status, again.attempts, again.lease_until, again.sent_at) == (
+        "sent",
+        1,
+        None,
+        FIRE_AT,
+    )
+    assert len(mail.outbox) == 1
+
+
+def test_the_claim_reads_what_the_send_needs(prescription):
+    prescription.heat_prep = True
+    prescription.save()
+    prefer(prescription, channel="webhook", webhook_url="https://hooks.example.test/kr")
+    reminder = queued(prescription, slot="bedtime", channel="webhook")
+
+    [claimed] = deliver._claim([reminder.id], FIRE_AT)
+
+    patient = prescription.patient
+    assert claimed.id == reminder.id
+    assert (claimed.slot, claimed.local_date, claimed.fire_at) == (
+        "bedtime",
+        date(2024, 6, 3),
+        FIRE_AT,
+    )
+    assert (claimed.first_name, claimed.email, claimed.phone) == (
+        patient.first_name,
+        patient.email,
+        patient.phone,
+    )
+    assert (claimed.heat_minutes, claimed.webhook_url, claimed.attempts) == (
+        10,
+        "https://hooks.example.test/kr",
+        1,
+    )

@@ -175,3 +175,33 @@ def test_reminders_prepared_together_each_go_out_with_their_own_link(prescriptio
         [message] = [m for m in mail.outbox if f"/c/{links.checkin_token(reminder.id)}/" in m.body]
         assert f"Message-ID: <reminder-{reminder.id}@".encode() in sent_bytes(message)
         assert f"your {reminder.slot} knee rocks" in message.subject
+
+
+@pytest.mark.parametrize(
+    ("channel", "slot", "heat_prep"),
+    [("email", "morning", False), ("email", "bedtime", True), ("sms", "bedtime", False),
+     ("webhook", "morning", False)],
+)  # fmt: skip
+def test_what_was_prepared_is_found_at_the_instant_and_not_built_again(
+    prescription, monkeypatch, channel, slot, heat_prep
+):
+    prescription.heat_prep = heat_prep
+    prescription.save()
+    prescription.patient.phone = "+1 555 010 0199"
+    prescription.patient.save()
+    ReminderPreference.objects.update_or_create(
+        patient=prescription.patient,
+        defaults={"channel": channel, "webhook_url": "https://hooks.example.test/kr"},
+    )
+    monkeypatch.setattr("prescriptions.channels.send_webhook", lambda **kwargs: None)
+    reminder = queued(prescription, slot=slot, channel=channel)
+    with time_machine.travel(BEFORE, tick=False):
+        prepare_reminders.delay([reminder.id])
+    built = []
+    monkeypatch.setattr(prepare, "prepare", lambda *args: built.append(args))
+
+    with time_machine.travel(FIRE_AT, tick=False):
+        deliver_reminders.delay([reminder.id])
+
+    reminder.refresh_from_db()
+    assert (reminder.status, built) == ("sent", [])
