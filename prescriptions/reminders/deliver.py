@@ -4,6 +4,11 @@ the tick), marked `sending` just before the channel calls and `sent` right after
 of SEND_GROUP at a time (a commit per reminder cost more than the sending). A failure is
 retried with backoff and jitter; the last failure leaves the reminder `failed`.
 
+At a burst's instant this is the path every reminder takes, so the claim is two SQL texts
+written once (lease, then one read of what the checks and the send need, the checks'
+facts as subqueries) and the marks are SQL too; the message itself was prepared in the
+minute before (prepare.py).
+
 A worker killed mid-batch leaves its unsent claims to the tick's sweep once the lease runs
 out: they are queued again and sent, nothing is lost. Only the group it was sending (at
 most SEND_GROUP emails or webhooks, or one text message, per worker process) is in doubt;
@@ -291,13 +296,15 @@ def _is_text(group: list[Claimed]) -> bool:
 
 @contextmanager
 def _marks_without_waiting():
-    """The batch's marks commit without waiting for the disk (PostgreSQL's
+    """The batch's claim and marks commit without waiting for the disk (PostgreSQL's
     synchronous_commit off): a commit waiting for its flush cost more than the sending.
 
-    A database that crashes may forget the last fraction of a second of them, and a
-    forgotten mark (sending, sent, skipped, failed) only sends an email or a webhook again
-    under the same Message-ID / Idempotency-Key, like one in doubt; never fewer. A text
-    message cannot be told apart from a repeat: its marks wait (`_durable_if`).
+    A database that crashes may forget the last fraction of a second of them. A forgotten
+    claim leaves the reminder queued, for the tick's sweep to queue again; a forgotten mark
+    (sending, sent, skipped, failed) only sends an email or a webhook again under the same
+    Message-ID / Idempotency-Key, like one in doubt; never fewer. A text message cannot be
+    told apart from a repeat: its marks wait (`_durable_if`), and the log is written in
+    order, so a text's `sending` on disk has its claim on disk before it.
     """
     if connection.vendor != "postgresql":
         yield
