@@ -1,8 +1,9 @@
 """Sending: a batch of queued reminders is claimed with a lease (`lease_until`), so a task
 delivered twice sends once; each is checked again (a check-in, a pause may have come since
 the tick), marked `sending` just before the channel calls and `sent` right after, a group
-of SEND_GROUP at a time (a commit per reminder cost more than the sending). A failure is
-retried with backoff and jitter; the last failure leaves the reminder `failed`.
+of SEND_GROUP at a time (a commit per reminder cost more than the sending), one statement
+marking a group `sent` and the next `sending`. A failure is retried with backoff and
+jitter; the last failure leaves the reminder `failed`.
 
 At a burst's instant this is the path every reminder takes, so the claim is two SQL texts
 written once (lease, then one read of what the checks and the send need, the checks'
@@ -19,6 +20,7 @@ can drop the repeat.
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -49,7 +51,7 @@ MAX_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 600
 # Emails and webhooks marked `sending`, then `sent`, together: a killed worker process leaves
-# at most this many in doubt, and the batch commits twice per group instead of per reminder.
+# at most this many in doubt, and the batch commits once per group instead of per reminder.
 SEND_GROUP = 10
 
 ReminderStatus = Reminder.Status
@@ -242,30 +244,48 @@ def _date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _begin_sending(group: list[Claimed]) -> list[Claimed]:
+def _begin_sending(
+    group: list[Claimed], *, sent: Sequence[int] = (), durable: bool = False
+) -> list[Claimed]:
     """Marks a group `sending` just before its channel calls, those this attempt still
     holds: a lease that ran out (a slow batch) may have let the sweep hand one to another
     worker. The sends get a lease of their own, so that only a worker that stopped while
-    sending leaves reminders in doubt, however long the batch before them took."""
-    renewed = timezone.now() + lease()
-    ids = [r.id for r in group]
+    sending leaves reminders in doubt, however long the batch before them took.
+
+    The same statement marks `sent` the group before (`sent`): a round trip per group
+    instead of two, and still never more than one group `sending` at a time."""
     instant = connection.ops.adapt_datetimefield_value
-    condition, params = _ids_condition(ids)
+    now = timezone.now()
+    sending, sending_params = _ids_condition([r.id for r in group])
+    done, done_params = _ids_condition(list(sent))
     # One statement that answers which rows it took (the ORM's update only counts them):
     # it runs once per group, on the path every reminder takes. The claim's lease is the
     # fence: every other change to a reminder (sent, skipped, released by the sweep, sent
     # by another attempt) rewrites `lease_until`, so a row still holding it is queued and
     # ours. (A `status` condition here let the planner pick the partial index of queued
-    # reminders, full of dead entries right after a tick: 4 ms instead of 0.5.)
-    with _durable_if(_is_text(group)), connection.cursor() as cursor:
+    # reminders, full of dead entries right after a tick: 4 ms instead of 0.5.) What was
+    # sent is marked as `_finish` would, unfenced: it went out.
+    with _durable_if(durable or _is_text(group)), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_R} SET status = %s, lease_until = %s"
-            f" WHERE id {condition} AND lease_until = %s RETURNING id",
+            f"""UPDATE {_R} SET
+                status = CASE WHEN id {done} THEN %s ELSE %s END,
+                reason = CASE WHEN id {done} THEN '' ELSE reason END,
+                sent_at = CASE WHEN id {done} THEN %s ELSE sent_at END,
+                lease_until = CASE WHEN id {done} THEN NULL ELSE %s END
+            WHERE (id {sending} AND lease_until = %s) OR id {done}
+            RETURNING id""",
             [
+                *done_params,
+                ReminderStatus.SENT,
                 ReminderStatus.SENDING,
-                instant(renewed),
-                *params,
+                *done_params,
+                *done_params,
+                instant(now),
+                *done_params,
+                instant(now + lease()),
+                *sending_params,
                 instant(group[0].lease_until),  # one claim, one lease for the whole batch
+                *done_params,
             ],
         )
         taken = {row[0] for row in cursor.fetchall()}
@@ -395,20 +415,26 @@ def reminders_deliver(*, reminder_ids: list[int]) -> dict[int, int]:
 def _send_all(to_send: list[Claimed], prepared: dict[int, Prepared]) -> dict[int, int]:
     retry = {}
     connections = _Connections()
+    # The group before, marked `sent` together with the next group's `sending`.
+    sent, texts = [], False
     try:
         for group in _send_groups(to_send):
-            sent = []
             for reminder in group:  # before `sending`: a mail server that is down fails early
                 connections.open_for(reminder.channel)
-            for reminder in _begin_sending(group):
+            taken = _begin_sending(group, sent=sent, durable=texts)
+            sent, texts = [], _is_text(group)
+            for reminder in taken:
                 outcome = _send_and_record(reminder, prepared[reminder.id], connections)
                 if outcome == ReminderStatus.SENT:
                     sent.append(reminder.id)
                 elif outcome == ReminderStatus.QUEUED:
                     retry[reminder.id] = reminder.attempts
-            _finish(sent, ReminderStatus.SENT, durable=_is_text(group))
     finally:
-        connections.close()
+        try:
+            # The last group, or the one before a failure: it went out.
+            _finish(sent, ReminderStatus.SENT, durable=texts)
+        finally:
+            connections.close()
     return retry
 
 

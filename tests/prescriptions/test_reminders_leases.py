@@ -2,6 +2,7 @@
 whose channel call had begun, and the tick's sweep takes back what a dead worker held."""
 
 import json
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -133,3 +134,54 @@ def test_a_slow_batch_leaves_nothing_in_doubt_while_its_worker_is_alive(prescrip
     sweep(minutes=5, seconds=30)
     morning.refresh_from_db()
     assert (morning.status, morning.reason) == ("sending", "")
+
+
+def a_batch(count: int) -> list[Reminder]:
+    return [queued(scheduled_prescription()) for _ in range(count)]
+
+
+def test_while_a_group_is_sent_the_groups_before_it_are_marked_sent(prescription, monkeypatch):
+    batch = a_batch(2 * deliver.SEND_GROUP + 5)
+    Reminder.objects.update(reason=IN_DOUBT)  # going again after a sweep: sent, it is not
+    seen = []
+    send = deliver.channels.send_email
+
+    def send_and_look(message, **kwargs):
+        seen.append(dict(Counter(Reminder.objects.values_list("status", flat=True))))
+        send(message, **kwargs)
+
+    monkeypatch.setattr(deliver.channels, "send_email", send_and_look)
+
+    with time_machine.travel(FIRE_AT, tick=False):
+        deliver.reminders_deliver(reminder_ids=[r.id for r in batch])
+
+    # What a worker killed at any moment leaves in doubt: one group at most.
+    for n, statuses in enumerate(seen):
+        group_start = n - n % deliver.SEND_GROUP
+        assert statuses.get("sent", 0) == group_start
+        assert statuses["sending"] == min(deliver.SEND_GROUP, len(batch) - group_start)
+    rows = Reminder.objects.values_list("status", "sent_at", "lease_until", "reason")
+    assert set(rows) == {("sent", FIRE_AT, None, "")}
+    assert len(mail.outbox) == len(batch)
+
+
+def test_what_went_out_before_a_send_broke_is_marked_sent(prescription, monkeypatch):
+    batch = a_batch(deliver.SEND_GROUP + 5)
+    send = deliver.channels.send_email
+    calls = []
+
+    def breaks_at_the_thirteenth(message, **kwargs):
+        calls.append(1)
+        if len(calls) == 13:
+            raise RuntimeError("a bug in the channel")
+        send(message, **kwargs)
+
+    monkeypatch.setattr(deliver.channels, "send_email", breaks_at_the_thirteenth)
+
+    with time_machine.travel(FIRE_AT, tick=False), pytest.raises(RuntimeError):
+        deliver.reminders_deliver(reminder_ids=[r.id for r in batch])
+
+    statuses = list(Reminder.objects.order_by("id").values_list("status", flat=True))
+    # The thirteenth and the rest of its group had begun: in doubt, for the sweep.
+    assert statuses == ["sent"] * 12 + ["sending"] * 3
+    assert len(mail.outbox) == 12
