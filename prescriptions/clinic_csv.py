@@ -77,12 +77,17 @@ class _Line:
         return line
 
 
-def csv_lines(rows):
-    """The CSV export line by line, so that it streams: rows are written as they are read."""
+def csv_lines(rows, lines_per_chunk: int = 500):
+    """The CSV export in chunks of lines, so that it streams: rows are written as they are
+    read, and handed on a few hundred at a time rather than one by one."""
     writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
+    chunk = [writer.writerow(CSV_COLUMNS)]
     for row in rows:
-        yield writer.writerow(_cells(row))
+        chunk.append(writer.writerow(_cells(row)))
+        if len(chunk) == lines_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
 
 
 def csv_response(rows, clinic, start: date, end: date) -> StreamingHttpResponse:
