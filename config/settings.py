@@ -257,6 +257,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # The clinic table's stored rows that a check-in, a session fallen due or a new day
+    # outdated, computed again so that the clinic's page reads them instead.
+    "clinic-rows-refresh": {
+        "task": "prescriptions.tasks.refresh_clinic_rows",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # The contract asks for alerts at least hourly; every 15 minutes keeps them fresh.
     "alerts-evaluate": {
         "task": "prescriptions.tasks.evaluate_alerts",

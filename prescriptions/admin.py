@@ -4,6 +4,7 @@ from clinic.audit import AuditedAdmin
 from prescriptions.models import (
     Alert,
     CheckIn,
+    ClinicRowVersion,
     IdempotencyRecord,
     Prescription,
     PrescriptionSlot,
@@ -47,6 +48,11 @@ class PrescriptionAdmin(AuditedAdmin, admin.ModelAdmin):
     # Status moves through pause / resume / end so that the history stays whole.
     readonly_fields = ["status"]
     inlines = [SlotInline, StatusChangeInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Dates and slots edited here change what the clinic table shows of the patient.
+        ClinicRowVersion.objects.outdate([form.instance.patient_id])
 
 
 class RecordAdmin(AuditedAdmin, admin.ModelAdmin):

@@ -29,7 +29,7 @@ from prescriptions.alert_rules import (
     session_pain_alert,
     session_pain_window,
 )
-from prescriptions.models import PAIN_ROSE, Alert, CheckIn, Prescription
+from prescriptions.models import PAIN_ROSE, Alert, CheckIn, ClinicRowVersion, Prescription
 from prescriptions.schedule import local_date_of, local_today
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def alert_raise(alert: Alert) -> tuple[Alert, bool]:
     for _ in range(3):
         try:
             with transaction.atomic():
+                ClinicRowVersion.objects.outdate([alert.patient_id])
                 created = Alert.objects.create(
                     patient_id=alert.patient_id,
                     kind=alert.kind,
@@ -158,6 +159,7 @@ def _silenced(patient_id: int, kind: str, now: datetime) -> bool:
 @transaction.atomic
 def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
     now = timezone.now()
+    ClinicRowVersion.objects.outdate([alert.patient_id])  # before the alert's row
     # The filtered update is the claim: of two clinicians acknowledging at once, one wins.
     claimed = Alert.objects.filter(id=alert.id, acknowledged_at__isnull=True).update(
         acknowledged_at=now, acknowledged_by=by, note=note
@@ -278,7 +280,9 @@ def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
         return []
     # A concurrent evaluation may have raised some of these since we looked: the
     # constraint turns those inserts into no-ops.
-    Alert.objects.bulk_create(candidates, ignore_conflicts=True)
+    with transaction.atomic():
+        ClinicRowVersion.objects.outdate(a.patient_id for a in candidates)
+        Alert.objects.bulk_create(candidates, ignore_conflicts=True)
     wanted = {(a.patient_id, a.kind) for a in candidates}
     new = Alert.objects.filter(patient_id__in=ids, acknowledged_at__isnull=True).exclude(
         id__in=open_ids

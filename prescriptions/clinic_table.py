@@ -6,20 +6,25 @@ aggregate over the adherence ledger (ledger.py), sorted, filtered and paged in t
 database in any ordering, so a page costs the same few queries however big the clinic.
 The numbers are those of each patient's own report (adherence.py), which reads the same
 ledger rows; tests hold the two together.
+
+Over each patient's default range, a row computed ahead and stored (clinic_store.py) is
+read instead while it holds; the statement computes only the others. The answer is the
+same either way (tests hold that too); only its cost differs.
 """
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Exists, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from prescriptions import adherence, clinic_sql, ledger
-from prescriptions.models import Prescription
-from prescriptions.schedule import local_today
+from prescriptions.models import ClinicRow, ClinicRowVersion, Prescription
+from prescriptions.schedule import local_midnight, local_today
 
 # What each ordering sorts on, in the SQL's columns; ties go by name.
 ORDERINGS = {
@@ -57,6 +62,13 @@ KEY_KINDS = {
     "open_alerts": "extras",
 }
 
+# A page reads the stored rows (clinic_store.py) when at most this many of its patients'
+# rows must be computed afresh; past it, the page is cut by its key before computing rows
+# whole, which is cheaper than computing them all.
+STALE_LIMIT = 500
+
+PAIN_CHANGE = "s.recent_tenths - s.baseline_tenths AS pain_change_tenths"
+
 # Columns of the SQL (and the pain change after them), in order.
 COLUMNS = [
     "patient",
@@ -84,12 +96,16 @@ COLUMNS = [
 ]
 
 
+@functools.lru_cache(maxsize=8192)
 def _tenths(value) -> Decimal | None:
+    """Tenths as the Decimal they stand for (few distinct values: each made once)."""
     return None if value is None else Decimal(value).scaleb(-1)
 
 
-def _instant(value) -> datetime | None:
-    if isinstance(value, str):  # SQLite
+def instant(value) -> datetime | None:
+    """An instant the SQL answers as ISO text in UTC (clinic_sql's `instant_text`), or as
+    a datetime, as aware."""
+    if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -101,18 +117,26 @@ class ClinicRows(Sequence):
     by_day), computed from the ledger by the database: one query per page however many
     patients and whatever the ordering or filter. `len()` and slices are what a paginator
     asks; `stream()` reads every row from a server-side cursor, in constant memory.
+    `stored=False` computes every row, never reading the stored ones.
     """
 
-    def __init__(self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now):
+    def __init__(
+        self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now, stored=True
+    ):
         self.field = ordering.removeprefix("-")
         self.descending = ordering.startswith("-")
         self.clinic_id = clinic_id
         self.start, self.end, self.now = start, end, now
         self.below_pct = below_pct
         self.patients = patients
+        # Stored rows hold each patient's default range only.
+        self.stored = stored and start is None and end is None
         self._count: int | None = None
         self._zones: list[str] | None = None
+        self._stale = 0
         self._fill: dict = {}
+        self._patients_sql = ""
+        self._dialect = clinic_sql.DIALECTS[connection.vendor]
 
     def __len__(self) -> int:
         if self._count is None:
@@ -120,7 +144,7 @@ class ClinicRows(Sequence):
                 self._count = self.patients.count()
             else:
                 with connection.cursor() as cursor:
-                    cursor.execute(*self._keyed_sql("SELECT COUNT(*) FROM keyed"))
+                    cursor.execute(*self._filtered_sql("COUNT(*)", whole=False))
                     self._count = cursor.fetchone()[0]
         return self._count
 
@@ -141,10 +165,10 @@ class ClinicRows(Sequence):
         if self.below_pct is None:
             return list(self.patients.values_list("id", flat=True))
         with connection.cursor() as cursor:
-            cursor.execute(*self._keyed_sql("SELECT id FROM keyed"))
+            cursor.execute(*self._filtered_sql("id", whole=True))
             return [patient_id for (patient_id,) in cursor.fetchall()]
 
-    def stream(self, chunk: int = 500):
+    def stream(self, chunk: int = 2000):
         """Every row, read in chunks from a server-side cursor where the database has one."""
         with connection.chunked_cursor() as cursor:
             cursor.execute(*self._sql(None))
@@ -156,12 +180,23 @@ class ClinicRows(Sequence):
         keys = [f"{key} {direction} NULLS LAST" for key in ORDERINGS[self.field]]
         return ", ".join([*keys, "last_name ASC", "first_name ASC", "id ASC"])
 
-    def _keyed_sql(self, select: str) -> tuple[str, dict]:
-        """`select` over `keyed`: every patient's row with what the ordering and the filter
-        need, and nothing else."""
+    def _filtered_sql(self, select: str, *, whole: bool) -> tuple[str, dict]:
+        """`select` (a count, the ids) over the rows under `below_pct`: from the stored rows
+        where they are read, else from `keyed`, every patient's row with what the filter
+        needs and nothing else."""
+        if self._reads_stored(whole=whole):
+            sql, params = self._rows_sql(stored=True)
+            return f"SELECT {select} FROM ({sql}) rows WHERE adherence_tenths < %(below)s", params
         statement, params = self._statement()
         self._add_keyed(statement, params)
-        return statement.sql(select), params
+        return statement.sql(f"SELECT {select} FROM keyed"), params
+
+    def _reads_stored(self, *, whole: bool) -> bool:
+        """Whether the stored rows are read: for every row at once always (a row computed
+        afresh costs the same either way), for a page while few must be computed."""
+        if self._zones is None:
+            self._zones = self._zones_caught_up()
+        return self.stored and (whole or self._stale <= STALE_LIMIT)
 
     def _add_keyed(self, statement: clinic_sql.Statement, params: dict) -> None:
         kind = KEY_KINDS.get(self.field)
@@ -187,20 +222,49 @@ class ClinicRows(Sequence):
 
     def _sql(self, page: tuple[int, int] | None) -> tuple[str, dict]:
         """The rows whole, all of them or a page (limit, offset) in order."""
-        statement, params = self._statement()
-        limit = ""
-        if page is not None:
-            limit = f" LIMIT {page[0]} OFFSET {page[1]}"
-        if page is not None and self.field in KEY_KINDS:
+        limit = "" if page is None else f" LIMIT {page[0]} OFFSET {page[1]}"
+        stored = self._reads_stored(whole=page is None)
+        if page is not None and self.field in KEY_KINDS and not stored:
+            sql, params = self._rows_sql(stored=False, cut=limit)
+            limit = ""
+        else:
+            sql, params = self._rows_sql(stored=stored)
+        where = ""
+        if self.below_pct is not None:
+            params["below"] = self.below_pct * 10
+            where = " WHERE adherence_tenths < %(below)s"
+        return f"SELECT * FROM ({sql}) rows{where} ORDER BY {self._order_by()}{limit}", params
+
+    def _rows_sql(self, *, stored: bool, cut: str = "") -> tuple[str, dict]:
+        """Every row with its pain change, unordered: the stored rows that hold and the
+        others computed (`stored`), or all computed; with `cut` (a LIMIT), only the rows of
+        that page of the ordering's key."""
+        statement, params = self._statement(stale_only=stored)
+        if self.below_pct is not None:
+            params["below"] = self.below_pct * 10
+        if stored and not self._stale:
+            report = self._stored_sql()
+            return f"SELECT s.*, {PAIN_CHANGE} FROM ({report}) s", params
+        if cut:
             self._add_keyed(statement, params)
             statement.add(
                 "r",
-                f"SELECT e.* FROM (SELECT id FROM keyed ORDER BY {self._order_by()}{limit}) k"
+                f"SELECT e.* FROM (SELECT id FROM keyed ORDER BY {self._order_by()}{cut}) k"
                 " JOIN everyone e ON e.id = k.id",
             )
-            limit = ""
         else:
             statement.add("r", "SELECT * FROM everyone", inline=True)
+        report = self._computed_sql(statement)
+        if stored:
+            report += " UNION ALL " + self._stored_sql()
+        return f"SELECT s.*, {PAIN_CHANGE} FROM ({report}) s", params
+
+    def _stored_sql(self) -> str:
+        last_check_in = self._dialect["instant_text"].format("s.last_check_in")
+        return clinic_sql.STORED.format(patients=self._patients_sql, last_check_in=last_check_in)
+
+    def _computed_sql(self, statement: clinic_sql.Statement, extra: str = "") -> str:
+        """The rows of the patients of `r` computed whole, in COLUMNS' order (then `extra`)."""
         joins = statement.days_path("", "r", self._fill)
         statement.add("first", clinic_sql.FIRST.format(src="r", **self._fill))
         joins += " LEFT JOIN first ON first.pid = r.id"
@@ -208,53 +272,68 @@ class ClinicRows(Sequence):
         columns |= {
             "baseline_tenths": clinic_sql.BASELINE_TENTHS.format(**self._fill),
             "recent_tenths": clinic_sql.tenths("agg.recent_pain", "agg.recent_n"),
-            "last_check_in": clinic_sql.LAST_CHECK_IN,
+            "last_check_in": self._dialect["instant_text"].format(clinic_sql.LAST_CHECK_IN),
             "open_alerts": clinic_sql.OPEN_ALERTS,
             "red_flag_open": clinic_sql.RED_FLAG_OPEN,
             "prescription_status": clinic_sql.PRESCRIPTION_STATUS,
         }
-        report = statement.sql(
+        return statement.sql(
             "SELECT r.id, r.first_name, r.last_name, r.d_from, r.d_to, r.today, r.activated"
             + "".join(f", {sql} AS {name}" for name, sql in columns.items())
-            + f" FROM r{joins}"
+            + f"{extra} FROM r{joins}"
         )
-        where = ""
-        if self.below_pct is not None:
-            params["below"] = self.below_pct * 10
-            where = " WHERE adherence_tenths < %(below)s"
-        sql = (
-            "SELECT * FROM (SELECT s.*, s.recent_tenths - s.baseline_tenths AS pain_change_tenths"
-            f" FROM ({report}) s) rows{where} ORDER BY {self._order_by()}{limit}"
-        )
-        return sql, params
+
+    def to_store(self) -> list[tuple]:
+        """Every row computed afresh (never read from the stored ones), each followed by
+        what storing it needs: the patient's zone, the version of their figures it was
+        computed at, and the instant it stops holding."""
+        statement, params = self._statement()
+        statement.add("r", "SELECT * FROM everyone", inline=True)
+        least = self._dialect["least"]
+        # The next session to fall due, if one comes before midnight.
+        fresh_until = f"COALESCE({least.format('r.midnight', clinic_sql.NEXT_DUE)}, r.midnight)"
+        extra = f", r.timezone, {clinic_sql.VERSION}, {fresh_until}"
+        with connection.cursor() as cursor:
+            cursor.execute(self._computed_sql(statement, extra), params)
+            return cursor.fetchall()
 
     def _zones_caught_up(self) -> list[str]:
         """The patients' zones; first, when the scheduler is behind (normally it is not:
-        the same query says so), what fell due and it has not written yet."""
+        the same query says so), what fell due and it has not written yet. Counts on the
+        way how many of the patients' stored rows do not hold."""
         behind = Prescription.objects.filter(
             patient__clinic_id=self.clinic_id, ledger_until__lte=self.now
         )
-        patients = self.patients.order_by().annotate(behind=Exists(behind))
-        found = set(patients.values_list("timezone", "behind").distinct())
-        if any(late for _, late in found):
+        fresh = Exists(fresh_rows(self.now)) if self.stored else Value(False)
+        patients = self.patients.order_by().annotate(behind=Exists(behind), fresh=fresh)
+        found = list(patients.values_list("timezone", "behind", "fresh").annotate(Count("id")))
+        if any(late for _, late, _, _ in found):
             ledger.ledger_catch_up(clinic_id=self.clinic_id, now=self.now)
-        return sorted({zone for zone, _ in found}) or ["UTC"]
+            found = [(zone, late, False, n) for zone, late, _, n in found]
+        self._stale = sum(n for _, _, fresh, n in found if not fresh)
+        return sorted({zone for zone, *_ in found}) or ["UTC"]
 
-    def _statement(self) -> tuple[clinic_sql.Statement, dict]:
-        """The statement with `everyone`: the patients asked for, each with their dates."""
+    def _statement(self, *, stale_only: bool = False) -> tuple[clinic_sql.Statement, dict]:
+        """The statement with `everyone`: the patients asked for (`stale_only`: those whose
+        stored row does not hold), each with their dates."""
         if self._zones is None:
             self._zones = self._zones_caught_up()
         zones = self._zones
-        dialect = clinic_sql.DIALECTS[connection.vendor]
+        dialect = self._dialect
         # no_day: before every date (the streak of a patient who never missed a session).
         params = {"clinic": self.clinic_id, "now": self.now, "no_day": date.min}
+        todays = [local_today(ZoneInfo(zone), self.now) for zone in zones]
+        # A session still to fall due is dated no earlier than the day before the earliest
+        # of the patients' todays (a row dated in a zone a day behind); two, to spare.
+        params["due_from"] = min(todays) - timedelta(days=2)
 
         def by_zone(name: str, value_of) -> str:
-            """A CASE on the patient's zone: the dates that depend on each one's today."""
+            """A CASE on the patient's zone: what depends on each one's today (and zone)."""
             whens = []
             for n, zone in enumerate(zones):
+                tz = ZoneInfo(zone)
                 params[f"{name}_z{n}"] = zone
-                params[f"{name}_v{n}"] = value_of(local_today(ZoneInfo(zone), self.now))
+                params[f"{name}_v{n}"] = value_of(local_today(tz, self.now), tz)
                 whens.append(f"WHEN %({name}_z{n})s THEN %({name}_v{n})s")
             return f"CASE p.timezone {' '.join(whens)} END"
 
@@ -295,41 +374,79 @@ class ClinicRows(Sequence):
         statement.add(
             "everyone",
             clinic_sql.PATIENTS.format(
-                d_from=by_zone("d_from", lambda today: range_of(today)[0]),
-                d_to=by_zone("d_to", lambda today: range_of(today)[1]),
-                today=by_zone("today", lambda today: today),
-                recent_from=by_zone("recent", recent_from),
+                d_from=by_zone("d_from", lambda today, _: range_of(today)[0]),
+                d_to=by_zone("d_to", lambda today, _: range_of(today)[1]),
+                today=by_zone("today", lambda today, _: today),
+                recent_from=by_zone("recent", lambda today, _: recent_from(today)),
                 future_from=by_zone(
-                    "future", lambda today: max(today + timedelta(days=1), range_of(today)[0])
+                    "future", lambda today, _: max(today + timedelta(days=1), range_of(today)[0])
+                ),
+                midnight=by_zone(
+                    "midnight", lambda today, tz: local_midnight(today + timedelta(days=1), tz)
                 ),
                 patients=patients_sql,
+                stale=clinic_sql.STALE if stale_only else "",
             ),
             inline=True,
         )
+        self._patients_sql = patients_sql
         return statement, params
 
     def _row(self, values) -> dict:
-        row = dict(zip(COLUMNS, values, strict=False))
-        baseline, recent = _tenths(row.pop("baseline_tenths")), _tenths(row.pop("recent_tenths"))
+        """A row of the SQL (COLUMNS, then the pain change) as the report has it."""
+        (
+            patient, first_name, last_name, d_from, d_to, _today, activated,
+            expected, completed, adherence_tenths, week_tenths, active_days, days_with_session,
+            streak, extra, nights, baseline_tenths, recent_tenths, last_check_in,
+            open_alerts, red_flag_open, prescription_status, *_,
+        ) = values  # fmt: skip
+        baseline, recent = _tenths(baseline_tenths), _tenths(recent_tenths)
         change = None if baseline is None or recent is None else recent - baseline
-        row["adherence_pct"] = _tenths(row.pop("adherence_tenths"))
-        row["adherence_pct_7d"] = _tenths(row.pop("week_tenths"))
-        row["pain"] = {
-            "baseline": baseline,
-            "recent": recent,
-            "change": change,
-            "meaningful": change is not None and abs(change) >= adherence.MEANINGFUL_PAIN_CHANGE,
+        return {
+            "patient": patient,
+            "first_name": first_name,
+            "last_name": last_name,
+            "from": as_date(d_from),
+            "to": as_date(d_to),
+            "activated": bool(activated),
+            "expected_sessions": expected,
+            "completed_sessions": completed,
+            "adherence_pct": _tenths(adherence_tenths),
+            "adherence_pct_7d": _tenths(week_tenths),
+            "active_days": active_days,
+            "days_with_session": days_with_session,
+            "current_streak_days": streak,
+            "extra_sessions": extra,
+            "night_sessions": nights,
+            "pain": {
+                "baseline": baseline,
+                "recent": recent,
+                "change": change,
+                "meaningful": change is not None
+                and abs(change) >= adherence.MEANINGFUL_PAIN_CHANGE,
+            },
+            "last_check_in": instant(last_check_in),
+            "open_alerts": open_alerts,
+            "red_flag_open": bool(red_flag_open),
+            "prescription_status": prescription_status,
         }
-        del row["today"]
-        for name in ("from", "to"):
-            row[name] = _as_date(row[name])
-        row["activated"] = bool(row["activated"])
-        row["red_flag_open"] = bool(row["red_flag_open"])
-        row["last_check_in"] = _instant(row["last_check_in"])
-        return row
 
 
-def _as_date(value) -> date:
+def fresh_rows(now: datetime) -> QuerySet:
+    """The stored row of the patient of OuterRef("pk"), if it holds at `now` (as
+    clinic_sql.FRESH reads it)."""
+    return ClinicRow.objects.filter(
+        patient=OuterRef("pk"),
+        timezone=OuterRef("timezone"),
+        computed_at__lte=now,
+        fresh_until__gt=now,
+        version=Subquery(
+            ClinicRowVersion.objects.filter(patient=OuterRef("patient")).values("version")[:1]
+        ),
+    )
+
+
+def as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 

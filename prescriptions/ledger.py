@@ -37,6 +37,7 @@ from prescriptions.models import (
     EPOCH,
     AdherenceDay,
     CheckIn,
+    ClinicRowVersion,
     Prescription,
     PrescriptionSlot,
     ScheduleChange,
@@ -122,6 +123,8 @@ def _write(
     With `counts` (the check-in counts of prescriptions whose days were all deleted), the
     days are written afresh in one insert.
     """
+    # First, as every writer does: of two writers of one patient, the second waits here.
+    ClinicRowVersion.objects.outdate(src.patient_id for src in sources)
     rows = []
     clear_from = defaultdict(list)
     next_until = defaultdict(list)
@@ -257,6 +260,7 @@ def schedule_snapshot(prescription: Prescription, zone: str | None = None) -> di
 
 def checkin_count(check_in: CheckIn) -> None:
     """Counts a check-in just stored on its day (inside its transaction)."""
+    ClinicRowVersion.objects.outdate([check_in.patient_id])
     counts = {
         "check_ins": 1,
         "morning_check_ins": int(check_in.slot == "morning"),

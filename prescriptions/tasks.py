@@ -3,7 +3,7 @@ from datetime import date, datetime
 from celery import shared_task
 from django.utils import timezone
 
-from prescriptions import alerts, digest
+from prescriptions import alerts, clinic_store, digest
 from prescriptions.reminders import deliver, prepare, tick
 
 # --- Reminders ---------------------------------------------------------------------------
@@ -35,6 +35,15 @@ def deliver_reminders(reminder_ids: list[int]) -> None:
     retry = deliver.reminders_deliver(reminder_ids=reminder_ids)
     for reminder_id, attempts in retry.items():
         deliver_reminders.apply_async(([reminder_id],), countdown=deliver.retry_delay(attempts))
+
+
+# --- Clinic table ------------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def refresh_clinic_rows() -> int:
+    """Computes the stored clinic rows that no longer hold (see clinic_store.py)."""
+    return clinic_store.clinic_rows_refresh()
 
 
 # --- Alerts ------------------------------------------------------------------------------

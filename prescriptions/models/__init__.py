@@ -9,7 +9,7 @@ from prescriptions.models.activity import (
     IdempotencyRecord,
     Reminder,
 )
-from prescriptions.models.ledger import AdherenceDay
+from prescriptions.models.ledger import AdherenceDay, ClinicRow, ClinicRowVersion
 from prescriptions.models.prescription import (
     EPOCH,
     CheckInSlot,
@@ -33,6 +33,8 @@ __all__ = [
     "Alert",
     "CheckIn",
     "CheckInSlot",
+    "ClinicRow",
+    "ClinicRowVersion",
     "DigestClaim",
     "IdempotencyRecord",
     "Prescription",

@@ -1,6 +1,6 @@
 """The adherence ledger: one row per prescription and local date (written by ledger.py)."""
 
-from django.db import models
+from django.db import connection, models
 
 from prescriptions.models.prescription import Prescription
 
@@ -45,3 +45,80 @@ class AdherenceDay(models.Model):
             )
         ]
         indexes = [models.Index(fields=["patient", "local_date"])]
+
+
+class ClinicRow(models.Model):
+    """A patient's row of the clinic table over their default range (the 28 local dates
+    ending today), computed by clinic_table.py and stored by clinic_store.py, so that the
+    clinic's table reads one row per patient instead of computing it.
+
+    A stored row is read only while it holds: the patient's ClinicRowVersion is still
+    `version`, their zone is still `timezone`, and the clock is between `computed_at` and
+    `fresh_until` (the next session to fall due, or the patient's next local midnight).
+    Any other row is computed afresh where it is read. Names and whether the account is
+    activated are always read from the patient.
+    """
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField()
+    timezone = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    fresh_until = models.DateTimeField()
+    d_from = models.DateField()
+    d_to = models.DateField()
+    today = models.DateField()
+    expected_sessions = models.IntegerField()
+    completed_sessions = models.IntegerField()
+    # Percentages and pain means in tenths, rounded as the report rounds them.
+    adherence_tenths = models.IntegerField(null=True)
+    week_tenths = models.IntegerField(null=True)
+    active_days = models.IntegerField()
+    days_with_session = models.IntegerField()
+    current_streak_days = models.IntegerField()
+    extra_sessions = models.IntegerField()
+    night_sessions = models.IntegerField()
+    baseline_tenths = models.IntegerField(null=True)
+    recent_tenths = models.IntegerField(null=True)
+    last_check_in = models.DateTimeField(null=True)
+    open_alerts = models.IntegerField()
+    red_flag_open = models.BooleanField()
+    # Null for a patient with no prescription, as the computed row has it.
+    prescription_status = models.CharField(max_length=16, null=True)  # noqa: DJ001
+
+
+class ClinicRowVersionManager(models.Manager):
+    def outdate(self, patient_ids) -> None:
+        """Stored clinic rows of these patients no longer hold.
+
+        Call it inside the write's transaction: a row computed from what the database
+        showed before the write is then a version behind, whenever it is stored. Writers
+        lock a prescription before it and an alert after it, never the other way round,
+        so that two of them never wait for each other in a circle.
+        """
+        ids = sorted(set(patient_ids))  # one order for every writer: no deadlock between two
+        if not ids:
+            return
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (patient_id, version)"
+                f" VALUES {', '.join(['(%s, 1)'] * len(ids))}"
+                f" ON CONFLICT (patient_id) DO UPDATE SET version = {table}.version + 1",
+                ids,
+            )
+
+
+class ClinicRowVersion(models.Model):
+    """Raised by every write that can change a figure of the patient's clinic-table row, in
+    that write's transaction (`ClinicRowVersion.objects.outdate`): a ClinicRow computed
+    before it no longer holds. A table of its own, so that raising it neither waits for nor
+    overwrites an edit of the patient's record."""
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    objects = ClinicRowVersionManager()
