@@ -98,16 +98,18 @@ class ClinicRowVersionManager(models.Manager):
         so that two of them never wait for each other in a circle.
         """
         ids = sorted(set(patient_ids))  # one order for every writer: no deadlock between two
-        if not ids:
-            return
+        if ids:
+            with connection.cursor() as cursor:
+                cursor.execute(self.outdate_sql(len(ids)), ids)
+
+    def outdate_sql(self, patients: int) -> str:
+        """The statement of `outdate` for that many patient ids, its parameters."""
         table = self.model._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (patient_id, version)"
-                f" VALUES {', '.join(['(%s, 1)'] * len(ids))}"
-                f" ON CONFLICT (patient_id) DO UPDATE SET version = {table}.version + 1",
-                ids,
-            )
+        return (
+            f"INSERT INTO {table} (patient_id, version)"
+            f" VALUES {', '.join(['(%s, 1)'] * patients)}"
+            f" ON CONFLICT (patient_id) DO UPDATE SET version = {table}.version + 1"
+        )
 
 
 class ClinicRowVersion(models.Model):
