@@ -298,14 +298,30 @@ FRESH = """s.patient_id = p.id AND s.timezone = p.timezone
     AND EXISTS (SELECT 1 FROM prescriptions_clinicrowversion v
         WHERE v.patient_id = p.id AND v.version = s.version)"""
 STALE = f"\n    AND NOT EXISTS (SELECT 1 FROM prescriptions_clinicrow s WHERE {FRESH})"
+# What a row holds besides the patient's id, names, range and activation, in the order
+# the statements answer it (clinic_table.COLUMNS); a stored row has a column of each.
+FIGURES = [
+    "expected_sessions",
+    "completed_sessions",
+    "adherence_tenths",
+    "week_tenths",
+    "active_days",
+    "days_with_session",
+    "current_streak_days",
+    "extra_sessions",
+    "night_sessions",
+    "baseline_tenths",
+    "recent_tenths",
+    "last_check_in",
+    "open_alerts",
+    "red_flag_open",
+    "prescription_status",
+]
 # The rows that hold, in the columns of a computed row (their names and activation read
-# from the patients).
+# from the patients); {last_check_in}: as the dialect answers an instant.
 STORED = f"""
 SELECT p.id, p.first_name, p.last_name, s.d_from, s.d_to, s.today, p.activated,
-    s.expected_sessions, s.completed_sessions, s.adherence_tenths, s.week_tenths,
-    s.active_days, s.days_with_session, s.current_streak_days, s.extra_sessions,
-    s.night_sessions, s.baseline_tenths, s.recent_tenths, {{last_check_in}}, s.open_alerts,
-    s.red_flag_open, s.prescription_status
+    {", ".join("{last_check_in}" if name == "last_check_in" else f"s.{name}" for name in FIGURES)}
 FROM ({{patients}}) p JOIN prescriptions_clinicrow s ON {FRESH}
 WHERE p.clinic_id = %(clinic)s
 """

@@ -16,29 +16,12 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from clinic.models import Clinic
-from prescriptions import adherence, clinic_table
+from prescriptions import adherence, clinic_sql, clinic_table
 from prescriptions.models import ClinicRow, ClinicRowVersion
 
 # Patients computed by one statement: about a tenth of a second of the database's time.
 BATCH = 1000
 
-FIGURES = [
-    "expected_sessions",
-    "completed_sessions",
-    "adherence_tenths",
-    "week_tenths",
-    "active_days",
-    "days_with_session",
-    "current_streak_days",
-    "extra_sessions",
-    "night_sessions",
-    "baseline_tenths",
-    "recent_tenths",
-    "last_check_in",
-    "open_alerts",
-    "red_flag_open",
-    "prescription_status",
-]
 STORED_FIELDS = ["version", "timezone", "computed_at", "fresh_until", "d_from", "d_to", "today"]
 
 
@@ -56,7 +39,7 @@ def _stored(values: tuple, now: datetime) -> ClinicRow:
         d_to=clinic_table.as_date(row["to"]),
         today=clinic_table.as_date(row["today"]),
         # SQLite answers these two as it stores them: text and 0/1.
-        **{name: row[name] for name in FIGURES}
+        **{name: row[name] for name in clinic_sql.FIGURES}
         | {
             "last_check_in": clinic_table.instant(row["last_check_in"]),
             "red_flag_open": bool(row["red_flag_open"]),
@@ -97,7 +80,7 @@ def clinic_rows_refresh(*, clinic_id: int | None = None, now: datetime | None = 
                     [_stored(values, now) for values in rows],
                     update_conflicts=True,
                     unique_fields=["patient"],
-                    update_fields=[*STORED_FIELDS, *FIGURES],
+                    update_fields=[*STORED_FIELDS, *clinic_sql.FIGURES],
                 )
                 stored += len(rows)
     return stored

@@ -78,21 +78,7 @@ COLUMNS = [
     "to",
     "today",
     "activated",
-    "expected_sessions",
-    "completed_sessions",
-    "adherence_tenths",
-    "week_tenths",
-    "active_days",
-    "days_with_session",
-    "current_streak_days",
-    "extra_sessions",
-    "night_sessions",
-    "baseline_tenths",
-    "recent_tenths",
-    "last_check_in",
-    "open_alerts",
-    "red_flag_open",
-    "prescription_status",
+    *clinic_sql.FIGURES,
 ]
 
 
