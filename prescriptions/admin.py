@@ -45,8 +45,9 @@ class PrescriptionAdmin(AuditedAdmin, admin.ModelAdmin):
     list_select_related = ["patient", "protocol", "clinician"]
     search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
     raw_id_fields = ["patient", "clinician"]
-    # Status moves through pause / resume / end so that the history stays whole.
-    readonly_fields = ["status"]
+    # Status moves through pause / resume / end so that the history stays whole; how far
+    # the ledger is written is the ledger's own bookkeeping.
+    readonly_fields = ["status", "ledger_until"]
     inlines = [SlotInline, StatusChangeInline]
 
     def save_related(self, request, form, formsets, change):

@@ -306,3 +306,41 @@ def test_the_table_reads_what_it_would_compute_after_any_history(
 
         read = clinic_table.clinic_adherence(clinic_id=clinic_a.id, ordering="patient")
         assert read[:] == computed_table(clinic_a), (what, arg)
+
+
+def admin_form_data(response) -> dict:
+    """The POST data of an admin change page as it was shown (the form and its inlines)."""
+
+    def cell(value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "on" if value else ""
+        return getattr(value, "pk", value)
+
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data |= {management.add_prefix(k): v for k, v in management.initial.items()}
+        forms += inline.formset.forms
+    for form in forms:
+        for name in form.fields:
+            value = form.initial.get(name, form.fields[name].initial)
+            if value is not None and value != "" and value is not False:
+                data[form.add_prefix(name)] = cell(value)
+    return data
+
+
+def test_a_prescription_changed_in_the_admin_makes_the_row_computed_afresh(
+    admin_client, clinician_a, clinic_a, ada
+):
+    url = f"/admin/prescriptions/prescription/{ada.id}/change/"
+    data = admin_form_data(admin_client.get(url))
+    stored_and_marked(clinic_a)
+
+    response = admin_client.post(url, data | {"end_date": "2026-05-05"})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    row = api_row(clinician_a, ada.patient)
+    assert row["expected_sessions"] == computed(clinic_a, ada.patient)["expected_sessions"]
