@@ -293,7 +293,7 @@ class Statement:
 # --- Stored rows (clinic_store.py) ------------------------------------------------------
 
 # A stored row of patient p that still holds at %(now)s (models.ClinicRow).
-FRESH = """s.patient_id = p.id AND s.timezone = p.timezone
+FRESH = """s.patient_id = p.id AND s.clinic_id = %(clinic)s AND s.timezone = p.timezone
     AND s.computed_at <= %(now)s AND s.fresh_until > %(now)s
     AND EXISTS (SELECT 1 FROM prescriptions_clinicrowversion v
         WHERE v.patient_id = p.id AND v.version = s.version)"""

@@ -22,15 +22,19 @@ from prescriptions.models import ClinicRow, ClinicRowVersion
 # Patients computed by one statement (about a quarter of a second at 90 days each).
 BATCH = 1000
 
-STORED_FIELDS = ["version", "timezone", "computed_at", "fresh_until", "d_from", "d_to", "today"]
+STORED_FIELDS = [
+    *("clinic", "version", "timezone", "computed_at", "fresh_until"),
+    *("d_from", "d_to", "today"),
+]
 
 
-def _stored(values: tuple, now: datetime) -> ClinicRow:
+def _stored(values: tuple, clinic_id: int, now: datetime) -> ClinicRow:
     """A computed row (clinic_table.ClinicRows.to_store) as it is stored."""
     names = [*clinic_table.COLUMNS, "timezone", "version", "fresh_until"]
     row = dict(zip(names, values, strict=True))
     return ClinicRow(
         patient_id=row["patient"],
+        clinic_id=clinic_id,
         version=row["version"],
         timezone=row["timezone"],
         computed_at=now,
@@ -58,7 +62,8 @@ def clinic_rows_refresh(*, clinic_id: int | None = None, now: datetime | None = 
     for clinic in clinic_ids:
         for archived in (False, True):
             patients = adherence.clinic_patients(clinic, archived=archived)
-            stale = patients.exclude(Exists(clinic_table.fresh_rows(now))).order_by("id")
+            fresh = clinic_table.fresh_rows(clinic, now)
+            stale = patients.exclude(Exists(fresh)).order_by("id")
             stale_ids = list(stale.values_list("id", flat=True))
             for start in range(0, len(stale_ids), BATCH):
                 ids = stale_ids[start : start + BATCH]
@@ -77,7 +82,7 @@ def clinic_rows_refresh(*, clinic_id: int | None = None, now: datetime | None = 
                     stored=False,
                 ).to_store()
                 ClinicRow.objects.bulk_create(
-                    [_stored(values, now) for values in rows],
+                    [_stored(values, clinic, now) for values in rows],
                     update_conflicts=True,
                     unique_fields=["patient"],
                     update_fields=[*STORED_FIELDS, *clinic_sql.FIGURES],

@@ -290,7 +290,7 @@ class ClinicRows(Sequence):
         behind = Prescription.objects.filter(
             patient__clinic_id=self.clinic_id, ledger_until__lte=self.now
         )
-        fresh = Exists(fresh_rows(self.now)) if self.stored else Value(False)
+        fresh = Exists(fresh_rows(self.clinic_id, self.now)) if self.stored else Value(False)
         patients = self.patients.order_by().annotate(behind=Exists(behind), fresh=fresh)
         found = list(patients.values_list("timezone", "behind", "fresh").annotate(Count("id")))
         if any(late for _, late, _, _ in found):
@@ -418,12 +418,13 @@ class ClinicRows(Sequence):
         }
 
 
-def fresh_rows(now: datetime) -> QuerySet:
+def fresh_rows(clinic_id: int, now: datetime) -> QuerySet:
     """The stored row of the patient of OuterRef("pk"), if it holds at `now` (as
     clinic_sql.FRESH reads it). The version is asked by EXISTS, which the database joins
     by hash, rather than compared to a subquery run for each row."""
     versions = ClinicRowVersion.objects.all()
     return ClinicRow.objects.filter(
+        clinic_id=clinic_id,
         patient=OuterRef("pk"),
         timezone=OuterRef("timezone"),
         computed_at__lte=now,

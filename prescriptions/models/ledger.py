@@ -62,6 +62,8 @@ class ClinicRow(models.Model):
     patient = models.OneToOneField(
         "patients.Patient", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
+    # The patient's clinic: a clinic's table reads its own rows, not every clinic's.
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
     version = models.PositiveBigIntegerField()
     timezone = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
