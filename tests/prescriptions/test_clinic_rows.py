@@ -344,3 +344,18 @@ def test_a_prescription_changed_in_the_admin_makes_the_row_computed_afresh(
     assert response.status_code == 302, response.context["adminform"].form.errors
     row = api_row(clinician_a, ada.patient)
     assert row["expected_sessions"] == computed(clinic_a, ada.patient)["expected_sessions"]
+
+
+def test_each_clinic_reads_only_its_own_stored_rows(
+    clinician_a, clinician_b, clinic_a, ada, patient_b
+):
+    PrescriptionFactory(patient=patient_b, start_date=date(2026, 5, 1))
+    stored_and_marked(clinic_a)
+    clinic_store.clinic_rows_refresh()  # every clinic's
+
+    rows_a = client_for(clinician_a).get(URL).json()["results"]
+    rows_b = client_for(clinician_b).get(URL).json()["results"]
+
+    assert [row["patient"] for row in rows_a] == [ada.patient_id]
+    assert [row["patient"] for row in rows_b] == [patient_b.id]
+    assert rows_a[0]["expected_sessions"] == SENTINEL  # read from the store
