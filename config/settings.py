@@ -258,10 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     # The clinic table's stored rows that a check-in, a session fallen due or a new day
-    # outdated, computed again so that the clinic's page reads them instead.
+    # outdated, computed again so that the clinic's page reads them instead. On the minute,
+    # as sessions fall due: the rows a 07:00 slot outdates are stored again at 07:00.
     "clinic-rows-refresh": {
         "task": "prescriptions.tasks.refresh_clinic_rows",
-        "schedule": 60.0,
+        "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
     # The contract asks for alerts at least hourly; every 15 minutes keeps them fresh.

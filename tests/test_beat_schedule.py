@@ -2,18 +2,21 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from django.conf import settings
 
 from config import celery_app
 
 
-def test_it_runs_the_reminder_tick_on_the_minute_whatever_time_beat_started():
-    entry = settings.CELERY_BEAT_SCHEDULE["reminders-tick"]
+@pytest.mark.parametrize("name", ["reminders-tick", "clinic-rows-refresh"])
+def test_it_runs_on_the_minute_whatever_time_beat_started(name):
+    entry = settings.CELERY_BEAT_SCHEDULE[name]
     schedule = entry["schedule"]
     schedule.app = celery_app
-    # Beat started at 06:59:30 and ran the tick then: the next run is 07:00:00, so a
-    # reminder due at 07:00 is not held back until 07:00:30.
+    # Beat started at 06:59:30 and ran the task then: the next run is 07:00:00, so a
+    # reminder due at 07:00 is not held back until 07:00:30, nor the clinic rows that
+    # the sessions due at 07:00 outdated.
     started = datetime(2026, 3, 10, 6, 59, 30, tzinfo=UTC)
     with time_machine.travel(started, tick=False):
         assert schedule.remaining_estimate(started) == timedelta(seconds=30)
