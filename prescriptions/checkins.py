@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from patients.models import Patient
-from prescriptions import adherence, advice, alerts, ledger
+from prescriptions import adherence, advice, alerts
 from prescriptions.models import CheckIn, CheckInSlot, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
 from prescriptions.services import (
@@ -70,25 +69,29 @@ def checkin_record_locked(
         notes=notes,
         red_flags=red_flags or [],
     )
-    # Counted before the row is written: the streak in the advice reads this day from the
-    # ledger, and the advice is then inserted with the row rather than updated into it.
-    ledger.checkin_count(checkin)
     now = timezone.now()
-    checkin.advice = checkin_advice(checkin, now)
+    # Counted before the row is written: the streak in the advice reads this day from the
+    # ledger (on PostgreSQL in the count's own statement), and the advice is then inserted
+    # with the row rather than updated into it.
+    streak = adherence.checkin_count_and_streak(checkin, now)
+    checkin.advice = checkin_advice(checkin, now, streak)
     checkin.save(force_insert=True)
     checkin_act(checkin, now)
     return checkin
 
 
-def checkin_advice(checkin: CheckIn, now: datetime) -> str:
-    """What the patient reads after this check-in ("" when nothing needs saying)."""
+def checkin_advice(checkin: CheckIn, now: datetime, streak: int | None = None) -> str:
+    """What the patient reads after this check-in ("" when nothing needs saying); `streak`
+    is the patient's current streak when it was read with the count."""
     if checkin.red_flags:
         return advice.red_flag(checkin.red_flags)
     if checkin.pain_rose:
         return advice.EASE_OFF
     if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
         return advice.NIGHT
-    return _streak_advice(checkin.patient, now)
+    if streak is None:
+        streak = adherence.current_streak_days(patient=checkin.patient, now=now)
+    return advice.streak(streak) if streak >= advice.STREAK_MIN_DAYS else ""
 
 
 def checkin_act(checkin: CheckIn, now: datetime) -> None:
@@ -129,11 +132,6 @@ def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) 
     if performed_at > now or (last is not None and performed_at < last):
         return now
     return performed_at
-
-
-def _streak_advice(patient: Patient, now: datetime) -> str:
-    days = adherence.current_streak_days(patient=patient, now=now)
-    return advice.streak(days) if days >= advice.STREAK_MIN_DAYS else ""
 
 
 # A check-in from a reminder's link.

@@ -258,10 +258,9 @@ def schedule_snapshot(prescription: Prescription, zone: str | None = None) -> di
     return _schedule_values(prescription, zone or prescription.patient.timezone)
 
 
-def checkin_count(check_in: CheckIn) -> None:
-    """Counts a check-in just stored on its day (inside its transaction), and outdates the
-    patient's stored clinic row."""
-    counts = {
+def _added_counts(check_in: CheckIn) -> dict[str, int]:
+    """What a check-in adds to its day's counts (COUNT_FIELDS)."""
+    return {
         "check_ins": 1,
         "morning_check_ins": int(check_in.slot == "morning"),
         "bedtime_check_ins": int(check_in.slot == "bedtime"),
@@ -272,11 +271,22 @@ def checkin_count(check_in: CheckIn) -> None:
             and check_in.pain_after >= check_in.pain_before + SESSION_PAIN_RISE
         ),
     }
-    params = [
+
+
+def count_params(check_in: CheckIn) -> list:
+    """The parameters of COUNT_CHECK_IN for this check-in."""
+    counts = _added_counts(check_in)
+    return [
         *(counts[name] for name in COUNT_FIELDS),
         check_in.prescription_id,
         connection.ops.adapt_datefield_value(check_in.local_date),
     ]
+
+
+def checkin_count(check_in: CheckIn) -> None:
+    """Counts a check-in just stored on its day (inside its transaction), and outdates the
+    patient's stored clinic row."""
+    params = count_params(check_in)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement, one round trip on the busiest write there is.
@@ -286,13 +296,19 @@ def checkin_count(check_in: CheckIn) -> None:
             cursor.execute(COUNT_CHECK_IN, params)
         counted = cursor.rowcount  # the days counted, not the version raised
     if not counted:
-        # The prescription row is locked by the check-in's service: no racing insert.
-        AdherenceDay.objects.create(
-            prescription_id=check_in.prescription_id,
-            patient_id=check_in.patient_id,
-            local_date=check_in.local_date,
-            **counts,
-        )
+        checkin_day_create(check_in)
+
+
+def checkin_day_create(check_in: CheckIn) -> None:
+    """The check-in's day when the ledger had no row for it (a date it never wrote), with
+    the check-in counted."""
+    # The prescription row is locked by the check-in's service: no racing insert.
+    AdherenceDay.objects.create(
+        prescription_id=check_in.prescription_id,
+        patient_id=check_in.patient_id,
+        local_date=check_in.local_date,
+        **_added_counts(check_in),
+    )
 
 
 # --- Rebuilding ---------------------------------------------------------------------------

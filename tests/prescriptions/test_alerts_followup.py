@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from prescriptions import advice
-from prescriptions.models import AdherenceDay, Alert, Prescription
+from prescriptions.models import AdherenceDay, Alert, Prescription, Protocol
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
 
@@ -235,6 +235,32 @@ def test_it_counts_the_streak_as_the_adherence_report_does(patient_a, clinician_
     bedtime = post(patient_a, rx, slot="bedtime", performed_at="2026-05-10T07:50:00-04:00")
     assert bedtime.json()["advice"] == advice.streak(5)
     assert report_streak() == 5
+
+
+def test_it_counts_the_streak_over_all_the_patients_prescriptions(patient_a, clinician_a, rx):
+    # A second plan beside the first, mornings only: its morning of 6 May was missed.
+    other = PrescriptionFactory(
+        patient=patient_a,
+        clinician=clinician_a,
+        protocol=Protocol.objects.create(
+            slug="back-stretch",
+            name="Back stretch",
+            summary="A second plan.",
+            range_limit_degrees=45,
+            heat_prep_minutes=10,
+        ),
+        start_date=date(2026, 5, 5),
+        slots=[("morning", "07:00")],
+    )
+    for d in (3, 4, 5, 6, 7, 8, 9):
+        morning = datetime(2026, 5, d, 11, 30, tzinfo=UTC)
+        CheckInFactory(prescription=rx, slot="morning", performed_at=morning)
+        CheckInFactory(prescription=rx, slot="bedtime", performed_at=morning + timedelta(hours=15))
+        if d != 6:
+            CheckInFactory(prescription=other, slot="morning", performed_at=morning)
+
+    # The first plan's days alone would make 7 (3 to 9 May); the second's 6 May ends it.
+    assert post(patient_a, rx).json()["advice"] == advice.streak(3)
 
 
 def test_it_counts_the_streak_while_the_scheduler_is_behind(patient_a, rx):

@@ -160,7 +160,7 @@ def test_it_counts_a_check_in_posted_while_paused_as_extra_when_none_was_expecte
 def test_it_saves_and_returns_the_advice_of_the_follow_up(patient_a, prescription, monkeypatch):
     seen = []
 
-    def advice(checkin, now):
+    def advice(checkin, now, streak=None):
         seen.append(checkin.pain_after)
         return "Make the movement smaller next time."
 
