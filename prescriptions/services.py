@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from typing import TypedDict
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from clinic.models import User
@@ -109,6 +109,42 @@ def locked_prescriptions():
     # with any insert that key-shares patient, then prescription) and the protocol's, the
     # one row every prescription shares, so that all check-ins took turns.
     return Prescription.objects.select_for_update(of=("self",)).select_related("patient")
+
+
+def patient_prescription_locked(*, pk: int, user: User) -> Prescription | None:
+    """The prescription `pk` when it is the patient's of `user`, read and locked as
+    locked_prescriptions() does (its patient with it); None when it is not theirs.
+    `pk` as Prescription's primary key takes it (ValueError or TypeError otherwise)."""
+    pk = Prescription._meta.pk.get_prep_value(pk)
+    if connection.vendor != "postgresql":
+        return locked_prescriptions().filter(patient__user=user, pk=pk).first()
+    with connection.cursor() as cursor:
+        cursor.execute(PATIENT_PRESCRIPTION_LOCKED, [pk, user.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # As the ORM's select_related builds them (no field of either needs a converter here).
+    prescription = Prescription.from_db(connection.alias, None, row[:_PRESCRIPTION_COLUMNS])
+    patient = Patient.from_db(connection.alias, None, row[_PRESCRIPTION_COLUMNS:])
+    Prescription.patient.field.set_cached_value(prescription, patient)
+    return prescription
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+_PRESCRIPTION_COLUMNS = len(Prescription._meta.concrete_fields)
+# The check-in POST's read of locked_prescriptions() written once: the ORM compiled the
+# join at every POST, for more CPU than the database spent on it (bench/RESULTS.md). The
+# same lock, the prescription's row alone (locked_prescriptions says why).
+PATIENT_PRESCRIPTION_LOCKED = f"""
+    SELECT {_columns(Prescription, "rx")}, {_columns(Patient, "patient")}
+    FROM {Prescription._meta.db_table} rx
+    JOIN {Patient._meta.db_table} patient ON patient.id = rx.patient_id
+    WHERE rx.id = %s AND patient.user_id = %s
+    FOR UPDATE OF rx
+"""
 
 
 def prescription_lock(prescription: Prescription) -> Prescription:

@@ -280,8 +280,29 @@ class CheckInSerializer(serializers.ModelSerializer):
         }
 
 
+class PatientPrescriptionField(serializers.PrimaryKeyRelatedField):
+    """A prescription id of the signed-in patient (the serializer's `patient_user`), read
+    with the row lock checkin_record_locked needs: whether it is theirs and the lock in
+    one query, validated inside the check-in's transaction (idempotency.respond_once).
+    Answers as PrimaryKeyRelatedField does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Prescription.objects.none(), **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            found = services.patient_prescription_locked(pk=data, user=self.parent.patient_user)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
+
+
 class CheckInWriteSerializer(StrictSerializerMixin, serializers.Serializer):
-    prescription = serializers.PrimaryKeyRelatedField(queryset=Prescription.objects.none())
+    prescription = PatientPrescriptionField()
     slot = serializers.ChoiceField(choices=CheckInSlot.choices)
     performed_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset.")
     pain_before = StrictIntegerField(min_value=0, max_value=10)
@@ -297,11 +318,7 @@ class CheckInWriteSerializer(StrictSerializerMixin, serializers.Serializer):
 
     def __init__(self, *args, patient_user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Whether it is the patient's, and the row lock checkin_record_locked needs, in one
-        # query: validated inside the check-in's transaction (idempotency.respond_once).
-        self.fields["prescription"].queryset = services.locked_prescriptions().filter(
-            patient__user=patient_user
-        )
+        self.patient_user = patient_user
 
     def validate_red_flags(self, flags: list[str]) -> list[str]:
         if len(flags) != len(set(flags)):

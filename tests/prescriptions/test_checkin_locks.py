@@ -5,8 +5,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
+from patients.models import Patient
+from prescriptions.api.serializers import CheckInWriteSerializer
 from prescriptions.checkins import checkin_record
 from prescriptions.models import CheckIn, Prescription
 from prescriptions.services import prescription_lock, prescription_status_change
@@ -58,3 +60,30 @@ def test_it_lets_other_patients_check_in_and_be_paused_while_a_prescription_is_l
     assert paused == []
     assert CheckIn.objects.filter(prescription=other).count() == 1
     assert Prescription.objects.get(id=other.id).status == "paused"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_locks_the_prescriptions_row_alone_as_the_check_in_post_validates_it(clinic_a):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has no row locks")
+    rx = PrescriptionFactory(patient=PatientFactory(clinic=clinic_a))
+    body = {
+        "prescription": rx.id,
+        "slot": "other",
+        "performed_at": datetime.now(UTC).isoformat(),
+        "pain_before": 2,
+    }
+
+    with transaction.atomic():
+        serializer = CheckInWriteSerializer(data=body, patient_user=rx.patient.user)
+        assert serializer.is_valid(), serializer.errors
+        assert serializer.validated_data["prescription"].patient == rx.patient
+        prescription_taken = in_another_connection(
+            lambda: Prescription.objects.select_for_update(nowait=True).get(id=rx.id)
+        )
+        patient_taken = in_another_connection(
+            lambda: Patient.objects.select_for_update(nowait=True).get(id=rx.patient_id)
+        )
+
+    assert [type(error) for error in prescription_taken] == [OperationalError]
+    assert patient_taken == []

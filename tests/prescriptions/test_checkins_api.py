@@ -216,6 +216,35 @@ def test_it_refuses_bad_input_naming_the_field(patient_a, prescription, field, v
     assert not CheckIn.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "Incorrect type. Expected pk value, received str."),
+        (True, "Incorrect type. Expected pk value, received bool."),
+        ({"id": 1}, "Incorrect type. Expected pk value, received dict."),
+        ([1], "Incorrect type. Expected pk value, received list."),
+        ("", "This field may not be null."),
+        (None, "This field may not be null."),
+        (-1, 'Invalid pk "-1" - object does not exist.'),
+        (10**30, f'Invalid pk "{10**30}" - object does not exist.'),
+    ],
+)
+def test_it_answers_a_prescription_that_is_not_one_as_drfs_related_field_does(
+    patient_a, prescription, value, message
+):
+    response = check_in(patient_a.user, prescription, prescription=value)
+
+    assert response.status_code == 400
+    assert response.json() == {"prescription": [message]}
+
+
+def test_it_takes_the_prescriptions_id_written_as_text(patient_a, prescription):
+    response = check_in(patient_a.user, prescription, prescription=str(prescription.id))
+
+    assert response.status_code == 201
+    assert response.json()["prescription"] == prescription.id
+
+
 @pytest.mark.parametrize("field", ["prescription", "slot", "performed_at", "pain_before"])
 def test_it_requires_the_essentials(patient_a, prescription, field):
     body = {
