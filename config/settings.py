@@ -292,7 +292,7 @@ REST_FRAMEWORK = {
     # Every API user has a budget of requests, counted in the cache: in Redis when
     # REDIS_URL is set, so that every web process shares one count. Generous for people,
     # a brake on a runaway script or a stolen token.
-    "DEFAULT_THROTTLE_CLASSES": ["clinic.api.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_rate("USER_THROTTLE_RATE", "600/min"),
         "sign_in": env_rate("SIGN_IN_THROTTLE_RATE", "20/min"),
