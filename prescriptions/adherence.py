@@ -414,10 +414,11 @@ def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int | None:
     return _streak(days, start, today, today, now) if days else None
 
 
-# ledger.COUNT_CHECK_IN_OUTDATING and STREAK_ROWS as one statement, one round trip fewer
-# inside the prescription's row lock. Every part of a statement reads the same snapshot,
-# taken before the count: the counted day comes from the UPDATE's RETURNING, as it is after
-# this check-in (flagged `counted`), the patient's other days of the range from the table.
+# What ledger.checkin_count does (the stored clinic row outdated, the day counted) and
+# STREAK_ROWS as one statement, one round trip fewer inside the prescription's row lock.
+# Every part of a statement reads the same snapshot, taken before the count: the counted
+# day comes from the UPDATE's RETURNING, as it is after this check-in (flagged `counted`),
+# the patient's other days of the range from the table.
 COUNT_CHECK_IN_STREAK_ROWS = f"""
     WITH outdated AS ({ClinicRowVersion.objects.outdate_sql(1)} RETURNING 1),
     counted AS (

@@ -286,15 +286,10 @@ def count_params(check_in: CheckIn) -> list:
 def checkin_count(check_in: CheckIn) -> None:
     """Counts a check-in just stored on its day (inside its transaction), and outdates the
     patient's stored clinic row."""
-    params = count_params(check_in)
+    ClinicRowVersion.objects.outdate([check_in.patient_id])
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement, one round trip on the busiest write there is.
-            cursor.execute(COUNT_CHECK_IN_OUTDATING, [check_in.patient_id, *params])
-        else:
-            ClinicRowVersion.objects.outdate([check_in.patient_id])
-            cursor.execute(COUNT_CHECK_IN, params)
-        counted = cursor.rowcount  # the days counted, not the version raised
+        cursor.execute(COUNT_CHECK_IN, count_params(check_in))
+        counted = cursor.rowcount
     if not counted:
         checkin_day_create(check_in)
 
@@ -360,9 +355,6 @@ COUNT_CHECK_IN = (
     f"UPDATE {AdherenceDay._meta.db_table} "
     f"SET {', '.join(f'{name} = {name} + %s' for name in COUNT_FIELDS)} "
     "WHERE prescription_id = %s AND local_date = %s"
-)
-COUNT_CHECK_IN_OUTDATING = (
-    f"WITH outdated AS ({ClinicRowVersion.objects.outdate_sql(1)} RETURNING 1) {COUNT_CHECK_IN}"
 )
 
 
