@@ -33,7 +33,7 @@ from prescriptions.models import (
     ScheduleChange,
     StatusChange,
 )
-from prescriptions.schedule import local_date_of
+from prescriptions.schedule import db_date, local_date_of
 from prescriptions.timeline import Timeline
 
 DEFAULT_RANGE_DAYS = 28
@@ -182,7 +182,7 @@ def report_data(
     )
     for row in _fetch(days):
         if row[0] in data:
-            data[row[0]].days[_as_date(row[1])].append(DayRow._make(row[2:]))
+            data[row[0]].days[db_date(row[1])].append(DayRow._make(row[2:]))
     return data
 
 
@@ -202,11 +202,6 @@ DAY_FIELDS = (
 
 def _clinic_of(patients: list[Patient]) -> int | None:
     return patients[0].clinic_id if patients else None
-
-
-def _as_date(value) -> date:
-    # SQLite hands raw rows' dates back as text.
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _fetch(queryset) -> list[tuple]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from clinic.models import Clinic
 from prescriptions import adherence, clinic_sql, clinic_table
 from prescriptions.models import ClinicRow, ClinicRowVersion
+from prescriptions.schedule import db_date, db_instant
 
 # Patients computed by one statement (about a quarter of a second at 90 days each).
 BATCH = 1000
@@ -38,14 +39,14 @@ def _stored(values: tuple, clinic_id: int, now: datetime) -> ClinicRow:
         version=row["version"],
         timezone=row["timezone"],
         computed_at=now,
-        fresh_until=clinic_table.instant(row["fresh_until"]),
-        d_from=clinic_table.as_date(row["from"]),
-        d_to=clinic_table.as_date(row["to"]),
-        today=clinic_table.as_date(row["today"]),
+        fresh_until=db_instant(row["fresh_until"]),
+        d_from=db_date(row["from"]),
+        d_to=db_date(row["to"]),
+        today=db_date(row["today"]),
         # SQLite answers these two as it stores them: text and 0/1.
         **{name: row[name] for name in clinic_sql.FIGURES}
         | {
-            "last_check_in": clinic_table.instant(row["last_check_in"]),
+            "last_check_in": db_instant(row["last_check_in"]),
             "red_flag_open": bool(row["red_flag_open"]),
         },
     )

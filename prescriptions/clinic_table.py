@@ -14,7 +14,7 @@ same either way (tests hold that too); only its cost differs.
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from prescriptions import adherence, clinic_sql, ledger
 from prescriptions.models import ClinicRow, ClinicRowVersion, Prescription
-from prescriptions.schedule import local_midnight, local_today
+from prescriptions.schedule import db_date, db_instant, local_midnight, local_today
 
 # What each ordering sorts on, in the SQL's columns; ties go by name.
 ORDERINGS = {
@@ -86,16 +86,6 @@ COLUMNS = [
 def _tenths(value) -> Decimal | None:
     """Tenths as the Decimal they stand for (few distinct values: each made once)."""
     return None if value is None else Decimal(value).scaleb(-1)
-
-
-def instant(value) -> datetime | None:
-    """An instant the SQL answers as ISO text in UTC (clinic_sql's `instant_text`), or as
-    a datetime, as aware."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 class ClinicRows(Sequence):
@@ -392,8 +382,8 @@ class ClinicRows(Sequence):
             "patient": patient,
             "first_name": first_name,
             "last_name": last_name,
-            "from": as_date(d_from),
-            "to": as_date(d_to),
+            "from": db_date(d_from),
+            "to": db_date(d_to),
             "activated": bool(activated),
             "expected_sessions": expected,
             "completed_sessions": completed,
@@ -411,7 +401,7 @@ class ClinicRows(Sequence):
                 "meaningful": change is not None
                 and abs(change) >= adherence.MEANINGFUL_PAIN_CHANGE,
             },
-            "last_check_in": instant(last_check_in),
+            "last_check_in": db_instant(last_check_in),
             "open_alerts": open_alerts,
             "red_flag_open": bool(red_flag_open),
             "prescription_status": prescription_status,
@@ -430,10 +420,6 @@ def fresh_rows(clinic_id: int, now: datetime) -> QuerySet:
         computed_at__lte=now,
         fresh_until__gt=now,
     ).filter(Exists(versions.filter(patient=OuterRef("patient"), version=OuterRef("version"))))
-
-
-def as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def clinic_adherence(

@@ -19,6 +19,21 @@ ACTIVE = "active"
 BEDTIME = "bedtime"
 
 
+def db_date(value) -> date:
+    """A date as raw SQL answers it: SQLite hands it back as ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def db_instant(value) -> datetime | None:
+    """An instant as raw SQL answers it, aware: ISO text (SQLite's, or the clinic table's
+    `instant_text`) or a datetime, naive ones being UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time.
 

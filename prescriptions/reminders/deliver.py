@@ -22,7 +22,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from django.conf import settings
@@ -44,6 +44,7 @@ from prescriptions.reminders.messages import Message
 from prescriptions.reminders.plan import CHECKED_IN, is_late
 from prescriptions.reminders.prepare import Prepared, prepared_for
 from prescriptions.reminders.tick import ARCHIVED, CHANNEL_NONE, lease
+from prescriptions.schedule import db_date, db_instant
 
 logger = logging.getLogger(__name__)
 
@@ -227,21 +228,11 @@ def _claimed(row: tuple, lease_until: datetime) -> Claimed:
      archived, first_name, email, phone, heat_prep, protocol_heat_minutes, preferred,
      webhook_url, webhook_secret, checked_in, status_then, texts_sent) = row  # fmt: skip
     return Claimed(
-        id_, prescription_id, slot, _date(local_date), _instant(fire_at), channel, attempts,
+        id_, prescription_id, slot, db_date(local_date), db_instant(fire_at), channel, attempts,
         patient_id, bool(archived), first_name, email, phone, bool(heat_prep),
         protocol_heat_minutes, preferred, webhook_url, webhook_secret, bool(checked_in),
         status_then, texts_sent, lease_until,
     )  # fmt: skip
-
-
-def _instant(value) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _date(value) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _begin_sending(
