@@ -348,15 +348,18 @@ def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int
     return _streak(days, start, today, today, now)
 
 
+# Whether one of the patient's prescriptions has its ledger behind (patient, now).
+BEHIND = f"""EXISTS(
+    SELECT 1 FROM {Prescription._meta.db_table} p
+    WHERE p.patient_id = %s AND p.ledger_until <= %s
+) AS behind"""
+
 # Written out once rather than built by the ORM at every check-in: building and compiling
 # the query cost more CPU than the database spent answering it (bench/RESULTS.md). Whether
 # one of the patient's prescriptions is behind travels on every row, as `behind`.
 STREAK_ROWS = f"""
     SELECT d.id, d.local_date, {", ".join(f"d.{name}" for name in DAY_FIELDS)},
-        EXISTS(
-            SELECT 1 FROM {Prescription._meta.db_table} p
-            WHERE p.patient_id = %s AND p.ledger_until <= %s
-        ) AS behind
+        {BEHIND}
     FROM {AdherenceDay._meta.db_table} d
     WHERE d.patient_id = %s AND d.local_date BETWEEN %s AND %s
 """
@@ -420,10 +423,7 @@ COUNT_CHECK_IN_STREAK_ROWS = f"""
         {ledger.COUNT_CHECK_IN} RETURNING local_date, {", ".join(DAY_FIELDS)}
     )
     SELECT rows.*,
-        EXISTS(
-            SELECT 1 FROM {Prescription._meta.db_table} p
-            WHERE p.patient_id = %s AND p.ledger_until <= %s
-        ) AS behind
+        {BEHIND}
     FROM (
         SELECT TRUE AS counted, local_date, {", ".join(DAY_FIELDS)} FROM counted
         UNION ALL
