@@ -88,7 +88,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from knox.models import AuthToken  # noqa: E402
+from knox.models import get_token_model  # noqa: E402
 
 from bench import harness  # noqa: E402
 from clinic.models import Clinic, User  # noqa: E402
@@ -350,7 +350,7 @@ def fault_database_dropped(patients: int = 6, per_patient: int = 25) -> dict:
     tokens = []
     for patient in Patient.objects.filter(clinic=clinic).select_related("user"):
         rx = Prescription.objects.get(patient=patient)
-        tokens.append((AuthToken.objects.create(user=patient.user)[1], rx.id))
+        tokens.append((get_token_model().objects.create(user=patient.user)[1], rx.id))
     connection.close()
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", WEB_PORT)) == 0:

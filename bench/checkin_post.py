@@ -30,7 +30,7 @@ from pathlib import Path
 
 from django.utils import timezone
 from harness import record
-from knox.models import AuthToken
+from knox.models import get_token_model
 
 from clinic.models import Clinic, User
 from patients.services import patient_enrol
@@ -70,7 +70,7 @@ def patient_and_token(number: int = 0):
             slots=[{"kind": "morning", "time": clock_time(7)}],
         )
     rx = user.patient.prescriptions.first()
-    _, token = AuthToken.objects.create(user=user)
+    _, token = get_token_model().objects.create(user=user)
     return rx, token
 
 

@@ -18,7 +18,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from knox.models import AuthToken  # noqa: E402
+from knox.models import get_token_model  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from clinic.models import Clinic, User  # noqa: E402
@@ -59,7 +59,7 @@ def filled_clinic(*, patients: int, days: int) -> tuple[Clinic, User, date, date
 
 def signed_in(user) -> APIClient:
     client = APIClient()
-    _, token = AuthToken.objects.create(user=user)
+    _, token = get_token_model().objects.create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 

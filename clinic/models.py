@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from knox.models import AbstractAuthToken, AuthTokenManager
 
 
 def default_timezone() -> str:
@@ -26,6 +27,8 @@ class Clinic(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
     timezone = models.CharField(max_length=64, default=default_timezone)
+    # Clinicians and staff must confirm a second factor before they reach anything.
+    require_second_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -63,6 +66,10 @@ class User(AbstractUser):
     @property
     def is_patient(self) -> bool:
         return self.role == self.Role.PATIENT
+
+    @property
+    def is_clinic_team(self) -> bool:
+        return self.role in (self.Role.CLINICIAN, self.Role.STAFF)
 
 
 class Heartbeat(models.Model):
@@ -120,3 +127,120 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.role} {self.action} patient {self.patient_id}"
+
+
+class SignIn(models.Model):
+    """One signed-in device: an API token or a web session, listed to its owner so that
+    they can see where they are signed in and end any of it.
+
+    The token or the session itself is what lets requests in; ending a sign-in deletes it
+    (clinic.sign_ins), and the row stays as a record with `ended_at`.
+    """
+
+    class Kind(models.TextChoices):
+        TOKEN = "token"
+        SESSION = "session"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="sign_ins")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    address = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    # A web session's key, to end it from another device.
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ended_at"], name="sign_in_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiTokenManager(AuthTokenManager):
+    def get_queryset(self):
+        # Authentication reads the sign-in with the token in one query (its last use).
+        return super().get_queryset().select_related("sign_in")
+
+
+class ApiToken(AbstractAuthToken):
+    """knox's token (KNOX_TOKEN_MODEL) with the sign-in it belongs to."""
+
+    sign_in = models.OneToOneField(SignIn, on_delete=models.CASCADE, related_name="api_token")
+
+    objects = ApiTokenManager()
+
+    def save(self, *args, **kwargs):
+        # A token made without one (tests, benchmarks) still shows in its owner's list.
+        if self.sign_in_id is None:
+            self.sign_in = SignIn.objects.create(
+                user=self.user,
+                kind=SignIn.Kind.TOKEN,
+                expires_at=self.expiry,
+                last_used_at=timezone.now(),
+            )
+        super().save(*args, **kwargs)
+
+
+class SecurityEvent(models.Model):
+    """The clinic's security log: sign-ins, lockouts, passwords, second factors and the
+    team's changes. Append-only like the audit trail (a database trigger, migration 0004);
+    never a password, a code or a token."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in"
+        SIGN_IN_FAILED = "sign_in_failed"
+        LOCKED_OUT = "locked_out"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested"
+        PASSWORD_RESET = "password_reset"
+        PASSWORD_CHANGED = "password_changed"
+        SECOND_FACTOR_ADDED = "second_factor_added"
+        SECOND_FACTOR_REMOVED = "second_factor_removed"
+        INVITED = "invited"
+        JOINED = "joined"
+        ROLE_CHANGED = "role_changed"
+        DEACTIVATED = "deactivated"
+        REACTIVATED = "reactivated"
+        SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+
+    at = models.DateTimeField(default=timezone.now)
+    # Null when the event belongs to no clinic (a username nobody has, an administrator).
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    event = models.CharField(max_length=32, choices=Kind.choices)
+    # Whom it is about, and who did it (the same person for their own sign-in).
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    # What was typed at a failed sign-in (it may be nobody's username).
+    username_tried = models.CharField(max_length=150, blank=True)
+    address = models.CharField(max_length=64, blank=True)
+    # A little context without secrets: the way in ("api", "web"), a role's before/after.
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "-at", "-id"], name="security_by_clinic")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event}"

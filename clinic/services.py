@@ -1,16 +1,21 @@
-from datetime import datetime
+import hashlib
+import math
+import time
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
-from knox.models import AuthToken
 from rest_framework.throttling import BaseThrottle
 
+from clinic import security_log
 from clinic.models import User
+
+Event = security_log.Event
 
 
 class SignInLocked(Exception):
-    """Too many failed sign-ins from this address; retry after `wait` seconds."""
+    """Too many failed sign-ins at this username from this address, or this address is
+    being slowed down; retry after `wait` seconds."""
 
     def __init__(self, wait: int):
         self.wait = wait
@@ -23,8 +28,26 @@ def client_address(request) -> str:
     return BaseThrottle().get_ident(request)
 
 
-def _failures_key(address: str) -> str:
-    return f"sign-in-failures:{address}"
+def _pair_key(username: str, address: str) -> str:
+    # Hashed: a username may hold anything, and a cache key must not.
+    typed = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return f"sign-in-failures:{address}:{typed}"
+
+
+def _address_key(address: str) -> str:
+    return f"sign-in-address-failures:{address}"
+
+
+def _count_failure(key: str) -> int:
+    window = settings.SIGN_IN_LOCKOUT_SECONDS
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+        cache.touch(key, window)
+    except ValueError:  # expired between add and incr
+        count = 1
+        cache.set(key, count, timeout=window)
+    return count
 
 
 def _stored_username(username: str) -> str:
@@ -38,30 +61,54 @@ def _stored_username(username: str) -> str:
     return matches[0] if len(matches) == 1 else username
 
 
-def user_sign_in(*, username: str, password: str, address: str) -> User | None:
-    """Checks the credentials, counting failures per client address to stop guessing.
+def sign_in_allowed(*, username: str, address: str) -> None:
+    """Raises SignInLocked when this username is locked from this address, or when the
+    address has failed across many usernames and must wait before its next try.
 
-    The lockout falls on the address that guesses, never on the username: counting per
-    username would let anyone lock a clinician out by typing wrong passwords for them. A
-    success does not clear the count, or an attacker with an account of their own could
-    clear it between guesses; the count lapses `SIGN_IN_LOCKOUT_SECONDS` after the last
-    failure.
+    The lock falls on the pair (username, address): the rightful user signing in from
+    elsewhere is never locked out, nor are the other people behind a shared address (a
+    clinic's network) because one of them mistyped. An address guessing across usernames is
+    slowed, each failure doubling its wait up to a cap: slow enough to make guessing
+    hopeless, short enough that a colleague behind it waits seconds, not a quarter hour.
     """
-    key = _failures_key(address)
-    if cache.get(key, 0) >= settings.SIGN_IN_MAX_FAILURES:
+    if cache.get(_pair_key(username, address), 0) >= settings.SIGN_IN_MAX_FAILURES:
         raise SignInLocked(settings.SIGN_IN_LOCKOUT_SECONDS)
-    user = authenticate(username=_stored_username(username), password=password)
+    failures, last_at = cache.get(_address_key(address), (0, 0.0))
+    excess = failures - settings.SIGN_IN_SLOWDOWN_AFTER
+    if excess >= 0:
+        wait = min(2**excess, settings.SIGN_IN_SLOWDOWN_MAX_SECONDS)
+        remaining = last_at + wait - time.time()
+        if remaining > 0:
+            raise SignInLocked(math.ceil(remaining))
+
+
+def sign_in_failed(*, username: str, address: str, user: User | None, reason: str) -> None:
+    """Counts a failed try (a wrong password or second-factor code) and logs it; the try
+    that reaches the limit logs the lockout too."""
+    count = _count_failure(_pair_key(username, address))
+    failures, _ = cache.get(_address_key(address), (0, 0.0))
+    cache.set(_address_key(address), (failures + 1, time.time()), settings.SIGN_IN_LOCKOUT_SECONDS)
+    security_log.record(
+        Event.SIGN_IN_FAILED, user=user, address=address, username_tried=username, reason=reason
+    )
+    if count == settings.SIGN_IN_MAX_FAILURES:
+        security_log.record(Event.LOCKED_OUT, user=user, address=address, username_tried=username)
+
+
+def sign_in_succeeded(*, username: str, address: str) -> None:
+    """The pair's count starts again: whoever knew the password is its owner. The
+    address's count stands, or an attacker with an account of their own could clear it
+    between guesses at others'."""
+    cache.delete(_pair_key(username, address))
+
+
+def user_sign_in(*, username: str, password: str, address: str) -> User | None:
+    """Checks the credentials (after `sign_in_allowed`), counting failures; None when they
+    are wrong. A user with a second factor is not signed in yet: the caller asks for it."""
+    sign_in_allowed(username=username, address=address)
+    stored = _stored_username(username)
+    user = authenticate(username=stored, password=password)
     if user is None:
-        cache.add(key, 0, timeout=settings.SIGN_IN_LOCKOUT_SECONDS)
-        try:
-            cache.incr(key)
-            cache.touch(key, settings.SIGN_IN_LOCKOUT_SECONDS)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.SIGN_IN_LOCKOUT_SECONDS)
+        known = User.objects.filter(username=stored).first()
+        sign_in_failed(username=username, address=address, user=known, reason="password")
     return user
-
-
-def token_issue(*, user: User) -> tuple[str, datetime]:
-    """A new token for one device; the plain token is returned once and stored hashed."""
-    instance, token = AuthToken.objects.create(user=user)
-    return token, instance.expiry

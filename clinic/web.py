@@ -3,7 +3,6 @@
 from functools import wraps
 
 from django import forms
-from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.forms import SignInForm
 from clinic.permissions import CLINIC_TEAM
 from clinic.services import client_address
+from clinic.sign_ins import session_end, session_start
 
 
 class StaffSignInForm(SignInForm):
@@ -46,7 +46,7 @@ def sign_in_page(request, form_class, *, template: str, area: str, home: str):
     paths on this site: never an open redirect), else to the page named `home`."""
     form = form_class(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
-        login(request, form.cleaned_data["user"])
+        session_start(request, form.cleaned_data["user"])
         target = request.GET.get("next", "")
         return redirect(target if target.startswith(area) else reverse(home))
     return render(request, template, {"form": form}, status=400 if form.errors else 200)
@@ -61,5 +61,5 @@ def sign_in(request):
 
 @require_POST
 def sign_out(request):
-    logout(request)
+    session_end(request)
     return redirect("staff-login")

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.sign_ins.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -147,7 +151,10 @@ AUTH_USER_MODEL = "clinic.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -183,7 +190,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # On one machine without Redis, a folder every web process shares: the sign-in lockout
+    # and the API's budgets hold as configured however many workers serve (in each
+    # process's own memory, two workers would double every allowance).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Email, SMS, webhooks -------------------------------------------------------------
 
@@ -282,7 +297,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- API ------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["clinic.sign_ins.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "clinic.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -336,16 +351,37 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Sign-in and tokens ---------------------------------------------------------------
+# --- Sign-in, sessions and tokens ----------------------------------------------------
 
-# Failed sign-ins from one client address before that address is locked out for the
-# window after its last failure (answers 429).
-SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
-SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60)
+# Failed sign-ins at one username from one address before that pair is locked out for the
+# window after its last failure (answers 429). An address failing across many usernames is
+# slowed down, never locked: behind a clinic's shared address, the others still sign in.
+SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5, minimum=1)
+SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Failures from one address (any usernames) before each further try waits its turn, the
+# wait doubling with each failure up to SIGN_IN_SLOWDOWN_MAX_SECONDS.
+SIGN_IN_SLOWDOWN_AFTER = env_int("SIGN_IN_SLOWDOWN_AFTER", 20, minimum=1)
+SIGN_IN_SLOWDOWN_MAX_SECONDS = env_int("SIGN_IN_SLOWDOWN_MAX_SECONDS", 30, minimum=1)
 ACTIVATION_CODE_TTL = timedelta(days=env_int("ACTIVATION_CODE_TTL_DAYS", 14))
 
+# A clinician's or staff member's web session ends after this long without a request, and
+# this long after signing in whatever they do; their API tokens last CLINIC_TOKEN_TTL_HOURS.
+# Patients keep longer ones (TOKEN_TTL_HOURS, Django's two-week session): they hold only
+# their own data, on their own phone.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 15, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
+CLINIC_TOKEN_TTL_HOURS = env_int("CLINIC_TOKEN_TTL_HOURS", 12, minimum=1)
+if CLINIC_TOKEN_TTL_HOURS > 12:
+    raise ImproperlyConfigured("CLINIC_TOKEN_TTL_HOURS is at most 12 (health data)")
+# A password-reset link works for one hour (and once: it is bound to the password it
+# replaces); an invitation to join a clinic's team for three days.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+INVITATION_TTL = timedelta(hours=72)
+
+KNOX_TOKEN_MODEL = "clinic.ApiToken"
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
     "TOKEN_TTL": timedelta(hours=env_int("TOKEN_TTL_HOURS", 24 * 30)),
     "AUTO_REFRESH": False,
     "TOKEN_LIMIT_PER_USER": None,

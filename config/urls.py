@@ -29,6 +29,8 @@ urlpatterns = [
     path("healthz/", healthz),  # probes are configured both ways; both answer
     # The site's address opened in a browser is most likely someone of the clinic team.
     path("", RedirectView.as_view(pattern_name="staff-home")),
+    # Accounts (every role): before the two areas below, whose paths they share.
+    path("", include("clinic.web_urls")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web.urls")),
     path("admin/", admin.site.urls),

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from knox.models import AuthToken
 
+from clinic import sign_ins
 from clinic.models import Clinic, User
 from patients.models import ActivationCode, Patient, ReminderPreference, new_webhook_secret
 from patients.signals import timezone_changed
@@ -128,7 +128,7 @@ def patient_activate(*, code: str, password: str) -> User:
     if user.is_active:
         # A code for an active patient is a password reset (say, a lost phone): the devices
         # signed in with the old password are signed out.
-        AuthToken.objects.filter(user=user).delete()
+        sign_ins.sign_ins_end(user=user)
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])

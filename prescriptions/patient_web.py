@@ -9,7 +9,6 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -22,6 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from clinic.audit import Action, audit_record
 from clinic.forms import SignInForm
 from clinic.models import iana_zones
+from clinic.sign_ins import session_end, session_start
 from clinic.web import sign_in_page
 from patients.api.serializers import phone_validator
 from patients.models import ReminderPreference
@@ -171,7 +171,7 @@ def activate(request):
             except ValidationError:  # spent by a racing request a moment ago
                 form.add_error(None, "This code has just been used. Sign in instead.")
             else:
-                login(request, user)
+                session_start(request, user, way="activation")
                 return redirect("patient-home")
     status = 400 if form.errors else 200
     return render(request, "patient/activate.html", {"form": form}, status=status)
@@ -179,7 +179,7 @@ def activate(request):
 
 @require_POST
 def sign_out(request):
-    logout(request)
+    session_end(request)
     return redirect("patient-login")
 
 

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
-from knox.models import AuthToken
+from knox.models import get_token_model
 from rest_framework.test import APIClient
 
 from config import celery_app
@@ -65,7 +65,7 @@ def signed_in(user) -> Client:
 def client_for(user) -> APIClient:
     """An API client signed in with a real Bearer token, as a mobile app would be."""
     client = APIClient()
-    _, token = AuthToken.objects.create(user=user)
+    _, token = get_token_model().objects.create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 

@@ -39,7 +39,7 @@ connection.cursor().execute("PRAGMA synchronous=OFF")
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 call_command("migrate", verbosity=0)
 from django.utils import timezone
-from knox.models import AuthToken
+from knox.models import get_token_model
 from prescriptions.reminders.plan import slots_reschedule
 from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, PrescriptionFactory
 
@@ -57,9 +57,9 @@ with transaction.atomic():
             slots=due,
         )
         slots_reschedule(prescription_id=prescription.id)
-        patients.append({"token": AuthToken.objects.create(user=patient.user)[1],
+        patients.append({"token": get_token_model().objects.create(user=patient.user)[1],
                          "prescription": prescription.id})
-    clinician_token = AuthToken.objects.create(user=clinician)[1]
+    clinician_token = get_token_model().objects.create(user=clinician)[1]
 print(json.dumps({
     "clinician": clinician_token,
     "patients": patients[1:],

@@ -5,6 +5,15 @@ Views document their successful answers; the errors follow from how the API is b
 they are described once here rather than on every view.
 """
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+
+
+class SignInTokenScheme(KnoxTokenScheme):
+    """The product's Bearer tokens are knox's, with their last use noted."""
+
+    target_class = "clinic.sign_ins.TokenAuthentication"
+
+
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},

@@ -1,18 +1,17 @@
 from drf_spectacular.utils import extend_schema
-from knox.auth import TokenAuthentication
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from clinic import services
+from clinic import services, sign_ins
 from clinic.api.serializers import MeSerializer, SignInSerializer, TokenSerializer
 from clinic.audit import audit_record
 
 
-def token_response(user, *, status_code=status.HTTP_200_OK) -> Response:
-    token, expires_at = services.token_issue(user=user)
+def token_response(request, user, *, status_code=status.HTTP_200_OK) -> Response:
+    token, expires_at = sign_ins.token_issue(user=user, request=request)
     body = TokenSerializer({"token": token, "expires_at": expires_at, "role": user.role}).data
     return Response(body, status=status_code)
 
@@ -41,18 +40,17 @@ class TokenView(APIView):
             raise exceptions.ValidationError(
                 {"non_field_errors": ["The username or password is not correct."]}
             )
-        return token_response(user)
+        return token_response(request, user)
 
 
 class LogoutView(APIView):
     """Revokes the token this request was made with; the user's other devices stay signed in."""
 
-    authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
-        request._auth.delete()
+        sign_ins.sign_in_end(request.auth.sign_in)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

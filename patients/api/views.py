@@ -179,7 +179,7 @@ class Activate(APIView):
             user = services.patient_activate(**serializer.validated_data)
         except DjangoValidationError as error:
             raise as_api_error(error) from None
-        return token_response(user)
+        return token_response(request, user)
 
 
 class MeView(BaseMeView):

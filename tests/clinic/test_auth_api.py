@@ -51,20 +51,56 @@ def test_it_locks_out_the_address_that_guesses_not_the_clinician(clinician_a, se
     assert response.data["role"] == "clinician"
 
 
-def test_it_locks_out_an_address_that_guesses_across_usernames(clinician_a, staff_a, settings):
-    for n in range(settings.SIGN_IN_MAX_FAILURES):
-        sign_in_from(ATTACKER, f"someone{n}@example.test", "guess")
+def test_a_shared_address_where_one_person_mistyped_still_lets_the_others_in(
+    clinician_a, staff_a, patient_a, settings
+):
+    for _ in range(settings.SIGN_IN_MAX_FAILURES):
+        sign_in_from(ATTACKER, patient_a.user.username, "mistyped")
 
-    assert sign_in_from(ATTACKER, staff_a.username).status_code == 429
+    assert sign_in_from(ATTACKER, patient_a.user.username).status_code == 429
+    assert sign_in_from(ATTACKER, clinician_a.username).status_code == 200
+    assert sign_in_from(ATTACKER, staff_a.username).status_code == 200
 
 
-def test_a_success_does_not_clear_the_failures_of_the_address(clinician_a, staff_a, settings):
+def test_an_address_failing_across_many_usernames_is_slowed_not_locked(clinician_a, settings):
+    settings.SIGN_IN_SLOWDOWN_AFTER = 8
+    with time_machine.travel("2026-05-01T09:00:00Z", tick=False) as clock:
+        for n in range(settings.SIGN_IN_SLOWDOWN_AFTER + 2):
+            sign_in_from(ATTACKER, f"someone{n}@example.test", "guess")
+
+        slowed = sign_in_from(ATTACKER, clinician_a.username)
+        assert slowed.status_code == 429
+        assert 1 <= int(slowed["Retry-After"]) <= settings.SIGN_IN_SLOWDOWN_MAX_SECONDS
+        clock.shift(int(slowed["Retry-After"]))
+
+        assert sign_in_from(ATTACKER, clinician_a.username).status_code == 200
+
+
+def test_the_wait_of_a_slowed_address_doubles_up_to_its_cap(clinician_a, settings):
+    settings.SIGN_IN_SLOWDOWN_AFTER = 2
+    settings.SIGN_IN_MAX_FAILURES = 100
+    waits = []
+    with time_machine.travel("2026-05-01T09:00:00Z", tick=False) as clock:
+        for n in range(10):
+            response = sign_in_from(ATTACKER, f"someone{n}@example.test", "guess")
+            if response.status_code == 429:
+                waits.append(int(response["Retry-After"]))
+                clock.shift(waits[-1])
+                sign_in_from(ATTACKER, f"someone{n}@example.test", "guess")
+
+    assert waits[:6] == [1, 2, 4, 8, 16, settings.SIGN_IN_SLOWDOWN_MAX_SECONDS]
+
+
+def test_a_success_clears_the_failures_of_that_username_only(clinician_a, staff_a, settings):
     for _ in range(settings.SIGN_IN_MAX_FAILURES - 1):
         sign_in_from(ATTACKER, clinician_a.username, "guess")
-    assert sign_in_from(ATTACKER, staff_a.username).status_code == 200  # the attacker's own
+        sign_in_from(ATTACKER, staff_a.username, "guess")
+    assert sign_in_from(ATTACKER, staff_a.username).status_code == 200
 
+    sign_in_from(ATTACKER, staff_a.username, "guess")
     sign_in_from(ATTACKER, clinician_a.username, "guess")
 
+    assert sign_in_from(ATTACKER, staff_a.username).status_code == 200
     assert sign_in_from(ATTACKER, clinician_a.username).status_code == 429
 
 
