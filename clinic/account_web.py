@@ -4,12 +4,15 @@ to the views of its own module; this page only gathers them."""
 
 from functools import wraps
 
-from django.shortcuts import redirect, render
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from clinic import sign_ins
+from clinic.services import client_address
 
 
 def account_context(request, **extra) -> dict:
@@ -20,6 +23,8 @@ def account_context(request, **extra) -> dict:
         "nav": "account",
         "sign_ins": list(sign_ins.open_sign_ins(user)),
         "current_sign_in": sign_ins.current_sign_in_id(request),
+        "idle_minutes": settings.SESSION_IDLE_MINUTES,
+        "max_hours": settings.SESSION_MAX_HOURS,
         **extra,
     }
 
@@ -52,3 +57,30 @@ def account(request):
     if request.path != own:
         return redirect(own)
     return render_account(request)
+
+
+def _sign_in_page(user) -> str:
+    return reverse("patient-login" if user.is_patient else "staff-login")
+
+
+@require_POST
+@signed_in_required
+def end_sign_in(request, pk: int):
+    """Signs out one device from the list; this browser itself when it is the one named."""
+    sign_in = get_object_or_404(sign_ins.open_sign_ins(request.user), pk=pk)
+    if sign_in.id == sign_ins.current_sign_in_id(request):
+        user = request.user
+        sign_ins.session_end(request)
+        return redirect(_sign_in_page(user))
+    sign_ins.sign_in_end(sign_in)
+    messages.success(request, "That device is signed out.")
+    return redirect(f"{request.path.split('sign-ins/')[0]}#sign-ins")
+
+
+@require_POST
+@signed_in_required
+def sign_out_everywhere(request):
+    user = request.user
+    sign_ins.sign_out_everywhere(user=user, address=client_address(request))
+    messages.success(request, "You are signed out on every device, this one included.")
+    return redirect(_sign_in_page(user))

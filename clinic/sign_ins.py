@@ -70,7 +70,9 @@ def session_start(request, user: User, *, way: str = "web") -> SignIn:
     now = timezone.now()
     if user.is_clinic_team:
         expires_at = now + timedelta(hours=settings.SESSION_MAX_HOURS)
-        request.session.set_expiry(settings.SESSION_IDLE_MINUTES * 60)
+        # The stored session outlives the idle limit so that SessionLimitsMiddleware, not a
+        # silent expiry, ends it: the person is told why and led back to their page.
+        request.session.set_expiry(settings.SESSION_MAX_HOURS * 3600)
     else:
         expires_at = now + timedelta(seconds=settings.SESSION_COOKIE_AGE)
     # The key is fixed now (login() gave a new one); saving makes it exist to be listed.
@@ -156,6 +158,16 @@ def session_end(request) -> None:
     logout(request)
 
 
+@transaction.atomic
+def sign_out_everywhere(*, user: User, address: str) -> None:
+    """Every sign-in of the user ends, the one in use too: a lost phone, a shared computer
+    left signed in."""
+    sign_ins_end(user=user)
+    security_log.record(
+        security_log.Event.SIGNED_OUT_EVERYWHERE, user=user, actor=user, address=address
+    )
+
+
 def sign_in_end(sign_in: SignIn) -> None:
     sign_ins_end(user=sign_in.user, sign_ins=[sign_in])
 
@@ -203,7 +215,6 @@ class SessionLimitsMiddleware:
             return f"Nothing happened for {settings.SESSION_IDLE_MINUTES} minutes"
         if now - seen_at > LAST_USED_PRECISION.total_seconds():
             session[SEEN_AT] = now
-            session.set_expiry(settings.SESSION_IDLE_MINUTES * 60)
             SignIn.objects.filter(id=session.get(SESSION_KEY)).update(
                 last_used_at=timezone.now(),
                 expires_at=min(

@@ -84,8 +84,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "clinic.sign_ins.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a session that ended says so on the sign-in page.
+    "clinic.sign_ins.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]

@@ -30,6 +30,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from clinic.models import SignIn
 from patients.services import patient_enrol
 from prescriptions.models import Alert, StatusChange
 from tests.conftest import client_for
@@ -82,6 +83,12 @@ REACH: dict[str, Reach] = {
         PUBLIC, body=lambda w: {"username": w.clinician.username, "password": PASSWORD}
     ),
     "POST auth/logout/": Reach(expect(401, 204, 204, 204, 204, 204)),
+    "POST auth/logout-all/": Reach(expect(401, 204, 204, 204, 204, 204)),
+    "GET auth/tokens/": Reach(ANY_SIGNED_IN),
+    # Another of `patient`'s own sign-ins: only they may end it.
+    "DELETE auth/tokens/{pk}/": Reach(
+        expect(401, 404, 404, 204, 404, 404), target=lambda w: w.sign_in.id
+    ),
     "GET me/": Reach(ANY_SIGNED_IN),
     # --- patients ---
     "POST auth/activate/": Reach(
@@ -214,6 +221,9 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         checkin=CheckInFactory(prescription=prescription),
         alert=Alert.objects.create(patient=patient_a, kind="no_check_in", details={}),
         activation_code=newcomer.activation_code,
+        sign_in=SignIn.objects.create(
+            user=patient_a.user, kind="session", expires_at=timezone.now() + timedelta(days=1)
+        ),
     )
 
 

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from clinic.api import views
+from clinic.api import sign_ins, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all/", sign_ins.LogoutAll.as_view(), name="auth-logout-all"),
+    path("auth/tokens/", sign_ins.SignInList.as_view(), name="auth-tokens"),
+    path("auth/tokens/<int:pk>/", sign_ins.SignInDetail.as_view(), name="auth-token-detail"),
 ]
