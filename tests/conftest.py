@@ -9,7 +9,13 @@ from rest_framework.test import APIClient
 
 from config import celery_app
 from tests.browser import chromium_browser, page, phone_page  # noqa: F401  (fixtures)
-from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, StaffFactory
+from tests.factories import (
+    PASSWORD,
+    ClinicFactory,
+    ClinicianFactory,
+    PatientFactory,
+    StaffFactory,
+)
 from tests.live_worker import (  # noqa: F401  (fixtures)
     _live_worker_process,
     _migration_data_in_transactional_tests,
@@ -59,6 +65,16 @@ def signed_in(user) -> Client:
     """A browser's client with the user's session, as the web pages see a signed-in user."""
     client = Client()
     client.force_login(user)
+    return client
+
+
+def web_signed_in(user, password: str = PASSWORD) -> Client:
+    """A browser's client signed in through the sign-in form of the user's area, as a person
+    would: the session is listed and limited like a real one (unlike `signed_in`)."""
+    client = Client()
+    login, field = ("/my/login/", "email") if user.is_patient else ("/staff/login/", "username")
+    response = client.post(login, {field: user.username, "password": password})
+    assert response.status_code == 302, response.content
     return client
 
 

@@ -2,18 +2,10 @@ import pytest
 from django.test import Client
 
 from clinic.models import SignIn
-from tests.conftest import client_for
+from tests.conftest import client_for, web_signed_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(user) -> Client:
-    browser = Client()
-    login = "/my/login/" if user.is_patient else "/staff/login/"
-    field = "email" if user.is_patient else "username"
-    assert browser.post(login, {field: user.username, "password": PASSWORD}).status_code == 302
-    return browser
 
 
 @pytest.fixture
@@ -24,9 +16,9 @@ def patient_user(patient_a):
 
 
 def test_each_role_finds_its_account_page_in_its_own_area(clinician_a, patient_user):
-    assert browser_for(clinician_a).get("/staff/account/").status_code == 200
-    assert browser_for(patient_user).get("/my/account/").status_code == 200
-    assert browser_for(patient_user).get("/staff/account/")["Location"] == "/my/account/"
+    assert web_signed_in(clinician_a).get("/staff/account/").status_code == 200
+    assert web_signed_in(patient_user).get("/my/account/").status_code == 200
+    assert web_signed_in(patient_user).get("/staff/account/")["Location"] == "/my/account/"
 
 
 def test_signed_out_it_leads_to_the_sign_in_page_of_its_area():
@@ -36,7 +28,7 @@ def test_signed_out_it_leads_to_the_sign_in_page_of_its_area():
 
 def test_it_lists_the_devices_and_names_this_one(clinician_a):
     client_for(clinician_a)
-    browser = browser_for(clinician_a)
+    browser = web_signed_in(clinician_a)
 
     page = browser.get("/staff/account/").content.decode()
 
@@ -48,7 +40,7 @@ def test_it_lists_the_devices_and_names_this_one(clinician_a):
 
 def test_signing_out_another_device_from_the_page_stops_it(clinician_a):
     app = client_for(clinician_a)
-    browser = browser_for(clinician_a)
+    browser = web_signed_in(clinician_a)
     token = SignIn.objects.get(user=clinician_a, kind="token")
 
     response = browser.post(f"/staff/account/sign-ins/{token.id}/end/")
@@ -59,7 +51,7 @@ def test_signing_out_another_device_from_the_page_stops_it(clinician_a):
 
 
 def test_signing_out_this_browser_from_the_list_signs_it_out(patient_user):
-    browser = browser_for(patient_user)
+    browser = web_signed_in(patient_user)
     session = SignIn.objects.get(user=patient_user, kind="session")
 
     response = browser.post(f"/my/account/sign-ins/{session.id}/end/")
@@ -70,7 +62,7 @@ def test_signing_out_this_browser_from_the_list_signs_it_out(patient_user):
 
 def test_sign_out_everywhere_from_the_page(clinician_a):
     app = client_for(clinician_a)
-    browser = browser_for(clinician_a)
+    browser = web_signed_in(clinician_a)
 
     assert browser.post("/staff/account/sign-ins/end-all/")["Location"] == "/staff/login/"
 
@@ -82,7 +74,7 @@ def test_another_users_sign_in_is_a_404_from_the_page(clinician_a, staff_a):
     client_for(staff_a)
     theirs = SignIn.objects.get(user=staff_a)
 
-    response = browser_for(clinician_a).post(f"/staff/account/sign-ins/{theirs.id}/end/")
+    response = web_signed_in(clinician_a).post(f"/staff/account/sign-ins/{theirs.id}/end/")
 
     assert response.status_code == 404
     assert SignIn.objects.get(id=theirs.id).ended_at is None

@@ -8,6 +8,7 @@ import time_machine
 from django.test import Client
 
 from clinic.models import SignIn
+from tests.conftest import web_signed_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -15,17 +16,9 @@ pytestmark = pytest.mark.django_db
 START = "2026-05-01T09:00:00Z"
 
 
-def signed_in_browser(user) -> Client:
-    browser = Client()
-    login = "/my/login/" if user.is_patient else "/staff/login/"
-    field = "email" if user.is_patient else "username"
-    assert browser.post(login, {field: user.username, "password": PASSWORD}).status_code == 302
-    return browser
-
-
 def test_a_session_left_idle_for_fifteen_minutes_ends_and_says_why(clinician_a):
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         clock.shift(timedelta(minutes=15, seconds=1))
 
         response = browser.get("/staff/?q=moss&ordering=name", follow=True)
@@ -37,7 +30,7 @@ def test_a_session_left_idle_for_fifteen_minutes_ends_and_says_why(clinician_a):
 
 def test_signing_in_again_returns_to_the_page_and_its_query(clinician_a):
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         clock.shift(timedelta(minutes=20))
         ended = browser.get("/staff/?q=moss&ordering=name")
 
@@ -54,7 +47,7 @@ def test_a_form_sent_after_the_session_ended_returns_to_the_page_it_was_sent_fro
 ):
     page = f"/staff/patients/{patient_a.id}/prescribe/"
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         clock.shift(timedelta(minutes=20))
 
         response = browser.post(
@@ -70,7 +63,7 @@ def test_a_form_sent_after_the_session_ended_returns_to_the_page_it_was_sent_fro
 
 def test_requests_within_the_idle_limit_keep_the_session_going(clinician_a):
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         for _ in range(6):
             clock.shift(timedelta(minutes=10))
             assert browser.get("/staff/").status_code == 200
@@ -78,7 +71,7 @@ def test_requests_within_the_idle_limit_keep_the_session_going(clinician_a):
 
 def test_a_session_ends_twelve_hours_after_sign_in_however_busy(clinician_a):
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         for _ in range(12 * 6 - 1):
             clock.shift(timedelta(minutes=10))
             browser.get("/staff/account/")
@@ -94,7 +87,7 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_busy(clinician_a):
 def test_the_limits_follow_the_settings(clinician_a, settings):
     settings.SESSION_IDLE_MINUTES = 5
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         clock.shift(timedelta(minutes=5, seconds=1))
 
         assert browser.get("/staff/")["Location"].startswith("/staff/login/")
@@ -104,7 +97,7 @@ def test_a_patients_session_has_no_idle_limit(patient_a):
     patient_a.user.set_password(PASSWORD)
     patient_a.user.save()
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(patient_a.user)
+        browser = web_signed_in(patient_a.user)
         clock.shift(timedelta(hours=3))
 
         assert browser.get("/my/").status_code == 200
@@ -113,7 +106,7 @@ def test_a_patients_session_has_no_idle_limit(patient_a):
 def test_an_ended_session_is_gone_from_the_database_too(clinician_a):
     """Not only the cookie: the session row the browser held no longer lets anyone in."""
     with time_machine.travel(START, tick=False) as clock:
-        browser = signed_in_browser(clinician_a)
+        browser = web_signed_in(clinician_a)
         cookie = browser.cookies["sessionid"].value
         clock.shift(timedelta(minutes=16))
         browser.get("/staff/")

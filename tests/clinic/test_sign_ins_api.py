@@ -3,12 +3,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from clinic.models import SecurityEvent
-from tests.conftest import client_for
+from tests.conftest import client_for, web_signed_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +21,6 @@ def token_for(user, address="198.51.100.7") -> tuple[APIClient, dict]:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.data['token']}")
     return client, response.data
-
-
-def browser_for(user) -> Client:
-    browser = Client()
-    login = "/my/login/" if user.is_patient else "/staff/login/"
-    field = "email" if user.is_patient else "username"
-    response = browser.post(login, {field: user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return browser
 
 
 def test_a_clinicians_token_lasts_twelve_hours_and_a_patients_a_month(clinician_a, patient_a):
@@ -56,7 +46,7 @@ def test_a_clinicians_token_stops_working_after_twelve_hours(clinician_a):
 def test_it_lists_the_callers_tokens_and_sessions_and_marks_this_one(clinician_a, staff_a):
     token_for(clinician_a, address="203.0.113.5")
     laptop, _ = token_for(clinician_a)
-    browser_for(clinician_a)
+    web_signed_in(clinician_a)
     token_for(staff_a)
 
     rows = laptop.get("/api/v1/auth/tokens/").json()
@@ -71,7 +61,7 @@ def test_it_lists_the_callers_tokens_and_sessions_and_marks_this_one(clinician_a
 def test_ending_one_sign_in_stops_only_that_device(clinician_a):
     phone, _ = token_for(clinician_a)
     laptop, _ = token_for(clinician_a)
-    browser = browser_for(clinician_a)
+    browser = web_signed_in(clinician_a)
     rows = laptop.get("/api/v1/auth/tokens/").json()
     phone_row = next(r for r in rows if r["kind"] == "token" and not r["current"])
     session_row = next(r for r in rows if r["kind"] == "session")
@@ -96,7 +86,7 @@ def test_another_users_sign_in_is_a_404_and_stays(clinician_a, staff_a):
 def test_logout_all_ends_every_sign_in_this_one_included(clinician_a, staff_a):
     phone, _ = token_for(clinician_a)
     laptop, _ = token_for(clinician_a)
-    browser = browser_for(clinician_a)
+    browser = web_signed_in(clinician_a)
     colleague, _ = token_for(staff_a)
 
     assert laptop.post("/api/v1/auth/logout-all/").status_code == 204
@@ -111,7 +101,7 @@ def test_logout_all_ends_every_sign_in_this_one_included(clinician_a, staff_a):
 
 def test_each_sign_in_writes_one_security_event_with_its_address(clinician_a):
     token_for(clinician_a, address="203.0.113.5")
-    browser_for(clinician_a)
+    web_signed_in(clinician_a)
 
     events = list(SecurityEvent.objects.filter(event="sign_in").order_by("id"))
     assert [(e.user, e.address, e.details["way"]) for e in events] == [
