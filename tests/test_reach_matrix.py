@@ -82,6 +82,15 @@ REACH: dict[str, Reach] = {
         PUBLIC, body=lambda w: {"username": w.clinician.username, "password": PASSWORD}
     ),
     "POST auth/logout/": Reach(expect(401, 204, 204, 204, 204, 204)),
+    # A second factor of one's own: setup for anyone signed in; without one set up, confirm
+    # and disable are a 400 (no code can be right).
+    "POST auth/2fa/setup/": Reach(ANY_SIGNED_IN),
+    "POST auth/2fa/confirm/": Reach(
+        expect(401, 400, 400, 400, 400, 400), body=lambda w: {"code": "123456"}
+    ),
+    "POST auth/2fa/disable/": Reach(
+        expect(401, 400, 400, 400, 400, 400), body=lambda w: {"code": "123456"}
+    ),
     "GET me/": Reach(ANY_SIGNED_IN),
     # --- patients ---
     "POST auth/activate/": Reach(

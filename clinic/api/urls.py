@@ -1,8 +1,11 @@
 from django.urls import path
 
-from clinic.api import views
+from clinic.api import second_factor, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/2fa/setup/", second_factor.SetupView.as_view(), name="auth-2fa-setup"),
+    path("auth/2fa/confirm/", second_factor.ConfirmView.as_view(), name="auth-2fa-confirm"),
+    path("auth/2fa/disable/", second_factor.DisableView.as_view(), name="auth-2fa-disable"),
 ]
