@@ -82,5 +82,7 @@ def end_sign_in(request, pk: int):
 def sign_out_everywhere(request):
     user = request.user
     sign_ins.sign_out_everywhere(user=user, address=client_address(request))
+    # This browser's session is gone with the others: a fresh one carries the message.
+    sign_ins.session_end(request)
     messages.success(request, "You are signed out on every device, this one included.")
     return redirect(_sign_in_page(user))

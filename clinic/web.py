@@ -7,8 +7,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic import second_factor_web
 from clinic.forms import SignInForm
 from clinic.permissions import CLINIC_TEAM
+from clinic.second_factor import has_second_factor
 from clinic.services import client_address
 from clinic.sign_ins import session_end, session_start
 
@@ -46,9 +48,14 @@ def sign_in_page(request, form_class, *, template: str, area: str, home: str):
     paths on this site: never an open redirect), else to the page named `home`."""
     form = form_class(request.POST or None, address=client_address(request))
     if request.method == "POST" and form.is_valid():
-        session_start(request, form.cleaned_data["user"])
+        user = form.cleaned_data["user"]
         target = request.GET.get("next", "")
-        return redirect(target if target.startswith(area) else reverse(home))
+        target = target if target.startswith(area) else reverse(home)
+        if has_second_factor(user):
+            # The password was right; the code page finishes the sign-in.
+            return second_factor_web.code_asked(request, user, next_url=target)
+        session_start(request, user)
+        return redirect(target)
     return render(request, template, {"form": form}, status=400 if form.errors else 200)
 
 

@@ -3,11 +3,26 @@ factor, joining a clinic's team and the team itself."""
 
 from django.urls import path
 
-from clinic import account_web
+from clinic import account_web, second_factor_web
 
 urlpatterns = [
     path("staff/account/", account_web.account, name="staff-account"),
     path("my/account/", account_web.account, name="patient-account"),
+    # The second factor: the sign-in's code step, its setup page and turning it off.
+    path("staff/login/code/", second_factor_web.sign_in_code, name="staff-login-code"),
+    path("my/login/code/", second_factor_web.sign_in_code, name="patient-login-code"),
+    path("staff/account/second-factor/", second_factor_web.setup, name="staff-second-factor"),
+    path("my/account/second-factor/", second_factor_web.setup, name="patient-second-factor"),
+    path(
+        "staff/account/second-factor/off/",
+        second_factor_web.disable,
+        name="staff-second-factor-off",
+    ),
+    path(
+        "my/account/second-factor/off/",
+        second_factor_web.disable,
+        name="patient-second-factor-off",
+    ),
 ]
 for area in ("staff", "my"):
     urlpatterns += [

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages: a session that ended says so on the sign-in page.
     "clinic.sign_ins.SessionLimitsMiddleware",
+    # A clinic that requires a second factor: its team sets one up before anything else.
+    "clinic.second_factor_web.SecondFactorSetupMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -364,6 +366,8 @@ SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 SIGN_IN_SLOWDOWN_AFTER = env_int("SIGN_IN_SLOWDOWN_AFTER", 20, minimum=1)
 SIGN_IN_SLOWDOWN_MAX_SECONDS = env_int("SIGN_IN_SLOWDOWN_MAX_SECONDS", 30, minimum=1)
 ACTIVATION_CODE_TTL = timedelta(days=env_int("ACTIVATION_CODE_TTL_DAYS", 14))
+# What an authenticator app shows beside the username (clinic.second_factor).
+OTP_TOTP_ISSUER = "Knee Rocks"
 
 # A clinician's or staff member's web session ends after this long without a request, and
 # this long after signing in whatever they do; their API tokens last CLINIC_TOKEN_TTL_HOURS.

@@ -89,6 +89,15 @@ REACH: dict[str, Reach] = {
     "DELETE auth/tokens/{pk}/": Reach(
         expect(401, 404, 404, 204, 404, 404), target=lambda w: w.sign_in.id
     ),
+    # A second factor of one's own: setup for anyone signed in; without one set up, confirm
+    # and disable are a 400 (no code can be right).
+    "POST auth/2fa/setup/": Reach(ANY_SIGNED_IN),
+    "POST auth/2fa/confirm/": Reach(
+        expect(401, 400, 400, 400, 400, 400), body=lambda w: {"code": "123456"}
+    ),
+    "POST auth/2fa/disable/": Reach(
+        expect(401, 400, 400, 400, 400, 400), body=lambda w: {"code": "123456"}
+    ),
     "GET me/": Reach(ANY_SIGNED_IN),
     # --- patients ---
     "POST auth/activate/": Reach(

@@ -6,6 +6,12 @@ from clinic.models import AuditEntry, User
 class SignInSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Once a second factor is on: the app's current code or an unused recovery code.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):

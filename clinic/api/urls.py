@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.api import sign_ins, views
+from clinic.api import second_factor, sign_ins, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -8,4 +8,7 @@ urlpatterns = [
     path("auth/logout-all/", sign_ins.LogoutAll.as_view(), name="auth-logout-all"),
     path("auth/tokens/", sign_ins.SignInList.as_view(), name="auth-tokens"),
     path("auth/tokens/<int:pk>/", sign_ins.SignInDetail.as_view(), name="auth-token-detail"),
+    path("auth/2fa/setup/", second_factor.SetupView.as_view(), name="auth-2fa-setup"),
+    path("auth/2fa/confirm/", second_factor.ConfirmView.as_view(), name="auth-2fa-confirm"),
+    path("auth/2fa/disable/", second_factor.DisableView.as_view(), name="auth-2fa-disable"),
 ]

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -5,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from clinic import services, sign_ins
+from clinic import second_factor, services, sign_ins
 from clinic.api.serializers import MeSerializer, SignInSerializer, TokenSerializer
 from clinic.audit import audit_record
 
@@ -28,9 +30,12 @@ class TokenView(APIView):
     def post(self, request):
         serializer = SignInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         try:
             user = services.user_sign_in(
-                **serializer.validated_data, address=services.client_address(request)
+                username=data["username"],
+                password=data["password"],
+                address=services.client_address(request),
             )
         except services.SignInLocked as locked:
             raise exceptions.Throttled(
@@ -40,7 +45,34 @@ class TokenView(APIView):
             raise exceptions.ValidationError(
                 {"non_field_errors": ["The username or password is not correct."]}
             )
+        second_factor_check(request, user, data)
         return token_response(request, user)
+
+
+def second_factor_check(request, user, data: dict) -> None:
+    """After the right password: the code of a user whose second factor is on (a wrong one
+    counts toward the lockout), or a 403 for a clinic team member whose clinic requires a
+    second factor they have not set up."""
+    if second_factor.has_second_factor(user):
+        code = data.get("otp", "")
+        if not code:
+            raise exceptions.ValidationError(
+                {"otp": ["Your second factor is on: give the code from your app."]}
+            )
+        if not second_factor.second_factor_sign_in(
+            user=user,
+            code=code,
+            username=data["username"],
+            address=services.client_address(request),
+        ):
+            raise exceptions.ValidationError(
+                {"otp": ["That code is not right, or it has been used already."]}
+            )
+    elif second_factor.second_factor_required(user):
+        raise exceptions.PermissionDenied(
+            "Your clinic requires a second factor. Set one up by signing in on the web at "
+            f"{settings.SITE_URL}{reverse('staff-login')}, then sign in here with its code."
+        )
 
 
 class LogoutView(APIView):

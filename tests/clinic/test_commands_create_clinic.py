@@ -46,3 +46,16 @@ def test_it_refuses_bad_input_naming_what_is_wrong(args, message):
         call_command("create_clinic", *args)
 
     assert not Clinic.objects.exists()
+
+
+def test_it_makes_a_clinic_that_requires_a_second_factor(capsys):
+    call_command("create_clinic", "Harbour Physio", "--slug", "harbour", "--require-second-factor")
+
+    assert Clinic.objects.get(slug="harbour").require_second_factor
+    assert "second factor required" in capsys.readouterr().out
+
+
+def test_a_clinic_requires_no_second_factor_unless_told():
+    call_command("create_clinic", "Harbour Physio", "--slug", "harbour")
+
+    assert not Clinic.objects.get(slug="harbour").require_second_factor

@@ -17,8 +17,15 @@ class Command(BaseCommand):
             default=settings.TIME_ZONE,
             help="IANA zone new patients start in (default: the TIME_ZONE setting)",
         )
+        parser.add_argument(
+            "--require-second-factor",
+            action="store_true",
+            help="its clinicians and staff must set up a second factor before anything else",
+        )
 
-    def handle(self, *args, name: str, slug: str, timezone: str, **options):
+    def handle(
+        self, *args, name: str, slug: str, timezone: str, require_second_factor: bool, **options
+    ):
         name = name.strip()
         if not name:
             raise CommandError("The clinic needs a name.")
@@ -32,8 +39,12 @@ class Command(BaseCommand):
             raise CommandError(f"--timezone {timezone!r} is not an IANA time zone.")
         if Clinic.objects.filter(slug=slug).exists():
             raise CommandError(f"A clinic with the slug {slug!r} already exists.")
-        clinic = Clinic.objects.create(name=name, slug=slug, timezone=timezone)
+        clinic = Clinic.objects.create(
+            name=name, slug=slug, timezone=timezone, require_second_factor=require_second_factor
+        )
+        required = ", second factor required" if clinic.require_second_factor else ""
         self.stdout.write(
-            f"Created clinic {clinic.name!r} (slug {clinic.slug}, time zone {clinic.timezone}). "
+            f"Created clinic {clinic.name!r} (slug {clinic.slug}, time zone {clinic.timezone}"
+            f"{required}). "
             f"Next: manage.py add_clinic_user {clinic.slug} USERNAME --role clinician"
         )
