@@ -80,6 +80,11 @@ class Throttle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+def _posted(request):
+    # Bound on every POST, an empty one too (`request.POST or None` would leave it unbound).
+    return request.POST if request.method == "POST" else None
+
+
 def _area(area: str) -> dict:
     patient = area == "patient"
     return {
@@ -94,7 +99,7 @@ def _area(area: str) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def reset_request(request, area: str):
-    form = ResetRequestForm(request.POST or None)
+    form = ResetRequestForm(_posted(request))
     context = {**_area(area), "form": form, "asked": False}
     status = 200
     if request.method == "POST":
@@ -131,7 +136,7 @@ def reset_set_password(request, uidb64: str):
     if user is None:
         return _link_unusable(request)
     context = {**_area("patient" if user.is_patient else "team"), "reset_user": user}
-    form = NewPasswordForm(request.POST or None)
+    form = NewPasswordForm(_posted(request))
     status = 200
     if request.method == "POST":
         status = 400

@@ -129,6 +129,15 @@ def test_it_shares_the_apis_limit_per_email_address(settings, clinician_a):
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize("path", ["/staff/password-reset/", "/my/password-reset/"])
+def test_it_answers_an_empty_form_with_its_errors_even_when_throttled(client, monkeypatch, path):
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "password_reset": "1/hour"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+    assert client.post(path, {}).status_code == 400
+    assert client.post(path, {}).status_code == 429
+
+
 # --- The emailed link ---------------------------------------------------------------------
 
 
