@@ -315,6 +315,12 @@ REST_FRAMEWORK = {
         "user": env_rate("USER_THROTTLE_RATE", "600/min"),
         "sign_in": env_rate("SIGN_IN_THROTTLE_RATE", "20/min"),
         "activate": env_rate("ACTIVATE_THROTTLE_RATE", "10/min"),
+        # Per client address: each request may send an email, and the answers must not
+        # become a way to test addresses by the thousand.
+        "password_reset": env_rate("PASSWORD_RESET_THROTTLE_RATE", "10/hour"),
+        "password_reset_confirm": env_rate("PASSWORD_RESET_CONFIRM_THROTTLE_RATE", "20/hour"),
+        # Per user: a stolen session or token must not become a way to guess the password.
+        "password_change": env_rate("PASSWORD_CHANGE_THROTTLE_RATE", "10/hour"),
     },
     # How many proxies in front of the app append to X-Forwarded-For (0: none, the client
     # connects directly). The client address — for throttles and the sign-in lockout — is
@@ -381,6 +387,9 @@ if CLINIC_TOKEN_TTL_HOURS > 12:
 # A password-reset link works for one hour (and once: it is bound to the password it
 # replaces); an invitation to join a clinic's team for three days.
 PASSWORD_RESET_TIMEOUT = 60 * 60
+# Reset emails to one address per hour, whoever asks from wherever: beyond it the answer
+# stays the same and no email goes, so nobody's inbox can be flooded.
+PASSWORD_RESET_EMAILS_PER_HOUR = env_int("PASSWORD_RESET_EMAILS_PER_HOUR", 5, minimum=1)
 INVITATION_TTL = timedelta(hours=72)
 
 KNOX_TOKEN_MODEL = "clinic.ApiToken"

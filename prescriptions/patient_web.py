@@ -52,8 +52,8 @@ class PatientSignInForm(SignInForm):
     def refusal(self, user) -> str | None:
         if user is None or not user.is_patient:
             return (
-                "That email and password do not match. Your clinic can send you a new code "
-                "if you have forgotten your password."
+                "That email and password do not match. If you have forgotten your password, "
+                "choose “Forgot your password?” below."
             )
         return None
 

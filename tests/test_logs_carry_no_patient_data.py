@@ -3,13 +3,17 @@
 Enrolment, activation, a check-in with notes and a warning sign, reminders by email and by
 a webhook that fails, a refused request and the patient's export: every log line written
 on the way is searched for the patient's name, email, phone, notes, symptoms and secrets.
+Password resets likewise, for the link, its token and the passwords.
 """
 
 import logging
+import re
 import smtplib
 from datetime import timedelta
 
 import pytest
+from django.core import mail
+from django.test import Client, TestCase
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -26,6 +30,7 @@ EMAIL = "zephyrine.quill@example.test"
 PHONE = "+44 7700 900123"
 NOTES = "Twinge behind the left kneecap after gardening"
 PASSWORD = "rocking-by-moonlight-42"
+NEW_PASSWORD = "moonlit-knee-rocks-77"
 WEBHOOK_SECRET_PATH = "hooks/T0SECRETPATH9a8b7c"
 
 
@@ -140,3 +145,52 @@ def test_a_patients_whole_journey_logs_none_of_their_data(
     assert {"django.request", "prescriptions.reminders.deliver"} <= logged
     found = {what for what, value in secrets.items() if value.lower() in text.lower()}
     assert found == set(), f"log lines carry the patient's {sorted(found)}"
+
+
+def test_the_password_reset_flows_log_no_link_token_or_password(logs, patient_a, clinician_a):
+    """Both doors, with the refusals that Django logs (a weak password, a spent link)."""
+    email = patient_a.user.email
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        APIClient().post("/api/v1/auth/password-reset/", {"email": email})
+    (message,) = mail.outbox
+    link = re.search(r"http://testserver(/reset/([\w-]+)/([\w-]+)/)", message.body)
+    path, uid, token = link.groups()
+    api = APIClient()
+    api.post("/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token})
+    weak = {"uid": uid, "token": token, "new_password": "123"}
+    assert api.post("/api/v1/auth/password-reset/confirm/", weak).status_code == 400
+    good = {"uid": uid, "token": token, "new_password": PASSWORD}
+    assert api.post("/api/v1/auth/password-reset/confirm/", good).status_code == 200
+    assert api.post("/api/v1/auth/password-reset/confirm/", good).status_code == 400
+
+    # The pages: a request, the link, a weak password, the new one, the spent link again.
+    browser = Client()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        browser.post("/my/password-reset/", {"email": email})
+    page_link = re.search(r"http://testserver(/reset/[\w-]+/([\w-]+)/)", mail.outbox[-1].body)
+    page_path, page_token = page_link.groups()
+    browser.get(page_path, follow=True)
+    set_password = f"/reset/{uid}/set-password/"
+    weak = {"new_password": "123", "new_password_again": "123"}
+    assert browser.post(set_password, weak).status_code == 400
+    good = {"new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+    assert browser.post(set_password, good).status_code == 302
+    assert "no longer works" in browser.get(page_path, follow=True).content.decode()
+    # The change of password, refused once, on both doors.
+    change = {"old_password": "wrong-password-here", "new_password": "123"}
+    assert client_for(clinician_a).post("/api/v1/auth/password/", change).status_code == 400
+
+    secrets = {
+        "email": email,
+        "link": link.group(0),
+        "link path": path,
+        "token": token,
+        "page link path": page_path,
+        "page token": page_token,
+        "password": PASSWORD,
+        "new password": NEW_PASSWORD,
+    }
+    text = logs.text + "\n".join(str(record.args) for record in logs.records)
+    assert "django.request" in {record.name for record in logs.records}, "refusals were logged"
+    found = {what for what, value in secrets.items() if value.lower() in text.lower()}
+    assert found == set(), f"log lines carry the reset's {sorted(found)}"

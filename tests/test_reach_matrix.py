@@ -25,9 +25,12 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from clinic.models import SignIn
@@ -65,6 +68,15 @@ def prescription_id(w):
     return w.prescription.id
 
 
+def reset_link_body(w):
+    user = w.patient.user
+    return {
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "new_password": "rock-gently-nightly",
+    }
+
+
 PUBLIC = expect(200, 200, 200, 200, 200, 200)
 ANY_SIGNED_IN = expect(401, 200, 200, 200, 200, 200)
 # A detail of clinic A's `patient`: the team reads it, the patient too, others never see it.
@@ -97,6 +109,18 @@ REACH: dict[str, Reach] = {
     ),
     "POST auth/2fa/disable/": Reach(
         expect(401, 400, 400, 400, 400, 400), body=lambda w: {"code": "123456"}
+    ),
+    # --- passwords (clinic) ---
+    "POST auth/password-reset/": Reach(
+        expect(202, 202, 202, 202, 202, 202), body=lambda w: {"email": w.patient.user.email}
+    ),
+    # The link is the key, whoever sends it (each try is rolled back: the link works for each).
+    "POST auth/password-reset/confirm/": Reach(
+        expect(200, 200, 200, 200, 200, 200), body=reset_link_body
+    ),
+    "POST auth/password/": Reach(
+        ANY_SIGNED_IN,
+        body=lambda w: {"old_password": PASSWORD, "new_password": "rock-gently-nightly"},
     ),
     "GET me/": Reach(ANY_SIGNED_IN),
     # --- patients ---

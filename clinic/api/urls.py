@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.api import second_factor, sign_ins, views
+from clinic.api import passwords, second_factor, sign_ins, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -11,4 +11,11 @@ urlpatterns = [
     path("auth/2fa/setup/", second_factor.SetupView.as_view(), name="auth-2fa-setup"),
     path("auth/2fa/confirm/", second_factor.ConfirmView.as_view(), name="auth-2fa-confirm"),
     path("auth/2fa/disable/", second_factor.DisableView.as_view(), name="auth-2fa-disable"),
+    path("auth/password-reset/", passwords.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "auth/password-reset/confirm/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("auth/password/", passwords.PasswordChangeView.as_view(), name="password-change"),
 ]
