@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -133,6 +134,65 @@ def patient_activate(*, code: str, password: str) -> User:
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
     return user
+
+
+ALREADY_ACTIVATED = (
+    "This patient has already activated their account; they sign in with their email and password."
+)
+
+
+def patient_pages_url() -> str:
+    """Where a patient's own pages are, said in words in every message about activation."""
+    return f"{settings.SITE_URL}/my/"
+
+
+@transaction.atomic
+def patient_invite(*, patient: Patient) -> None:
+    """Emails a patient not yet activated a fresh code and the link to the activation page.
+
+    Their earlier codes stop working now; the new one is made by the task that emails it,
+    so that it never travels through the broker.
+    """
+    user = User.objects.select_for_update().only("is_active").get(id=patient.user_id)
+    if user.is_active:
+        raise ValidationError(ALREADY_ACTIVATED)
+    ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+    from patients.tasks import send_activation_email  # the task module imports this one
+
+    send_activation_email.delay_on_commit(patient.id)
+
+
+@transaction.atomic
+def activation_email_send(*, patient_id: int) -> bool:
+    """Issues a code and emails it with the link; False when the patient activated in the
+    meantime. A send that fails rolls the code back, and a retry issues another."""
+    patient = Patient.objects.select_related("clinic", "user").get(id=patient_id)
+    if patient.user.is_active:
+        return False
+    code, expires_at = activation_code_issue(patient=patient)
+    link = f"{settings.SITE_URL}/my/activate/"
+    until = expires_at.astimezone(patient.zone)
+    body = "\n\n".join(
+        [
+            f"Hello {patient.first_name},",
+            f"{patient.clinic.name} has set up your knee rocks exercise pages. Your pages are "
+            f"at {patient_pages_url()}",
+            f"To start, open {link} and type this code, then choose a password:",
+            code,
+            f"The code works once, until {until:%B %-d, %Y}. Afterwards you sign in at "
+            f"{patient_pages_url()} with your email ({patient.email}) and that password.",
+            "If you did not expect this email, you can ignore it.",
+        ]
+    )
+    send_mail(
+        f"Your knee rocks pages at {patient.clinic.name}",
+        body + "\n",
+        settings.DEFAULT_FROM_EMAIL,
+        [patient.email],
+    )
+    return True
 
 
 PHONE_FOR_TEXTS = (
