@@ -5,26 +5,19 @@ switching them off, and the clinic's own settings. The API (clinic.api.team) and
 Each change writes its row and its one security-log entry in one transaction.
 """
 
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import security_log, sign_ins
+from clinic import invitations, security_log, sign_ins, tasks
 from clinic.models import Clinic, Invitation, User
 
 Event = security_log.Event
 TEAM_ROLES = (User.Role.CLINICIAN, User.Role.STAFF)
 
-INVITATION_UNUSABLE = (
-    "This invitation link has been used or has expired. Ask the clinic for a new one."
-)
 LAST_CLINICIAN = (
     "The clinic needs at least one active clinician: make someone else a clinician first."
 )
@@ -58,19 +51,6 @@ def email_in_use(email: str) -> bool:
     return User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.strip().encode()).hexdigest()
-
-
-def join_url(token: str) -> str:
-    return f"{settings.SITE_URL}/join/{token}/"
-
-
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, _digest(token)
-
-
 @transaction.atomic
 def invitation_create(
     *, clinic: Clinic, invited_by: User, email: str, first_name: str, last_name: str, role: str
@@ -86,7 +66,7 @@ def invitation_create(
     )
     # The link's token is made by the task that sends it, so that it never travels through
     # the broker; until then the row holds the digest of a token nobody has.
-    _, placeholder = _new_token()
+    _, placeholder = invitations.new_token()
     invitation = Invitation.objects.create(
         clinic=clinic,
         email=email,
@@ -101,50 +81,8 @@ def invitation_create(
     security_log.record(
         Event.INVITED, actor=invited_by, invitation=invitation.id, email=email, role=role
     )
-    from clinic.tasks import send_invitation  # the task module imports this one
-
-    send_invitation.delay_on_commit(invitation.id)
+    tasks.send_invitation.delay_on_commit(invitation.id)
     return invitation
-
-
-@transaction.atomic
-def invitation_send(*, invitation_id: int) -> bool:
-    """Gives the invitation a fresh token and emails its link; False when it can no longer
-    be used. A send that fails rolls the token back, and a retry makes another."""
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("clinic", "invited_by")
-        .filter(id=invitation_id, used_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if invitation is None:
-        return False
-    token, invitation.token_digest = _new_token()
-    invitation.save(update_fields=["token_digest"])
-    subject, body = invitation_email(invitation, token)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
-    return True
-
-
-def invitation_find(token: str) -> Invitation | None:
-    """The invitation when it can still be used; None when unknown, used or expired."""
-    return (
-        Invitation.objects.select_related("clinic", "invited_by")
-        .filter(token_digest=_digest(token), used_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-
-
-def invitation_user(invitation: Invitation) -> User:
-    """The account an invitation makes, unsaved (to check a password against it)."""
-    return User(
-        username=invitation.email,
-        email=invitation.email,
-        first_name=invitation.first_name,
-        last_name=invitation.last_name,
-        role=invitation.role,
-        clinic_id=invitation.clinic_id,
-    )
 
 
 @transaction.atomic
@@ -152,15 +90,15 @@ def invitation_accept(*, token: str, password: str) -> User:
     """Makes the member's account with their password; an invitation works exactly once.
     The password is checked by the caller (validate_password against invitation_user)."""
     now = timezone.now()
-    digest = _digest(token)
+    digest = invitations.token_digest(token)
     # The conditional UPDATE is the claim: of two racing requests only one sees a row count.
     claimed = Invitation.objects.filter(
         token_digest=digest, used_at__isnull=True, expires_at__gt=now
     ).update(used_at=now)
     if claimed != 1:
-        raise ValidationError({"token": INVITATION_UNUSABLE})
+        raise ValidationError({"token": invitations.INVITATION_UNUSABLE})
     invitation = Invitation.objects.get(token_digest=digest)
-    user = invitation_user(invitation)
+    user = invitations.invitation_user(invitation)
     user.set_password(password)
     try:
         # The address may have been given to someone else (a patient) since the invitation.
@@ -178,25 +116,6 @@ def invitation_accept(*, token: str, password: str) -> User:
         Event.JOINED, user=user, actor=user, invitation=invitation.id, role=user.role
     )
     return user
-
-
-def invitation_email(invitation: Invitation, token: str) -> tuple[str, str]:
-    """The invitation's subject and plain-text body."""
-    inviter = invitation.invited_by.get_full_name() or invitation.invited_by.username
-    hours = int(settings.INVITATION_TTL.total_seconds() // 3600)
-    subject = f"Join {invitation.clinic.name} on Knee Rocks"
-    body = "\n\n".join(
-        [
-            f"Hello {invitation.first_name},",
-            f"{inviter} invited you to join {invitation.clinic.name} on Knee Rocks as "
-            f"{'a clinician' if invitation.role == User.Role.CLINICIAN else 'a staff member'}.",
-            f"Open this link to choose your password and sign in:\n{join_url(token)}",
-            f"The link works once, for {hours} hours. Your username will be {invitation.email}.",
-            "If you did not expect this email, you can ignore it: nothing happens unless "
-            "the link is opened and a password chosen.",
-        ]
-    )
-    return subject, body + "\n"
 
 
 # --- Changing a member -------------------------------------------------------------------

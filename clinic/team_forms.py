@@ -7,7 +7,7 @@ from django.contrib.auth.password_validation import (
 )
 from django.core.exceptions import ValidationError
 
-from clinic import team
+from clinic import invitations, team
 from clinic.models import Invitation
 
 ROLE_CHOICES = Invitation.Role.choices
@@ -66,7 +66,7 @@ class JoinForm(forms.Form):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        validate_password(password, user=team.invitation_user(self.invitation))
+        validate_password(password, user=invitations.invitation_user(self.invitation))
         return password
 
     def clean(self):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic import security_log, sign_ins, team
+from clinic import invitations, security_log, sign_ins, team
 from clinic.models import User
 from clinic.team_forms import ClinicSettingsForm, InviteForm, JoinForm, RoleForm
 from clinic.web import team_member_required
@@ -211,7 +211,7 @@ def clinic_settings(request):
 def join(request, token: str):
     """The invited person's first visit: which clinic and role, and a password of their
     own; then they are signed in."""
-    invitation = team.invitation_find(token)
+    invitation = invitations.invitation_find(token)
     if invitation is None:
         return render(request, "team/join_unusable.html", status=404)
     form = JoinForm(request.POST or None, invitation=invitation)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from clinic import security_log, team
+from clinic import invitations, security_log, team
 from clinic.api.serializers import TokenSerializer
 from clinic.api.validation import StrictBooleanField, StrictSerializerMixin, as_api_error
 from clinic.api.views import token_response
@@ -68,11 +68,11 @@ class JoinSerializer(StrictSerializerMixin, serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
     def validate(self, attrs):
-        invitation = team.invitation_find(attrs["token"])
+        invitation = invitations.invitation_find(attrs["token"])
         if invitation is None:
-            raise serializers.ValidationError({"token": [team.INVITATION_UNUSABLE]})
+            raise serializers.ValidationError({"token": [invitations.INVITATION_UNUSABLE]})
         try:
-            validate_password(attrs["password"], user=team.invitation_user(invitation))
+            validate_password(attrs["password"], user=invitations.invitation_user(invitation))
         except DjangoValidationError as error:
             raise serializers.ValidationError({"password": error.messages}) from None
         return attrs
