@@ -1,9 +1,13 @@
+import threading
+
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import team
 from clinic.models import AuditEntry, SecurityEvent, User
 from tests.conftest import client_for, signed_in
 from tests.factories import PASSWORD, ClinicianFactory, StaffFactory
@@ -325,3 +329,33 @@ def test_it_refuses_bad_input_naming_the_field(clinician_a, staff_a, body):
 
     assert response.status_code == 400
     assert set(response.data) == set(body)
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="SQLite serialises writers; the race needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_a_clinician_when_two_demote_each_other_at_once(clinician_a):
+    other = ClinicianFactory(clinic=clinician_a.clinic)
+    barrier = threading.Barrier(2)
+
+    def demote(by, member):
+        try:
+            barrier.wait()
+            team.member_update(member=member, by=by, role="staff")
+        except ValidationError:
+            pass
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=(clinician_a, other)),
+        threading.Thread(target=demote, args=(other, clinician_a)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert User.objects.filter(clinic=clinician_a.clinic, role="clinician").count() == 1
+    assert SecurityEvent.objects.filter(event="role_changed").count() == 1
