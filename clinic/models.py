@@ -228,3 +228,37 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event}"
+
+
+class Invitation(models.Model):
+    """A clinician's invitation to join the clinic's team, sent by email as a link to
+    `/join/{token}/`; only the token's SHA-256 digest is stored.
+
+    The account is made when the invited person joins, not when they are invited: until
+    then nobody exists who could be listed, deactivated or signed in, and an invitation
+    that is never taken up leaves no half-made account behind. `user` is who it became.
+    """
+
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician"
+        STAFF = "staff"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitation"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "email"], name="invitation_by_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.role} of {self.clinic}"

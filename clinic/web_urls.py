@@ -3,7 +3,7 @@ factor, joining a clinic's team and the team itself."""
 
 from django.urls import path
 
-from clinic import account_web, password_web, second_factor_web
+from clinic import account_web, password_web, second_factor_web, team_web
 
 urlpatterns = [
     path("staff/account/", account_web.account, name="staff-account"),
@@ -45,6 +45,13 @@ urlpatterns = [
     path("reset/<str:uidb64>/<str:token>/", password_web.reset_link, name="password-reset-link"),
     path("staff/account/password/", password_web.change_password, name="staff-account-password"),
     path("my/account/password/", password_web.change_password, name="patient-account-password"),
+    path("staff/team/", team_web.team_page, name="staff-team"),
+    path("staff/team/invite/", team_web.invite, name="staff-team-invite"),
+    path("staff/team/settings/", team_web.clinic_settings, name="staff-team-settings"),
+    path("staff/team/<int:pk>/role/", team_web.change_role, name="staff-team-role"),
+    path("staff/team/<int:pk>/deactivate/", team_web.deactivate, name="staff-team-deactivate"),
+    path("staff/team/<int:pk>/reactivate/", team_web.reactivate, name="staff-team-reactivate"),
+    path("join/<str:token>/", team_web.join, name="join"),
 ]
 for area in ("staff", "my"):
     urlpatterns += [

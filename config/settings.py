@@ -357,6 +357,8 @@ SPECTACULAR_SETTINGS = {
         "PrescriptionStatusEnum": "prescriptions.models.Prescription.Status",
         "ReminderStatusEnum": "prescriptions.models.Reminder.Status",
         "AlertKindEnum": "prescriptions.models.Alert.Kind",
+        "RoleEnum": "clinic.models.User.Role",
+        "TeamRoleEnum": "clinic.models.Invitation.Role",
     },
 }
 

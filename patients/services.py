@@ -1,21 +1,23 @@
-import hashlib
-import secrets
 from datetime import datetime
 from typing import NamedTuple
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from clinic import sign_ins
 from clinic.models import Clinic, User
+from patients import tasks
+from patients.activation import (  # noqa: F401  (callers find the codes' helpers here too)
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    activation_code_digest,
+    activation_code_issue,
+    activation_code_normalize,
+    patient_pages_url,
+)
 from patients.models import ActivationCode, Patient, ReminderPreference, new_webhook_secret
 from patients.signals import timezone_changed
-
-# No 0/O, 1/I/L or 5/S look-alikes: the code is read aloud or copied from paper.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
-CODE_LENGTH = 10
 
 
 class Enrolment(NamedTuple):
@@ -38,14 +40,6 @@ def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
     return users.exists() or patients.exists()
 
 
-def activation_code_normalize(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def activation_code_digest(code: str) -> str:
-    return hashlib.sha256(activation_code_normalize(code).encode()).hexdigest()
-
-
 def activation_code_find(code: str) -> ActivationCode | None:
     """The code's row when it can still be used; None when unknown, used or expired."""
     return (
@@ -57,20 +51,6 @@ def activation_code_find(code: str) -> ActivationCode | None:
         )
         .first()
     )
-
-
-@transaction.atomic
-def activation_code_issue(*, patient: Patient) -> tuple[str, datetime]:
-    """A fresh one-time code; earlier unused codes of the patient stop working."""
-    now = timezone.now()
-    ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    expires_at = now + settings.ACTIVATION_CODE_TTL
-    ActivationCode.objects.create(
-        patient=patient, code_digest=activation_code_digest(raw), expires_at=expires_at
-    )
-    half = CODE_LENGTH // 2
-    return f"{raw[:half]}-{raw[half:]}", expires_at
 
 
 @transaction.atomic
@@ -133,6 +113,27 @@ def patient_activate(*, code: str, password: str) -> User:
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
     return user
+
+
+ALREADY_ACTIVATED = (
+    "This patient has already activated their account; they sign in with their email and password."
+)
+
+
+@transaction.atomic
+def patient_invite(*, patient: Patient) -> None:
+    """Emails a patient not yet activated a fresh code and the link to the activation page.
+
+    Their earlier codes stop working now; the new one is made by the task that emails it,
+    so that it never travels through the broker.
+    """
+    user = User.objects.select_for_update().only("is_active").get(id=patient.user_id)
+    if user.is_active:
+        raise ValidationError(ALREADY_ACTIVATED)
+    ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+    tasks.send_activation_email.delay_on_commit(patient.id)
 
 
 PHONE_FOR_TEXTS = (

@@ -28,6 +28,7 @@ from patients.models import ReminderPreference
 from patients.services import (
     activation_code_find,
     patient_activate,
+    patient_pages_url,
     patient_update,
     reminder_preference_update,
 )
@@ -174,7 +175,12 @@ def activate(request):
                 session_start(request, user, way="activation")
                 return redirect("patient-home")
     status = 400 if form.errors else 200
-    return render(request, "patient/activate.html", {"form": form}, status=status)
+    return render(
+        request,
+        "patient/activate.html",
+        {"form": form, "patient_pages": patient_pages_url()},
+        status=status,
+    )
 
 
 @require_POST

@@ -17,6 +17,7 @@ like `other_patient` unless a seventh status is given). Each status is exact.
 Every persona's request runs in a savepoint that is rolled back, so all see the same World.
 """
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
-from clinic.models import SignIn
+from clinic.models import Invitation, SignIn
 from patients.services import patient_enrol
 from prescriptions.models import Alert, StatusChange
 from tests.conftest import client_for
@@ -140,6 +141,9 @@ REACH: dict[str, Reach] = {
     "GET patients/{pk}/audit/": Reach(expect(401, 200, 200, 403, 403, 404), target=patient_id),
     "POST patients/{pk}/archive/": Reach(CLINICIAN_ACTS, target=patient_id),
     "POST patients/{pk}/restore/": Reach(CLINICIAN_ACTS, target=lambda w: w.archived.id),
+    "POST patients/{pk}/invite/": Reach(
+        expect(401, 202, 403, 403, 403, 404), target=lambda w: w.newcomer.id
+    ),
     # --- protocols, prescriptions, check-ins ---
     "GET protocols/": Reach(ANY_SIGNED_IN),
     "GET protocols/{slug}/": Reach(ANY_SIGNED_IN, target=lambda w: "knee-rocks"),
@@ -184,6 +188,28 @@ REACH: dict[str, Reach] = {
     "GET me/calendar/": Reach(OWN_ACCOUNT),
     "POST me/calendar/reset/": Reach(OWN_ACCOUNT),
     "GET me/export/": Reach(OWN_ACCOUNT),
+    # --- the clinic's team ---
+    "GET team/": Reach(TEAM_ONLY),
+    "POST team/": Reach(
+        expect(401, 201, 403, 403, 403, 201),
+        body=lambda w: {
+            "email": "new.colleague@example.test",
+            "first_name": "Rae",
+            "last_name": "Quinn",
+            "role": "staff",
+        },
+    ),
+    "PATCH team/{pk}/": Reach(
+        CLINICIAN_ACTS, target=lambda w: w.staff.id, body=lambda w: {"role": "clinician"}
+    ),
+    "GET team/events/": Reach(expect(401, 200, 403, 403, 403, 200)),
+    "POST auth/join/": Reach(
+        PUBLIC, body=lambda w: {"token": w.invitation_token, "password": "rock-gently-nightly"}
+    ),
+    "GET clinic/": Reach(TEAM_ONLY),
+    "PATCH clinic/": Reach(
+        expect(401, 200, 403, 403, 403, 200), body=lambda w: {"require_second_factor": False}
+    ),
     # --- documents ---
     "GET schema/": Reach(PUBLIC),
 }
@@ -257,7 +283,24 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         sign_in=SignIn.objects.create(
             user=patient_a.user, kind="session", expires_at=timezone.now() + timedelta(days=1)
         ),
+        newcomer=newcomer.patient,
+        invitation_token=_invitation_token(clinician_a),
     )
+
+
+def _invitation_token(clinician) -> str:
+    token = "a-token-from-an-invitation-email"
+    Invitation.objects.create(
+        clinic=clinician.clinic,
+        email="joiner@example.test",
+        first_name="Jo",
+        last_name="Iner",
+        role="staff",
+        token_digest=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=timezone.now() + timedelta(hours=72),
+        invited_by=clinician,
+    )
+    return token
 
 
 def _clients(w) -> dict[str, APIClient]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.api import passwords, second_factor, sign_ins, views
+from clinic.api import passwords, second_factor, sign_ins, team, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -18,4 +18,9 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     path("auth/password/", passwords.PasswordChangeView.as_view(), name="password-change"),
+    path("auth/join/", team.Join.as_view(), name="auth-join"),
+    path("team/", team.TeamList.as_view(), name="team"),
+    path("team/events/", team.SecurityEvents.as_view(), name="team-events"),
+    path("team/<int:pk>/", team.TeamMember.as_view(), name="team-member"),
+    path("clinic/", team.ClinicView.as_view(), name="clinic"),
 ]

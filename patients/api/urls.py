@@ -12,6 +12,7 @@ urlpatterns = [
         views.PatientActivationCode.as_view(),
         name="patient-activation-code",
     ),
+    path("patients/<int:pk>/invite/", views.PatientInvite.as_view(), name="patient-invite"),
     path(
         "me/reminder-preferences/",
         views.ReminderPreferenceView.as_view(),

@@ -163,6 +163,24 @@ class PatientActivationCode(APIView):
         return Response(ActivationCodeSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
+class PatientInvite(APIView):
+    """Emails a patient who has not activated yet a link to the activation page with a
+    fresh code; their earlier codes stop working. Answers 202: the email leaves shortly."""
+
+    permission_classes = [RolePermission]
+    write_roles = {CLINICIAN}
+
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request, pk: int):
+        patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        try:
+            services.patient_invite(patient=patient)
+        except DjangoValidationError as error:
+            raise as_api_error(error) from None
+        audit_record(request, patients=[patient.id], action=Action.UPDATE)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
 class Activate(APIView):
     """A new patient's first sign-in: the enrolment code plus a password of their choice."""
 

@@ -30,6 +30,10 @@ STATUS_CHANGES = {
 }
 
 
+# Where the enrol view leaves a new patient's code for their page to show once.
+ENROLLED_CODE = "enrolled_code"
+
+
 def _patient_url(patient_id: int) -> str:
     return reverse("staff-patient", args=[patient_id])
 
@@ -51,23 +55,25 @@ def enrol(request):
             timezone_name=data["timezone"],
         )
         audit_record(request, patients=[enrolment.patient.id], action=Action.CREATE)
-        # The code is shown on this answer only: it is stored as a digest, never again.
-        return render(
-            request,
-            "staff/enrolled.html",
-            {
-                "clinic": clinic,
-                "patient": enrolment.patient,
-                "code": enrolment.activation_code,
-                "expires_at": enrolment.activation_expires_at,
-                "nav": "enrol",
-            },
-            status=201,
-        )
+        # The code is stored as a digest only: the patient's page shows it this once, from
+        # the session (patient.py pops it), so a reload or the back button cannot show it
+        # again and the form is not sent twice.
+        request.session[ENROLLED_CODE] = {
+            "patient": enrolment.patient.id,
+            "code": enrolment.activation_code,
+            "expires_at": enrolment.activation_expires_at.isoformat(),
+        }
+        messages.success(request, f"{enrolment.patient} is enrolled.")
+        return redirect(_patient_url(enrolment.patient.id))
     return render(
         request,
         "staff/enrol.html",
-        {"clinic": clinic, "form": form, "nav": "enrol"},
+        {
+            "clinic": clinic,
+            "form": form,
+            "nav": "enrol",
+            "patient_pages": patient_services.patient_pages_url(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -249,4 +255,23 @@ def archive(request, pk: int, restore: bool = False):
             messages.success(
                 request, "Archived: no more reminders or alerts; the record stays readable here."
             )
+    return redirect(_patient_url(patient.id))
+
+
+@require_POST
+@clinician_required
+def invite_patient(request, pk: int):
+    """Emails a patient who has not activated yet a fresh code and the activation link."""
+    patient = patient_in_reach(request, pk)
+    try:
+        patient_services.patient_invite(patient=patient)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        audit_record(request, patients=[patient.id], action=Action.UPDATE)
+        messages.success(
+            request,
+            f"An email with a fresh activation code is on its way to {patient.email}. "
+            "Codes given before no longer work.",
+        )
     return redirect(_patient_url(patient.id))

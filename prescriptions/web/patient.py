@@ -3,11 +3,14 @@ check-ins, alerts and reminders; a clinician's actions sit beside what they act 
 
 from django.db.models import Prefetch
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from clinic.audit import Action, audit_record
 from clinic.models import AuditEntry
 from clinic.web import team_member_required
+from patients.services import patient_pages_url
 from prescriptions import adherence
 from prescriptions.current_prescriptions import current_of
 from prescriptions.models import (
@@ -20,6 +23,7 @@ from prescriptions.models import (
 from prescriptions.schedule import local_today
 from prescriptions.web import charts
 from prescriptions.web.access import patient_in_reach
+from prescriptions.web.actions import ENROLLED_CODE
 from prescriptions.web.forms import AcknowledgeForm, RangeForm, StatusChangeForm
 
 CHECK_INS_SHOWN = 20
@@ -29,6 +33,17 @@ AUDIT_SHOWN = 30
 RED_FLAG_LABELS = dict(RedFlag.choices)
 
 
+def _enrolled_code(request, patient_id: int) -> dict | None:
+    """The code of a patient just enrolled, taken from the session: shown once."""
+    enrolled = request.session.get(ENROLLED_CODE)
+    if not enrolled or enrolled.get("patient") != patient_id:
+        return None
+    del request.session[ENROLLED_CODE]
+    return {**enrolled, "expires_at": parse_datetime(enrolled["expires_at"])}
+
+
+# Never cached: it may show a new patient's activation code, and it holds clinical data.
+@never_cache
 @require_GET
 @team_member_required
 def patient_page(request, pk: int):
@@ -113,6 +128,9 @@ def patient_page(request, pk: int):
             "preference": preference,
             "audit": audit,
             "can_act": request.user.is_clinician,
+            "enrolled": _enrolled_code(request, patient.id),
+            "patient_pages": patient_pages_url(),
+            "activate_url": f"{patient_pages_url()}activate/",
             "nav": "patients",
         },
         status=400 if form.errors else 200,

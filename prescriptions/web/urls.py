@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/<int:pk>/", patient.patient_page, name="staff-patient"),
     path("patients/<int:pk>/prescribe/", actions.prescribe, name="staff-prescribe"),
     path("patients/<int:pk>/archive/", actions.archive, name="staff-archive"),
+    path("patients/<int:pk>/invite/", actions.invite_patient, name="staff-patient-invite"),
     path(
         "patients/<int:pk>/restore/",
         actions.archive,

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 
 from patients.models import Patient
 from patients.services import activation_code_find
@@ -26,17 +27,60 @@ ENROL = {
 }
 
 
-def test_it_enrols_a_patient_and_shows_the_code_once(clinician_a):
-    response = signed_in(clinician_a).post("/staff/patients/new/", ENROL)
+def test_it_enrols_a_patient_and_shows_the_code_once_on_their_page(clinician_a):
+    client = signed_in(clinician_a)
 
-    assert response.status_code == 201
+    response = client.post("/staff/patients/new/", ENROL)
+
     patient = Patient.objects.get(email="nora.kim@example.com")
     assert patient.clinic == clinician_a.clinic
     assert patient.timezone == "Europe/Berlin"
-    code = response.context["code"]
-    assert code in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/patients/{patient.id}/"
+    first = client.get(response["Location"])
+    code = first.context["enrolled"]["code"]
+    assert code in first.content.decode()
+    assert "no-store" in first["Cache-Control"]
+    assert "http://testserver/my/" in first.content.decode()
     assert activation_code_find(code).patient == patient
-    assert code not in signed_in(clinician_a).get(f"/staff/patients/{patient.id}/").content.decode()
+    assert code not in client.get(f"/staff/patients/{patient.id}/").content.decode()
+
+
+def test_it_shows_the_code_only_on_the_new_patients_page(clinician_a, patient_a):
+    client = signed_in(clinician_a)
+    client.post("/staff/patients/new/", ENROL)
+
+    other = client.get(f"/staff/patients/{patient_a.id}/")
+    assert 'id="activation-code"' not in other.content.decode()
+    patient = Patient.objects.get(email="nora.kim@example.com")
+    assert 'id="activation-code"' in client.get(f"/staff/patients/{patient.id}/").content.decode()
+
+
+def test_it_emails_a_patient_not_yet_activated_an_activation_link(
+    clinician_a, django_capture_on_commit_callbacks
+):
+    client = signed_in(clinician_a)
+    client.post("/staff/patients/new/", ENROL)
+    patient = Patient.objects.get(email="nora.kim@example.com")
+    page = client.get(f"/staff/patients/{patient.id}/").content.decode()
+    assert "Email an activation link" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/staff/patients/{patient.id}/invite/", follow=True)
+
+    assert "on its way to nora.kim@example.com" in response.content.decode()
+    [message] = mail.outbox
+    assert "http://testserver/my/activate/" in message.body
+
+
+def test_it_offers_no_activation_link_for_an_activated_patient_or_to_staff(
+    clinician_a, staff_a, patient_a
+):
+    assert patient_a.user.is_active
+    page = signed_in(clinician_a).get(f"/staff/patients/{patient_a.id}/").content.decode()
+    assert "Email an activation link" not in page
+    response = signed_in(staff_a).post(f"/staff/patients/{patient_a.id}/invite/")
+    assert response.status_code == 403
 
 
 def test_it_shows_enrolment_errors_beside_their_fields(clinician_a, patient_a):

@@ -161,7 +161,7 @@ def test_a_clinician_enrols_and_prescribes(page, clinician_a):
     page.get_by_role("button", name="Enrol").click()
 
     expect(page.locator("#activation-code")).to_have_text(re.compile(r"^[A-Z0-9]{5}-[A-Z0-9]{5}$"))
-    page.get_by_role("link", name="Prescribe knee rocks").click()
+    page.get_by_role("link", name="Prescribe knee rocks").first.click()
     page.get_by_label("Bedtime time").fill("21:30")
     page.get_by_label("Heat first").check()
     page.get_by_role("button", name="Prescribe").click()
