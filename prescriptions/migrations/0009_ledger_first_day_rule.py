@@ -1,6 +1,7 @@
 """Expected sessions now leave out the slots already gone by on the day a prescription was
 written: the ledger is written again under that rule. The rebuild also outdates every
-prescribed patient's stored clinic row, so none computed under the old rule is read."""
+prescribed patient's stored clinic row, so none computed under the old rules is read (that
+one, and check-ins done ahead of their session counted as extra)."""
 
 from django.db import migrations
 
