@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from prescriptions import checkins, clinic_store, ledger, services
-from prescriptions.models import AdherenceDay, ClinicRow
+from prescriptions import alerts, checkins, clinic_store, ledger, services
+from prescriptions.models import AdherenceDay, Alert, ClinicRow
 from tests.conftest import client_for, signed_in
-from tests.factories import PatientFactory, PrescriptionFactory, knee_rocks
+from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory, knee_rocks
 from tests.prescriptions.test_ledger import kept_rows
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +155,22 @@ def test_the_rule_holds_for_a_prescription_made_without_the_services(clinician_a
 
     assert report["by_day"][-1]["expected"] == 0
     assert report["expected_sessions"] == 14 * 2
+
+
+def test_low_adherence_does_not_count_what_was_never_asked_for(clinician_a, patient_a):
+    """Written at 22:45, after both slots; the two mornings since done, the bedtimes not:
+    2 of 4 over the last full week, not under half (2 of 6 counted the first evening)."""
+    slots = [("morning", "07:00"), ("bedtime", "22:30")]
+    rx = prescribe(patient_a, clinician_a, at=local(TODAY, "22:45"), start=TODAY, slots=slots)
+    for offset in (1, 2):
+        morning = local(TODAY + timedelta(days=offset), "07:10")
+        with time_machine.travel(morning, tick=False):
+            CheckInFactory(prescription=rx, slot="morning", performed_at=morning)
+
+    raised = alerts.evaluate_alerts(now=local(TODAY + timedelta(days=3), "09:00"))
+
+    assert [a.kind for a in raised] == []
+    assert not Alert.objects.filter(patient=patient_a, kind="low_adherence").exists()
 
 
 # --- Clock changes: the slot's instant, not its wall-clock reading, is what had passed ----
