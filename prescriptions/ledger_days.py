@@ -43,7 +43,7 @@ class Sources:
     ledger_until: datetime
     schedules: list[Schedule]
     changes: list[tuple[datetime, str]] = field(default_factory=list)
-    # When the prescription was written (its created_at); None: before anything is due.
+    # When the prescription was written (its created_at); None: every slot asked for.
     written_at: datetime | None = None
 
     def __post_init__(self) -> None:
