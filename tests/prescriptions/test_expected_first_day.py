@@ -3,10 +3,12 @@
 stored rows and the patient's own page alike."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from prescriptions import alerts, checkins, clinic_store, ledger, services
 from prescriptions.models import AdherenceDay, Alert, ClinicRow
@@ -221,7 +223,7 @@ def test_a_rebuild_gives_what_was_kept(clinician_a, ada):
     with time_machine.travel(local(TODAY + timedelta(days=1), "09:00"), tick=False):
         ledger.ledger_tick()
         kept = kept_rows()
-        ledger.ledger_rebuild(prescription_ids=[rx.id])
+        call_command("rebuild_ledger", stdout=StringIO(), stderr=StringIO())
 
     assert kept_rows() == kept
     first = AdherenceDay.objects.get(prescription=rx, local_date=TODAY)
