@@ -100,6 +100,15 @@ class DayRow(NamedTuple):
         """The sessions of the day that have fallen due."""
         return [kind for kind in KINDS if (at := self.due(kind)) is not None and at <= now]
 
+    def waiting(self, now: datetime) -> int:
+        """Check-ins done ahead of a session still to fall due (after an early reminder):
+        one per such session, which it will complete, so neither completed nor extra."""
+        return sum(
+            1
+            for kind in KINDS
+            if (at := self.due(kind)) is not None and at > now and getattr(self, kind) > 0
+        )
+
 
 @dataclass
 class PatientData:
@@ -236,12 +245,13 @@ def report_from(
     active_days = days_with_session = 0
     for day in dates_between(start, end):
         rows = data.days.get(day, ())
-        expected = completed = check_ins = 0
+        expected = completed = check_ins = waiting = 0
         for row in rows:
             for kind in row.expected_kinds(now):
                 expected += 1
                 completed += getattr(row, kind) > 0
             check_ins += row.total
+            waiting += row.waiting(now)
             night_total += row.night
         # A day the ledger has is as it says; a day still to come, with no row yet, is
         # active unless something already recorded stops it. (After a move west, a day
@@ -251,7 +261,8 @@ def report_from(
         )
         expected_total += expected
         completed_total += completed
-        extra_total += check_ins - completed
+        extra = check_ins - completed - waiting
+        extra_total += extra
         active_days += active
         days_with_session += active and check_ins > 0
         if with_days:
@@ -260,7 +271,7 @@ def report_from(
                     "date": day,
                     "expected": expected,
                     "completed": completed,
-                    "extra": check_ins - completed,
+                    "extra": extra,
                     "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
                 }
             )

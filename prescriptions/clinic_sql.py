@@ -71,6 +71,10 @@ EXPECTED = """(CASE WHEN a.morning_due_at <= %(now)s THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at <= %(now)s THEN 1 ELSE 0 END)"""
 COMPLETED = """(CASE WHEN a.morning_due_at <= %(now)s AND a.morning_check_ins > 0 THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at <= %(now)s AND a.bedtime_check_ins > 0 THEN 1 ELSE 0 END)"""
+# Check-ins done ahead of a session still to fall due: one per such session, which it will
+# complete, neither completed nor extra until then (adherence.DayRow.waiting).
+WAITING = """(CASE WHEN a.morning_due_at > %(now)s AND a.morning_check_ins > 0 THEN 1 ELSE 0 END
+    + CASE WHEN a.bedtime_due_at > %(now)s AND a.bedtime_check_ins > 0 THEN 1 ELSE 0 END)"""
 # Today's sessions, those still to come included, and those of them not done yet.
 WANTED = """(CASE WHEN a.morning_due_at IS NOT NULL THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at IS NOT NULL THEN 1 ELSE 0 END)"""
@@ -83,7 +87,8 @@ SELECT a.patient_id AS pid,
     SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
     SUM({RECENT.format(EXPECTED)}) AS week_expected,
     SUM({RECENT.format(COMPLETED)}) AS week_completed,
-    SUM(a.check_ins) AS check_ins, SUM(a.night_check_ins) AS nights
+    SUM(a.check_ins) AS check_ins, SUM({WAITING}) AS waiting,
+    SUM(a.night_check_ins) AS nights
 {LEDGER}
 GROUP BY a.patient_id
 """
@@ -101,8 +106,8 @@ SELECT a.patient_id AS pid, a.local_date AS day,
     CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,
     {EXPECTED} AS expected, {COMPLETED} AS completed,
     CASE WHEN a.active THEN 1 ELSE 0 END AS active,
-    a.check_ins AS check_ins, a.night_check_ins AS nights, a.pain_before_sum AS pain,
-    {WANTED} AS wanted, {OPEN} AS open
+    a.check_ins AS check_ins, {WAITING} AS waiting, a.night_check_ins AS nights,
+    a.pain_before_sum AS pain, {WANTED} AS wanted, {OPEN} AS open
 {LEDGER} AND r.prescriptions < 2
 """
 SHARED_DAYS = f"""
@@ -114,6 +119,7 @@ SELECT a.patient_id AS pid, a.local_date AS day,
     CAST(SUM({COMPLETED}) AS INTEGER) AS completed,
     MAX(CASE WHEN a.active THEN 1 ELSE 0 END) AS active,
     CAST(SUM(a.check_ins) AS INTEGER) AS check_ins,
+    CAST(SUM({WAITING}) AS INTEGER) AS waiting,
     CAST(SUM(a.night_check_ins) AS INTEGER) AS nights,
     CAST(SUM(a.pain_before_sum) AS INTEGER) AS pain,
     CAST(SUM({WANTED}) AS INTEGER) AS wanted, CAST(SUM({OPEN}) AS INTEGER) AS open
@@ -141,7 +147,7 @@ KEY_SUMS = """
     MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
         AS today_done"""
 ROW_SUMS = """,
-    SUM(d.check_ins) AS check_ins, SUM(d.nights) AS nights,
+    SUM(d.check_ins) AS check_ins, SUM(d.waiting) AS waiting, SUM(d.nights) AS nights,
     SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
     SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed"""
 PER_PATIENT = "\nFROM ({days}) d\nGROUP BY d.pid\n"
@@ -248,7 +254,8 @@ DAYS_COLUMNS = {
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)"
     f" + CASE WHEN {{p}}agg.ahead > 0 THEN {AHEAD} ELSE 0 END",
     "current_streak_days": f"{STREAK} + COALESCE({{p}}agg.today_done, 0)",
-    "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)",
+    "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)"
+    " - COALESCE({p}agg.waiting, 0)",
     "night_sessions": "COALESCE({p}agg.nights, 0)",
 }
 SUMS_COLUMNS = {
@@ -256,7 +263,8 @@ SUMS_COLUMNS = {
     "completed_sessions": "COALESCE(sums.completed, 0)",
     "adherence_tenths": percent("sums.completed", "sums.expected"),
     "week_tenths": percent("sums.week_completed", "sums.week_expected"),
-    "extra_sessions": "COALESCE(sums.check_ins, 0) - COALESCE(sums.completed, 0)",
+    "extra_sessions": "COALESCE(sums.check_ins, 0) - COALESCE(sums.completed, 0)"
+    " - COALESCE(sums.waiting, 0)",
     "night_sessions": "COALESCE(sums.nights, 0)",
 }
 EXTRAS_COLUMNS = {"last_check_in": LAST_CHECK_IN, "open_alerts": OPEN_ALERTS}

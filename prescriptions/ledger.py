@@ -12,6 +12,8 @@ Sources, and what each change does:
 - `StatusChange`: pause, resume, end. A change with a past `effective` rewrites the
   prescription's days from that instant on.
 - start and end dates: moving them rewrites the prescription from its start.
+- `created_at`: on the day it was written, the slots already gone by then expect nothing
+  (ledger_days.Sources.asked_for); it never changes.
 - check-ins: counted on their day as they are recorded (`checkin_count`).
 
 Rows are written a local day at a time: when a prescription's `ledger_until` has passed
@@ -63,7 +65,13 @@ def sources_for(prescription_ids) -> dict[int, Sources]:
     """Four queries however many prescriptions."""
     ids = list(prescription_ids)
     rows = Prescription.objects.filter(id__in=ids).values_list(
-        "id", "patient_id", "start_date", "end_date", "ledger_until", "patient__timezone"
+        "id",
+        "patient_id",
+        "start_date",
+        "end_date",
+        "ledger_until",
+        "patient__timezone",
+        "created_at",
     )
     schedules = defaultdict(list)
     for prescription_id, since, zone, slots in (
@@ -88,7 +96,7 @@ def sources_for(prescription_ids) -> dict[int, Sources]:
     ):
         changes[prescription_id].append((at, status))
     found = {}
-    for prescription_id, patient_id, start_date, end_date, until, zone in rows:
+    for prescription_id, patient_id, start_date, end_date, until, zone, written_at in rows:
         # Made without the services (fixtures, old data): its current slots and zone from
         # the beginning.
         history = schedules[prescription_id] or [
@@ -102,6 +110,7 @@ def sources_for(prescription_ids) -> dict[int, Sources]:
             until,
             history,
             changes[prescription_id],
+            written_at,
         )
     return found
 

@@ -43,6 +43,8 @@ class Sources:
     ledger_until: datetime
     schedules: list[Schedule]
     changes: list[tuple[datetime, str]] = field(default_factory=list)
+    # When the prescription was written (its created_at); None: every slot asked for.
+    written_at: datetime | None = None
 
     def __post_init__(self) -> None:
         # Active from 00:00 local of the start date, whatever instant its first status row
@@ -50,6 +52,18 @@ class Sources:
         begins = local_midnight(self.start_date, self.schedules[0].tz)
         self.history = [(begins, ACTIVE), *((at, s) for at, s in self.changes if at >= begins)]
         self.starts = [s.since for s in self.schedules]
+        self.written_on = (
+            None
+            if self.written_at is None
+            else local_date_of(self.written_at, self.schedule_at(self.written_at).tz)
+        )
+
+    def asked_for(self, day: date, instant: datetime) -> bool:
+        """Whether the session of `day` falling due at `instant` was ever asked of the
+        patient: on the day the prescription was written, nobody could ask for a slot whose
+        time had already gone by. A prescription dated back still asks for its earlier
+        dates, as the clinician recorded them."""
+        return self.written_on is None or day < self.written_on or instant >= self.written_at
 
     def status_at(self, instant: datetime) -> str | None:
         return status_at(self.history, instant)
@@ -107,7 +121,11 @@ def days_between(src: Sources, start: datetime, stop: datetime) -> dict[date, Da
                     instant = _instant(day, at, schedule.tz)
                     # One session per kind and date: a slot moved later the same day after
                     # its session fell due does not expect it twice.
-                    if lo <= instant < hi and src.status_at(instant) == ACTIVE:
+                    if (
+                        lo <= instant < hi
+                        and src.status_at(instant) == ACTIVE
+                        and src.asked_for(day, instant)
+                    ):
                         entry = days[day]
                         if kind not in entry.due:
                             entry.due[kind] = (instant, at)

@@ -76,6 +76,11 @@ class PrescriptionFactory(factory.django.DjangoModelFactory):
     `slots` takes [(kind, "HH:MM"), …]; the default is a morning and a bedtime slot.
     Traits: `paused=True` (paused at `paused_at`, by default 00:00 local of its second
     day), `scheduled=True` (starts in a week: nothing is expected or reminded yet).
+
+    `created_at` (when the clinician wrote it) defaults to 00:00 local of its start date,
+    or now when that is still to come: a prescription that has been running since its
+    start, every slot of its first day asked for. Pass an instant to write it later in its
+    first day, or after it (dated back).
     """
 
     class Meta:
@@ -109,6 +114,15 @@ class PrescriptionFactory(factory.django.DjangoModelFactory):
             status=Prescription.Status.ACTIVE,
             effective_at=local_midnight(obj.start_date, obj.patient.zone),
         )
+
+    @factory.post_generation
+    def created_at(obj, create, extracted, **kwargs):
+        # auto_now_add overwrites whatever is given on insert: set it afterwards.
+        if create:
+            obj.created_at = extracted or min(
+                obj.created_at, local_midnight(obj.start_date, obj.patient.zone)
+            )
+            Prescription.objects.filter(id=obj.id).update(created_at=obj.created_at)
 
     @factory.post_generation
     def paused_at(obj, create, extracted, **kwargs):

@@ -9,7 +9,8 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prescriptions.adherence import adherence_report, current_streak_days
+from prescriptions.adherence import adherence_report, clinic_patients, current_streak_days
+from prescriptions.clinic_table import clinic_adherence
 from prescriptions.models import CheckIn, StatusChange
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory
@@ -20,7 +21,8 @@ START = date(2026, 3, 1)
 sessions = st.lists(
     st.tuples(
         st.sampled_from(["morning", "bedtime", "night", "other"]),
-        st.integers(min_value=0, max_value=19 * 24 * 60),  # minutes after 1 March 00:00Z
+        # Minutes after 1 March 00:00Z, up to NOW: some today, before their slot's time.
+        st.integers(min_value=0, max_value=19 * 24 * 60 + 15 * 60),
         st.integers(min_value=0, max_value=10),
     ),
     max_size=25,
@@ -39,11 +41,17 @@ pauses = st.lists(st.integers(min_value=0, max_value=19 * 24), max_size=4, uniqu
     sessions=sessions,
     pauses=pauses,
     span=st.tuples(st.integers(0, 25), st.integers(0, 25)).map(sorted),
+    # Hours after 1 March 00:00Z it was written: in its first day, its second, or later.
+    written=st.integers(min_value=0, max_value=19 * 24),
 )
-def test_it_keeps_its_totals_consistent(clinic_a, zone, sessions, pauses, span):
+def test_it_keeps_its_totals_consistent(clinic_a, zone, sessions, pauses, span, written):
     patient = PatientFactory(clinic=clinic_a, timezone=zone)
     with time_machine.travel(NOW, tick=False):
-        rx = PrescriptionFactory(patient=patient, start_date=START)
+        rx = PrescriptionFactory(
+            patient=patient,
+            start_date=START,
+            created_at=datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=written),
+        )
         # Alternate pause / resume at the given hours after the start.
         for n, hour in enumerate(sorted(pauses)):
             StatusChange.objects.create(
@@ -63,12 +71,20 @@ def test_it_keeps_its_totals_consistent(clinic_a, zone, sessions, pauses, span):
         report = adherence_report(patient=patient, start=start, end=end)
 
     days = report["by_day"]
-    in_range = CheckIn.objects.filter(patient=patient, local_date__range=(start, end)).count()
+    today = NOW.astimezone(ZoneInfo(zone)).date()
+    dated = CheckIn.objects.filter(patient=patient, local_date__range=(start, end))
     assert len(days) == (end - start).days + 1
     assert report["expected_sessions"] == sum(d["expected"] for d in days)
     assert report["completed_sessions"] == sum(d["completed"] for d in days)
+    assert report["extra_sessions"] == sum(d["extra"] for d in days)
     assert all(0 <= d["completed"] <= d["expected"] <= 2 for d in days)
-    assert report["completed_sessions"] + report["extra_sessions"] == in_range
+    for d in days:
+        count = dated.filter(local_date=d["date"]).count()
+        if d["date"] < today:
+            assert d["completed"] + d["extra"] == count
+        else:
+            # Today a check-in may wait for a session still ahead: one per slot at most.
+            assert 0 <= count - d["completed"] - d["extra"] <= 2 - d["expected"]
     assert report["days_with_session"] <= report["active_days"] <= len(days)
     assert report["current_streak_days"] <= report["active_days"]
     assert report["night_sessions"] <= report["extra_sessions"]
@@ -84,8 +100,9 @@ ORACLE_TIMES = ["00:00", "00:30", "01:45", "02:15", "02:45", "03:59", "07:00", "
 class Oracle:
     """docs/definitions.md read literally; shares no code with prescriptions/."""
 
-    def __init__(self, tz, start, end_date, slots, history, check_ins, now):
+    def __init__(self, tz, start, end_date, slots, history, check_ins, now, written_at):
         self.tz, self.start, self.end_date, self.now = tz, start, end_date, now
+        self.written_at, self.written_on = written_at, written_at.astimezone(tz).date()
         self.slots = slots
         # Active from 00:00 local of the start date, then as the history says.
         self.history = [(self.midnight(start), "active"), *history]
@@ -126,6 +143,10 @@ class Oracle:
         instants = [begin] + [at for at, _ in self.history if begin < at < stop]
         return any(self.status(i) == "active" for i in instants)
 
+    def asked_for(self, day, hhmm):
+        """Not a slot already gone by on the day it was written."""
+        return not (day == self.written_on and self.at(day, hhmm) < self.written_at)
+
     def expected(self, day):
         return [
             kind
@@ -133,6 +154,17 @@ class Oracle:
             if self.in_dates(day)
             and self.at(day, hhmm) <= self.now
             and self.status(self.at(day, hhmm)) == "active"
+            and self.asked_for(day, hhmm)
+        ]
+
+    def ahead(self, day):
+        """The sessions of the day still to fall due (no change lies in the future)."""
+        return [
+            kind
+            for kind, hhmm in self.slots
+            if self.in_dates(day)
+            and self.at(day, hhmm) > self.now
+            and self.status(self.now) == "active"
         ]
 
     def done(self, day, kind):
@@ -141,13 +173,12 @@ class Oracle:
     def day(self, day):
         expected = self.expected(day)
         completed = sum(self.done(day, kind) for kind in expected)
+        waiting = sum(self.done(day, kind) for kind in self.ahead(day))
         count = sum(d == day for d, _, _ in self.check_ins)
-        return len(expected), completed, count - completed, count
+        return len(expected), completed, count - completed - waiting, count
 
     def today_done(self):
-        wanted = set(self.expected(self.today))
-        if self.in_dates(self.today) and self.status(self.now) == "active":
-            wanted |= {k for k, hhmm in self.slots if self.at(self.today, hhmm) > self.now}
+        wanted = set(self.expected(self.today)) | set(self.ahead(self.today))
         return bool(wanted) and all(self.done(self.today, kind) for kind in wanted)
 
     def mean(self, first, last):
@@ -203,6 +234,9 @@ def dates(first, last):
     now_hours=st.integers(min_value=0, max_value=5 * 24),
     # From the first hour on: a prescription that never ran gives no baseline (tested apart).
     change_hours=st.lists(st.integers(min_value=1, max_value=8 * 24), max_size=4, unique=True),
+    # When it was written, in hours from 00:00 of its start: the day before, on its first
+    # day after some slot's time, or a day or two later (dated back).
+    written_hours=st.integers(min_value=-30, max_value=2 * 24),
     ends=st.booleans(),
     end_after=st.one_of(st.none(), st.integers(min_value=0, max_value=7)),
     sessions=st.lists(
@@ -213,9 +247,29 @@ def dates(first, last):
         ),
         max_size=20,
     ),
+    # Sessions done ahead of their slot's time on its date: (kind, days before today,
+    # minutes before the slot).
+    early=st.lists(
+        st.tuples(
+            st.sampled_from(["morning", "bedtime"]),
+            st.integers(min_value=0, max_value=1),
+            st.integers(min_value=1, max_value=12 * 60),
+        ),
+        max_size=3,
+    ),
 )
 def test_it_agrees_with_the_contract_over_clock_changes(
-    clinic_a, change, morning, bedtime, now_hours, change_hours, ends, end_after, sessions
+    clinic_a,
+    change,
+    morning,
+    bedtime,
+    now_hours,
+    change_hours,
+    written_hours,
+    ends,
+    end_after,
+    sessions,
+    early,
 ):
     zone, changes_on = change
     tz = ZoneInfo(zone)
@@ -223,6 +277,7 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     first, last = start - timedelta(days=1), changes_on + timedelta(days=4)
     begins = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
     now = begins + timedelta(days=2, hours=now_hours)
+    written_at = begins + timedelta(hours=written_hours)
     slots = [("morning", morning), ("bedtime", bedtime)]
     end_date = None if end_after is None else start + timedelta(days=end_after)
 
@@ -238,9 +293,18 @@ def test_it_agrees_with_the_contract_over_clock_changes(
         for slot, quarters, pain in sessions
         if begins + timedelta(minutes=15 * quarters) <= now
     ]
+    today = now.astimezone(tz).date()
+    for kind, days_back, minutes in early:
+        hhmm = dict(slots)[kind]
+        wall = datetime.combine(today - timedelta(days=days_back), time.fromisoformat(hhmm))
+        performed_at = wall.replace(tzinfo=tz).astimezone(UTC) - timedelta(minutes=minutes)
+        local = performed_at.astimezone(tz)
+        # Still on the slot's date (a bedtime before 04:00 would count for the evening before).
+        if performed_at <= now and local.date() == wall.date() and local.hour >= 4:
+            check_ins.append((kind, performed_at, 5))
 
     patient = PatientFactory(clinic=clinic_a, timezone=zone)
-    rx = PrescriptionFactory(patient=patient, start_date=start, slots=slots)
+    rx = PrescriptionFactory(patient=patient, start_date=start, slots=slots, created_at=written_at)
     rx.end_date = end_date
     rx.save()
     for effective_at, status in history:
@@ -250,8 +314,10 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     with time_machine.travel(now, tick=False):
         report = adherence_report(patient=patient, start=first, end=last)
         advice_streak = current_streak_days(patient=patient)
+        mine = clinic_patients(clinic_a.id).filter(id=patient.id)
+        (row,) = clinic_adherence(clinic_id=clinic_a.id, patients=mine, start=first, end=last)[:]
 
-    oracle = Oracle(tz, start, end_date, slots, history, check_ins, now)
+    oracle = Oracle(tz, start, end_date, slots, history, check_ins, now, written_at)
     by_day = {d: oracle.day(d) for d in dates(first, last)}
     assert [(d["expected"], d["completed"], d["extra"]) for d in report["by_day"]] == [
         row[:3] for row in by_day.values()
@@ -269,3 +335,7 @@ def test_it_agrees_with_the_contract_over_clock_changes(
     # What a check-in's advice reads: the streak of the 28 days up to today.
     assert advice_streak == oracle.streak(oracle.today - timedelta(days=27), oracle.today)
     assert report["pain"] == oracle.pain(first, last)
+    # The clinic's table computes the same figures in SQL.
+    for name in ("expected_sessions", "completed_sessions", "extra_sessions", "adherence_pct"):
+        assert row[name] == report[name], name
+    assert row["current_streak_days"] == report["current_streak_days"]

@@ -281,13 +281,16 @@ def apply(what, arg, rx, clinic):
         st.tuples(st.integers(min_value=0, max_value=16), stored_step),  # hours between
         max_size=12,
     ),
+    # The local hour of its first day it was written at: before its 07:00 morning or after
+    # (not expected that day), or after its bedtime too.
+    written=st.integers(min_value=0, max_value=23),
 )
 def test_the_table_reads_what_it_would_compute_after_any_history(
-    clinic_a, clinician_a, frozen_clock, django_capture_on_commit_callbacks, change, steps
+    clinic_a, clinician_a, frozen_clock, django_capture_on_commit_callbacks, change, steps, written
 ):
     zone, changes_on = change
     start = changes_on - timedelta(days=2)
-    now = datetime.combine(start, time(6), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    now = datetime.combine(start, time(written), tzinfo=ZoneInfo(zone)).astimezone(UTC)
     frozen_clock.move_to(now)
     patient = PatientFactory(clinic=clinic_a, timezone=zone)
     rx = services.prescription_create(

@@ -37,10 +37,12 @@ class Oracle:
     """PRODUCT.md, Definitions, read literally, with the schedule as it was at each instant;
     shares no code with prescriptions/."""
 
-    def __init__(self, start, schedules, history, check_ins, now):
+    def __init__(self, start, schedules, history, check_ins, now, written_at):
         self.start, self.now = start, now
         # [(since, zone, {kind: "HH:MM"})], oldest first; the first from the beginning.
         self.schedules = schedules
+        self.written_at = written_at
+        self.written_on = written_at.astimezone(ZoneInfo(schedules[0][1])).date()
         begins = self.at(start, "00:00", schedules[0][1])
         self.history = [(begins, "active"), *history]
         self.check_ins = [(self.dated(slot, t), slot) for slot, t in check_ins]
@@ -79,6 +81,8 @@ class Oracle:
                     and since <= instant < until
                     and day >= self.start
                     and self.status(instant) == "active"
+                    # Gone by on the day it was written: never asked for.
+                    and not (day == self.written_on and instant < self.written_at)
                 ):
                     found[kind] = instant
         return found
@@ -103,8 +107,11 @@ class Oracle:
     def day(self, day):
         expected = self.expected(day)
         completed = sum(self.done(day, kind) for kind in expected)
+        # Done ahead of a session still to fall due: it waits for it, not extra.
+        ahead = [kind for kind, instant in self.sessions(day).items() if instant > self.now]
+        waiting = sum(self.done(day, kind) for kind in ahead)
         count = sum(d == day for d, _ in self.check_ins)
-        return len(expected), completed, count - completed
+        return len(expected), completed, count - completed - waiting
 
     def streak(self, first, last):
         streak = 0
@@ -155,6 +162,17 @@ step = st.one_of(
         max_size=10,
     ),
     final_hours=st.integers(min_value=0, max_value=30),
+    # Hours after 00:00 of its start it was written: on its first day after some slot's
+    # time, or the next day (dated back).
+    written_hours=st.integers(min_value=0, max_value=30),
+)
+# written at 13:03 with a 07:00 morning, a bedtime checked in at 21:00 for 21:30.
+@example(
+    change=("America/New_York", date(2026, 3, 8)),
+    first_slots={"morning": "07:00", "bedtime": "21:30"},
+    steps=[(8, ("check_in", "bedtime"))],
+    final_hours=0,
+    written_hours=13,
 )
 # Histories that once disagreed, kept as regressions:
 # prescribed at midnight in London, moved to New York before it began there;
@@ -163,6 +181,7 @@ step = st.one_of(
     first_slots={"morning": "00:30", "bedtime": "00:30"},
     steps=[(1, ("zone", "America/New_York"))],
     final_hours=0,
+    written_hours=0,
 )
 # called off at the instant it began in New York, then moved to London (a check-in between).
 @example(
@@ -170,6 +189,7 @@ step = st.one_of(
     first_slots={"morning": "00:30", "bedtime": "00:30"},
     steps=[(1, ("status", 1)), (1, ("check_in", "morning")), (1, ("zone", "Europe/London"))],
     final_hours=0,
+    written_hours=0,
 )
 # checked in at 01:00 in London on the first day, then moved to New York, where that day
 # is still to come: it counts as a day with a session in the clinic's row as in the report;
@@ -178,6 +198,7 @@ step = st.one_of(
     first_slots={"morning": "00:30", "bedtime": "00:30"},
     steps=[(1, ("check_in", "morning")), (1, ("zone", "America/New_York"))],
     final_hours=0,
+    written_hours=0,
 )
 # paused in its first hour in London, then moved to New York, where that hour's day is
 # still to come: it stays the one active day;
@@ -186,6 +207,7 @@ step = st.one_of(
     first_slots={"morning": "00:30", "bedtime": "00:30"},
     steps=[(1, ("status", 0)), (1, ("zone", "America/New_York"))],
     final_hours=0,
+    written_hours=0,
 )
 # moved west before it began, then a check-in before its first local day there.
 @example(
@@ -193,6 +215,7 @@ step = st.one_of(
     first_slots={"morning": "07:00", "bedtime": "21:30"},
     steps=[(1, ("zone", "America/New_York")), (1, ("check_in", "night"))],
     final_hours=0,
+    written_hours=0,
 )
 def test_it_agrees_with_the_contract_after_changes(
     clinic_a,
@@ -202,12 +225,14 @@ def test_it_agrees_with_the_contract_after_changes(
     first_slots,
     steps,
     final_hours,
+    written_hours,
 ):
     zone, changes_on = change
     start = changes_on - timedelta(days=2)
     begins = Oracle.at(start, "00:00", zone)
+    written_at = begins + timedelta(hours=written_hours)
     patient = PatientFactory(clinic=clinic_a, timezone=zone)
-    with time_machine.travel(begins, tick=False):
+    with time_machine.travel(written_at, tick=False):
         rx = services.prescription_create(
             patient=patient,
             clinician=clinician_a,
@@ -217,7 +242,7 @@ def test_it_agrees_with_the_contract_after_changes(
         )
     schedules = [(datetime.min.replace(tzinfo=UTC), zone, dict(first_slots))]
     history, check_ins = [], []
-    now = begins
+    now = written_at
     for hours, (what, arg) in steps:
         now += timedelta(hours=hours)
         with time_machine.travel(now, tick=False):
@@ -262,7 +287,7 @@ def test_it_agrees_with_the_contract_after_changes(
     with time_machine.travel(now, tick=False):
         report = adherence_report(patient=patient, start=first, end=last)
 
-    oracle = Oracle(start, schedules, history, check_ins, now)
+    oracle = Oracle(start, schedules, history, check_ins, now, written_at)
     assert [(d["date"], d["expected"], d["completed"], d["extra"]) for d in report["by_day"]] == [
         (d, *oracle.day(d)) for d in dates(first, last)
     ]

@@ -100,6 +100,11 @@ def _chunk(clinic, clinician, protocol, prefix, numbers, *, start, days, zones):
         Prescription(patient=p, protocol=protocol, clinician=clinician, start_date=start)
         for p in patients
     )
+    # Written when they began, not now: the first day's slots are all asked for
+    # (docs/definitions.md, Expected session). auto_now_add overrides it on insert.
+    for rx, p in zip(prescriptions, patients, strict=True):
+        rx.created_at = local_midnight(start, ZoneInfo(p.timezone))
+    Prescription.objects.bulk_update(prescriptions, ["created_at"], batch_size=2000)
     PrescriptionSlot.objects.bulk_create(
         PrescriptionSlot(prescription=rx, kind=kind, time=at)
         for rx in prescriptions

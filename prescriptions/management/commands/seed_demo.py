@@ -18,8 +18,9 @@ from patients.models import Patient, ReminderPreference
 from patients.services import activation_code_issue, patient_activate, patient_enrol
 from prescriptions import alerts
 from prescriptions.checkins import checkin_record
-from prescriptions.models import Protocol, Reminder
-from prescriptions.schedule import local_instant, local_today
+from prescriptions.ledger import ledger_rewrite
+from prescriptions.models import EPOCH, Prescription, Protocol, Reminder
+from prescriptions.schedule import local_instant, local_midnight, local_today
 from prescriptions.services import prescription_create
 
 CLINIC = {"name": "Riverside Back Clinic", "slug": "riverside", "timezone": "America/New_York"}
@@ -157,6 +158,11 @@ class Command(BaseCommand):
             heat_prep=story.heat_prep,
             notes=story.note,
         )
+        # As if written the day it began three weeks ago, not today: every slot of that
+        # first day asked for (docs/definitions.md, Expected session).
+        prescription.created_at = local_midnight(start, zone)
+        Prescription.objects.filter(id=prescription.id).update(created_at=prescription.created_at)
+        ledger_rewrite(prescription_id=prescription.id, since=EPOCH, now=now)
         # Seeded by the email: the same story every time it is told.
         rng = random.Random(story.email)
         for offset in range(PRESCRIBED_DAYS_AGO + 1):
