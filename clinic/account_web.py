@@ -23,6 +23,10 @@ def account_context(request, **extra) -> dict:
         "nav": "account",
         "sign_ins": list(sign_ins.open_sign_ins(user)),
         "current_sign_in": sign_ins.current_sign_in_id(request),
+        # Times in the patient's own zone, or the clinic's for its team.
+        "zone": user.patient.timezone
+        if user.is_patient
+        else getattr(user.clinic, "timezone", settings.TIME_ZONE),
         "idle_minutes": settings.SESSION_IDLE_MINUTES,
         "max_hours": settings.SESSION_MAX_HOURS,
         **extra,

@@ -209,6 +209,7 @@ class SecurityEvent(models.Model):
         DEACTIVATED = "deactivated"
         REACTIVATED = "reactivated"
         SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+        CLINIC_CHANGED = "clinic_changed"
 
     at = models.DateTimeField(default=timezone.now)
     # Null when the event belongs to no clinic (a username nobody has, an administrator).

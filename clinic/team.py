@@ -53,7 +53,14 @@ def email_in_use(email: str) -> bool:
 
 @transaction.atomic
 def invitation_create(
-    *, clinic: Clinic, invited_by: User, email: str, first_name: str, last_name: str, role: str
+    *,
+    clinic: Clinic,
+    invited_by: User,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    address: str = "",
 ) -> Invitation:
     """A new invitation, emailed after commit (`invitation_send`). An earlier invitation of
     the same address to this clinic stops working: the newest email is the one to use."""
@@ -79,14 +86,19 @@ def invitation_create(
         invited_by=invited_by,
     )
     security_log.record(
-        Event.INVITED, actor=invited_by, invitation=invitation.id, email=email, role=role
+        Event.INVITED,
+        actor=invited_by,
+        address=address,
+        invitation=invitation.id,
+        email=email,
+        role=role,
     )
     tasks.send_invitation.delay_on_commit(invitation.id)
     return invitation
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str) -> User:
+def invitation_accept(*, token: str, password: str, address: str = "") -> User:
     """Makes the member's account with their password; an invitation works exactly once.
     The password is checked by the caller (validate_password against invitation_user)."""
     now = timezone.now()
@@ -113,7 +125,12 @@ def invitation_accept(*, token: str, password: str) -> User:
     invitation.user = user
     invitation.save(update_fields=["user"])
     security_log.record(
-        Event.JOINED, user=user, actor=user, invitation=invitation.id, role=user.role
+        Event.JOINED,
+        user=user,
+        actor=user,
+        address=address,
+        invitation=invitation.id,
+        role=user.role,
     )
     return user
 
@@ -123,7 +140,12 @@ def invitation_accept(*, token: str, password: str) -> User:
 
 @transaction.atomic
 def member_update(
-    *, member: User, by: User, role: str | None = None, is_active: bool | None = None
+    *,
+    member: User,
+    by: User,
+    role: str | None = None,
+    is_active: bool | None = None,
+    address: str = "",
 ) -> User:
     """Changes a member's role or switches their account off or on again.
 
@@ -152,7 +174,12 @@ def member_update(
     changed = []
     if role is not None and role != member.role:
         security_log.record(
-            Event.ROLE_CHANGED, user=member, actor=by, before=member.role, after=role
+            Event.ROLE_CHANGED,
+            user=member,
+            actor=by,
+            address=address,
+            before=member.role,
+            after=role,
         )
         member.role = role
         changed.append("role")
@@ -160,9 +187,9 @@ def member_update(
         member.is_active = is_active
         changed.append("is_active")
         if is_active:
-            security_log.record(Event.REACTIVATED, user=member, actor=by)
+            security_log.record(Event.REACTIVATED, user=member, actor=by, address=address)
         else:
-            security_log.record(Event.DEACTIVATED, user=member, actor=by)
+            security_log.record(Event.DEACTIVATED, user=member, actor=by, address=address)
             sign_ins.sign_ins_end(user=member)
     if changed:
         member.save(update_fields=changed)
@@ -176,15 +203,30 @@ def clinic_update(
     name: str | None = None,
     timezone_name: str | None = None,
     require_second_factor: bool | None = None,
+    by: User | None = None,
+    address: str = "",
 ) -> Clinic:
     changes = {
         "name": name,
         "timezone": timezone_name,
         "require_second_factor": require_second_factor,
     }
-    fields = [field for field, value in changes.items() if value is not None]
+    fields = [
+        field
+        for field, value in changes.items()
+        if value is not None and value != getattr(clinic, field)
+    ]
+    if not fields:
+        return clinic
+    before = {field: getattr(clinic, field) for field in fields}
     for field in fields:
         setattr(clinic, field, changes[field])
-    if fields:
-        clinic.save(update_fields=fields)
+    clinic.save(update_fields=fields)
+    # Who turned a second-factor requirement off, and when, is a security question too.
+    security_log.record(
+        Event.CLINIC_CHANGED,
+        actor=by,
+        address=address,
+        changes={field: [before[field], changes[field]] for field in fields},
+    )
     return clinic

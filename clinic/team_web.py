@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic import invitations, security_log, sign_ins, team
 from clinic.models import User
+from clinic.services import client_address
 from clinic.team_forms import ClinicSettingsForm, InviteForm, JoinForm, RoleForm
 from clinic.web import team_member_required
 
@@ -39,6 +40,7 @@ EVENT_WORDS = {
     Event.DEACTIVATED: "Deactivated",
     Event.REACTIVATED: "Reactivated",
     Event.SIGNED_OUT_EVERYWHERE: "Signed out everywhere",
+    Event.CLINIC_CHANGED: "Changed the clinic's settings",
 }
 
 
@@ -64,6 +66,11 @@ def _event_words(entry) -> str:
     details = entry.details or {}
     if entry.event == Event.INVITED and details.get("email"):
         return f"Invited {details['email']} as {details.get('role', 'a member')}"
+    if entry.event == Event.CLINIC_CHANGED and "require_second_factor" in details.get(
+        "changes", {}
+    ):
+        required = details["changes"]["require_second_factor"][1]
+        return f"Second factor made {'required' if required else 'optional'} for the team"
     if entry.event == Event.ROLE_CHANGED and details.get("after"):
         return f"Role changed from {details.get('before')} to {details['after']}"
     return words
@@ -111,7 +118,10 @@ def invite(request):
     if form.is_valid():
         try:
             invitation = team.invitation_create(
-                clinic=request.user.clinic, invited_by=request.user, **form.cleaned_data
+                clinic=request.user.clinic,
+                invited_by=request.user,
+                address=client_address(request),
+                **form.cleaned_data,
             )
         except ValidationError as error:
             for field, problems in error.message_dict.items():
@@ -133,7 +143,9 @@ def _member(request, pk: int) -> User:
 
 def _member_update(request, member: User, done: str, **change) -> HttpResponseRedirect:
     try:
-        team.member_update(member=member, by=request.user, **change)
+        team.member_update(
+            member=member, by=request.user, address=client_address(request), **change
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -196,7 +208,12 @@ def clinic_settings(request):
     if not form.is_valid():
         return render_team(request, status=400, settings_form=form)
     required = form.cleaned_data["require_second_factor"]
-    team.clinic_update(clinic=request.user.clinic, require_second_factor=required)
+    team.clinic_update(
+        clinic=request.user.clinic,
+        require_second_factor=required,
+        by=request.user,
+        address=client_address(request),
+    )
     messages.success(
         request,
         "Everyone on the team now needs a second factor."
@@ -217,7 +234,11 @@ def join(request, token: str):
     form = JoinForm(request.POST or None, invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
-            user = team.invitation_accept(token=token, password=form.cleaned_data["password"])
+            user = team.invitation_accept(
+                token=token,
+                password=form.cleaned_data["password"],
+                address=client_address(request),
+            )
         except ValidationError as error:  # spent by a racing request, or the email taken
             form.add_error(None, " ".join(error.messages))
         else:

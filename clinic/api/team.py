@@ -19,6 +19,7 @@ from clinic.api.validation import StrictBooleanField, StrictSerializerMixin, as_
 from clinic.api.views import token_response
 from clinic.models import Clinic, Invitation, SecurityEvent, User, iana_zones
 from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission
+from clinic.services import client_address
 
 TEAM_ROLE_CHOICES = Invitation.Role.choices
 
@@ -125,7 +126,10 @@ class TeamList(generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             invitation = team.invitation_create(
-                clinic=request.user.clinic, invited_by=request.user, **serializer.validated_data
+                clinic=request.user.clinic,
+                invited_by=request.user,
+                address=client_address(request),
+                **serializer.validated_data,
             )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
@@ -146,7 +150,12 @@ class TeamMember(APIView):
         serializer = MemberChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            team.member_update(member=member, by=request.user, **serializer.validated_data)
+            team.member_update(
+                member=member,
+                by=request.user,
+                address=client_address(request),
+                **serializer.validated_data,
+            )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return Response(MemberSerializer(members.get(pk=pk)).data)
@@ -167,7 +176,9 @@ class Join(APIView):
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            user = team.invitation_accept(**serializer.validated_data)
+            user = team.invitation_accept(
+                **serializer.validated_data, address=client_address(request)
+            )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return token_response(request, user)
@@ -191,7 +202,12 @@ class ClinicView(APIView):
         changes = dict(serializer.validated_data)
         if "timezone" in changes:
             changes["timezone_name"] = changes.pop("timezone")
-        clinic = team.clinic_update(clinic=request.user.clinic, **changes)
+        clinic = team.clinic_update(
+            clinic=request.user.clinic,
+            by=request.user,
+            address=client_address(request),
+            **changes,
+        )
         return Response(ClinicSerializer(clinic).data)
 
 

@@ -78,3 +78,19 @@ def test_another_users_sign_in_is_a_404_from_the_page(clinician_a, staff_a):
 
     assert response.status_code == 404
     assert SignIn.objects.get(id=theirs.id).ended_at is None
+
+
+def test_an_administrator_without_a_clinic_has_an_account_page_too(admin_user):
+    browser = Client()
+    browser.force_login(admin_user)
+
+    assert browser.get("/staff/account/").status_code == 200
+
+
+def test_times_on_the_list_say_their_zone(clinician_a, patient_user):
+    clinician_a.clinic.timezone = "Australia/Sydney"
+    clinician_a.clinic.save()
+
+    assert "Sydney time" in web_signed_in(clinician_a).get("/staff/account/").content.decode()
+    page = web_signed_in(patient_user).get("/my/account/").content.decode()
+    assert f"{patient_user.patient.zone.key.rsplit('/')[-1].replace('_', ' ')} time" in page

@@ -60,3 +60,15 @@ def test_it_offers_no_way_to_change_an_entry(clinician_a):
 
     assert client.post("/api/v1/team/events/", {}).status_code == 405
     assert client.delete("/api/v1/team/events/").status_code == 405
+
+
+def test_the_team_changes_carry_the_address_they_came_from(clinician_a, staff_a):
+    doctor = client_for(clinician_a)
+    doctor.patch(f"/api/v1/team/{staff_a.id}/", {"is_active": False}, REMOTE_ADDR="203.0.113.4")
+    doctor.patch("/api/v1/clinic/", {"require_second_factor": True}, REMOTE_ADDR="203.0.113.4")
+
+    deactivated = SecurityEvent.objects.get(event="deactivated")
+    changed = SecurityEvent.objects.get(event="clinic_changed")
+    assert deactivated.address == changed.address == "203.0.113.4"
+    assert changed.actor == clinician_a
+    assert changed.details == {"changes": {"require_second_factor": [False, True]}}
