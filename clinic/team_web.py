@@ -223,12 +223,26 @@ def clinic_settings(request):
     return redirect(_team_url())
 
 
+JOIN_TOKEN_SESSION_KEY = "join_token"
+
+
+@never_cache
+@require_GET
+def join_link(request, token: str):
+    """The emailed link: keeps the token in the session and goes on to /join/ without it, so
+    that no refusal there (a spent link, a weak password) writes the token into a log line
+    or a Referer. Nothing is checked yet: a mail scanner opening the link spends nothing."""
+    request.session[JOIN_TOKEN_SESSION_KEY] = token
+    return redirect("join")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
-def join(request, token: str):
+def join(request):
     """The invited person's first visit: which clinic and role, and a password of their
     own; then they are signed in."""
-    invitation = invitations.invitation_find(token)
+    token = request.session.get(JOIN_TOKEN_SESSION_KEY, "")
+    invitation = invitations.invitation_find(token) if token else None
     if invitation is None:
         return render(request, "team/join_unusable.html", status=404)
     form = JoinForm(request.POST or None, invitation=invitation)
@@ -242,6 +256,7 @@ def join(request, token: str):
         except ValidationError as error:  # spent by a racing request, or the email taken
             form.add_error(None, " ".join(error.messages))
         else:
+            request.session.pop(JOIN_TOKEN_SESSION_KEY, None)
             sign_ins.session_start(request, user, way="join")
             messages.success(request, f"Welcome to {invitation.clinic.name}.")
             return redirect("staff-home")

@@ -51,7 +51,8 @@ urlpatterns = [
     path("staff/team/<int:pk>/role/", team_web.change_role, name="staff-team-role"),
     path("staff/team/<int:pk>/deactivate/", team_web.deactivate, name="staff-team-deactivate"),
     path("staff/team/<int:pk>/reactivate/", team_web.reactivate, name="staff-team-reactivate"),
-    path("join/<str:token>/", team_web.join, name="join"),
+    path("join/", team_web.join, name="join"),
+    path("join/<str:token>/", team_web.join_link, name="join-link"),
 ]
 for area in ("staff", "my"):
     urlpatterns += [

@@ -3,18 +3,22 @@
 Enrolment, activation, a check-in with notes and a warning sign, reminders by email and by
 a webhook that fails, a refused request and the patient's export: every log line written
 on the way is searched for the patient's name, email, phone, notes, symptoms and secrets.
-Password resets likewise, for the link, its token and the passwords.
+Password resets likewise, for the link, its token and the passwords; invitations and second
+factors for their tokens, keys and codes.
 """
 
+import base64
 import logging
 import re
 import smtplib
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core import mail
 from django.test import Client, TestCase
 from django.utils import timezone
+from django_otp.oath import totp
 from rest_framework.test import APIClient
 
 from patients.models import Patient, ReminderPreference
@@ -194,3 +198,45 @@ def test_the_password_reset_flows_log_no_link_token_or_password(logs, patient_a,
     assert "django.request" in {record.name for record in logs.records}, "refusals were logged"
     found = {what for what, value in secrets.items() if value.lower() in text.lower()}
     assert found == set(), f"log lines carry the reset's {sorted(found)}"
+
+
+def test_invitations_and_second_factors_log_no_token_secret_or_code(logs, clinician_a):
+    """An invitation used, refused and opened again once spent; a second factor set up with
+    a wrong code first, used to sign in, and its recovery codes shown."""
+    doctor = client_for(clinician_a)
+    invite = {"email": "newcomer@example.test", "first_name": "New", "last_name": "Comer"}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        doctor.post("/api/v1/team/", {**invite, "role": "staff"})
+    invitation_path = re.search(r"http://testserver(/join/([\w-]+)/)", mail.outbox[-1].body)
+    join_path, invitation_token = invitation_path.groups()
+    api = APIClient()
+    weak = {"token": invitation_token, "password": "123"}
+    assert api.post("/api/v1/auth/join/", weak).status_code == 400
+    joined = api.post("/api/v1/auth/join/", {"token": invitation_token, "password": PASSWORD})
+    assert joined.status_code == 200
+    assert Client().get(join_path, follow=True).status_code == 404  # spent: Django logs it
+
+    member = APIClient()
+    member.credentials(HTTP_AUTHORIZATION=f"Bearer {joined.json()['token']}")
+    secret = parse_qs(urlparse(member.post("/api/v1/auth/2fa/setup/").json()["otpauth_url"]).query)
+    key = secret["secret"][0]
+    code = f"{totp(base64.b32decode(key)):06d}"
+    recovery = member.post("/api/v1/auth/2fa/confirm/", {"code": code}).json()["recovery_codes"]
+    sign_in = {"username": invite["email"], "password": PASSWORD, "otp": recovery[0]}
+    assert APIClient().post("/api/v1/auth/token/", sign_in).status_code == 200
+    # Refused codes, which Django logs: a spent recovery code, a wrong code to turn it off.
+    assert APIClient().post("/api/v1/auth/token/", sign_in).status_code == 400
+    assert member.post("/api/v1/auth/2fa/disable/", {"code": recovery[1][:-1]}).status_code == 400
+
+    secrets = {
+        "invitation token": invitation_token,
+        "join path": join_path,
+        "second-factor key": key,
+        "code": code,
+        **{f"recovery code {n}": value for n, value in enumerate(recovery)},
+        "password": PASSWORD,
+    }
+    text = logs.text + "\n".join(str(record.args) for record in logs.records)
+    assert "django.request" in {record.name for record in logs.records}, "refusals were logged"
+    found = {what for what, value in secrets.items() if value.lower() in text.lower()}
+    assert found == set(), f"log lines carry the account's {sorted(found)}"

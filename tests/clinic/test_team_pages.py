@@ -109,8 +109,21 @@ def test_it_refuses_staff_inviting(staff_a):
     assert signed_in(staff_a).post("/staff/team/invite/", INVITE).status_code == 403
 
 
-def test_it_shows_the_invited_person_the_clinic_and_role(clinician_a, invited, client):
+def opened(client, token: str):
+    """The invited person's browser after opening the emailed link."""
+    client.get(f"/join/{token}/")
+    return client
+
+
+def test_the_link_leads_to_a_page_without_the_token_in_its_address(invited, client):
     response = client.get(f"/join/{invited}/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/join/"
+
+
+def test_it_shows_the_invited_person_the_clinic_and_role(clinician_a, invited, client):
+    response = client.get(f"/join/{invited}/", follow=True)
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -120,7 +133,9 @@ def test_it_shows_the_invited_person_the_clinic_and_role(clinician_a, invited, c
 
 
 def test_it_signs_the_new_member_in_once_they_choose_a_password(clinician_a, invited, client):
-    response = client.post(f"/join/{invited}/", {"password": PASSWORD, "password_again": PASSWORD})
+    response = opened(client, invited).post(
+        "/join/", {"password": PASSWORD, "password_again": PASSWORD}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == "/staff/"
@@ -131,8 +146,8 @@ def test_it_signs_the_new_member_in_once_they_choose_a_password(clinician_a, inv
 
 
 def test_it_asks_for_the_same_password_twice(invited, client):
-    response = client.post(
-        f"/join/{invited}/", {"password": PASSWORD, "password_again": PASSWORD + "x"}
+    response = opened(client, invited).post(
+        "/join/", {"password": PASSWORD, "password_again": PASSWORD + "x"}
     )
 
     assert response.status_code == 400
@@ -141,16 +156,18 @@ def test_it_asks_for_the_same_password_twice(invited, client):
 
 
 def test_it_refuses_a_weak_password(invited, client):
-    response = client.post(f"/join/{invited}/", {"password": "short", "password_again": "short"})
+    response = opened(client, invited).post(
+        "/join/", {"password": "short", "password_again": "short"}
+    )
 
     assert response.status_code == 400
     assert not User.objects.filter(username="rae@example.test").exists()
 
 
 def test_it_refuses_a_link_used_once_already(invited, client):
-    client.post(f"/join/{invited}/", {"password": PASSWORD, "password_again": PASSWORD})
+    opened(client, invited).post("/join/", {"password": PASSWORD, "password_again": PASSWORD})
 
-    response = client.get(f"/join/{invited}/")
+    response = client.get(f"/join/{invited}/", follow=True)
 
     assert response.status_code == 404
     assert "no longer works" in response.content.decode()
@@ -158,8 +175,8 @@ def test_it_refuses_a_link_used_once_already(invited, client):
 
 def test_it_refuses_a_link_after_72_hours(invited, client):
     with time_machine.travel(timezone.now() + timedelta(hours=73)):
-        response = client.post(
-            f"/join/{invited}/", {"password": PASSWORD, "password_again": PASSWORD}
+        response = opened(client, invited).post(
+            "/join/", {"password": PASSWORD, "password_again": PASSWORD}
         )
 
     assert response.status_code == 404
