@@ -20,9 +20,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.audit import Action, audit_record
 from clinic.forms import SignInForm
-from clinic.models import iana_zones
 from clinic.sign_ins import session_end, session_start
 from clinic.web import sign_in_page
+from clinic.zones import ZoneField
 from patients.api.serializers import phone_validator
 from patients.models import ReminderPreference
 from patients.services import (
@@ -120,16 +120,12 @@ class ReminderForm(forms.Form):
         return getattr(getattr(self.patient, "reminder_preference", None), "webhook_url", "")
 
 
-def zone_choices() -> list[tuple[str, str]]:
-    return [(zone, zone.replace("_", " ")) for zone in sorted(iana_zones())]
-
-
 class ZoneAndPhoneForm(forms.Form):
-    timezone = forms.ChoiceField(
-        choices=zone_choices,
+    timezone = ZoneField(
+        label="Time zone",
         error_messages={
             "required": "Choose your time zone from the list.",
-            "invalid_choice": "Choose your time zone from the list.",
+            "invalid_choice": "Choose your time zone from the list, or type a place in it.",
         },
     )
     phone = forms.CharField(
@@ -138,6 +134,11 @@ class ZoneAndPhoneForm(forms.Form):
         validators=[phone_validator],
         error_messages={"max_length": "A phone number has at most 32 characters."},
     )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A zone the patient set through the API stays on offer, if not canonical.
+        self.fields["timezone"].hold(patient.timezone)
 
 
 def patient_required(view):
@@ -255,7 +256,9 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         "checkin_form": checkin_form,
         "reminder_form": forms_given.get("reminder_form") or _reminder_form(patient),
         "zone_form": forms_given.get("zone_form")
-        or ZoneAndPhoneForm(initial={"timezone": patient.timezone, "phone": patient.phone}),
+        or ZoneAndPhoneForm(
+            initial={"timezone": patient.timezone, "phone": patient.phone}, patient=patient
+        ),
         "calendar_url": calendar_url(request, patient),
     }
 
@@ -344,7 +347,7 @@ def zone_and_phone(request, patient):
     return _settings_saved(
         request,
         patient,
-        ZoneAndPhoneForm(request.POST),
+        ZoneAndPhoneForm(request.POST, patient=patient),
         lambda data: patient_update(
             patient=patient, timezone_name=data["timezone"], phone=data["phone"]
         ),

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from clinic.api.validation import LocalDateField
-from clinic.models import iana_zones
+from clinic.zones import ZoneField
 from patients import services as patient_services
 from patients.api.serializers import phone_validator
 from prescriptions import adherence
@@ -107,10 +107,6 @@ class ClinicTableForm(RangeForm):
 # --- Patients -----------------------------------------------------------------------------
 
 
-def zone_choices():
-    return [(name, name.replace("_", " ")) for name in sorted(iana_zones())]
-
-
 class EnrolForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
@@ -121,8 +117,7 @@ class EnrolForm(forms.Form):
         validators=[phone_validator],
         help_text="Optional; for text-message reminders.",
     )
-    timezone = forms.ChoiceField(
-        choices=zone_choices,
+    timezone = ZoneField(
         label="Time zone",
         help_text="Where the patient lives: reminders follow their local clock.",
     )
