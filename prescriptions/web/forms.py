@@ -56,6 +56,9 @@ SHOW_CHOICES = [
 ]
 
 
+RANGE_BACK_TO_FRONT = "The first day (From) must not be after the last day (To)."
+
+
 class RangeForm(forms.Form):
     """`from` and `to` local dates, both optional, with the API's rules and defaults."""
 
@@ -68,6 +71,10 @@ class RangeForm(forms.Form):
         start, end = data.get("from"), data.get("to")
         data["range"] = None
         if "from" in self.errors or "to" in self.errors:
+            return data
+        if start is not None and end is not None and start > end:
+            # The API's message names its parameters in backticks; a page says it in words.
+            self.add_error("from", RANGE_BACK_TO_FRONT)
             return data
         try:
             data["range"] = adherence.resolve_range(self.today, start, end)

@@ -167,7 +167,8 @@ def test_it_refuses_a_csv_whose_range_is_back_to_front(staff_a):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"from": ["`from` must not be after `to`."]}
+    message = "The first day (From) must not be after the last day (To)."
+    assert response.json() == {"from": [message]}
 
 
 def test_it_offers_no_download_while_the_filters_are_in_error(staff_a):
