@@ -37,6 +37,7 @@ from prescriptions.api.me import calendar_url, export_response
 from prescriptions.current_prescriptions import current_of
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
+from prescriptions.quiet_hours import quiet_hours_cover_every_slot
 from prescriptions.schedule import local_today
 
 CHART_DAYS = 28
@@ -241,6 +242,20 @@ def _reminder_form(patient) -> ReminderForm:
     return ReminderForm(initial=initial, patient=patient)
 
 
+def _quiet_hours_swallow_all(patient, prescription) -> bool:
+    """Whether the saved quiet hours leave no session a reminder (a warning, not an error:
+    a patient may want a break from reminders)."""
+    preference = ReminderPreference.objects.filter(patient=patient).first()
+    if preference is None or prescription is None:
+        return False
+    return quiet_hours_cover_every_slot(
+        preference.quiet_start,
+        preference.quiet_end,
+        [(slot.kind, slot.time) for slot in prescription.slots.all()],
+        prescription.heat_minutes,
+    )
+
+
 def _home_context(request, patient, prescription, report, **forms_given) -> dict:
     """The page's context; a form given (with its errors) replaces the blank one."""
     checkin_form = forms_given.get("checkin_form") or WebCheckInForm(
@@ -255,6 +270,7 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         "chart": chart(report["by_day"]),
         "checkin_form": checkin_form,
         "reminder_form": forms_given.get("reminder_form") or _reminder_form(patient),
+        "quiet_hours_swallow_all": _quiet_hours_swallow_all(patient, prescription),
         "zone_form": forms_given.get("zone_form")
         or ZoneAndPhoneForm(
             initial={"timezone": patient.timezone, "phone": patient.phone}, patient=patient
