@@ -5,7 +5,8 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
 
 from clinic.api.parsers import unstorable
 from clinic.errors import error_response, is_api, not_found
@@ -84,3 +85,28 @@ def refuse(request, name: str, problem: str, kind: str | None = None):
 def too_large(request):
     limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
     return error_response(request, 413, f"The request body is too large: at most {limit_kb} KB.")
+
+
+class NotFoundPageMiddleware:
+    """The product's 404 page with DEBUG on too (the demo, a developer's machine). Django
+    answers a 404 under DEBUG with its technical page, which lists every URL pattern of
+    the site, whatever handler404 says; handler404 only serves with DEBUG off. This answers
+    first, as handler404 would: for a path no pattern matches, and for a view's Http404.
+    Under /api/ the answer stays JSON (clinic.errors.not_found). After CommonMiddleware, so
+    a path missing its slash is still redirected to the one with it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404:
+                return not_found(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return not_found(request)
+        return None

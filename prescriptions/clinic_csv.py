@@ -37,8 +37,12 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def _instant(value: datetime | None) -> str | None:
-    """UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere."""
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere.
+    Whole seconds always: isoformat() adds microseconds only when there are some, and a
+    column half "…:00Z", half "…:33.412907Z" reads (and sorts, in a spreadsheet) as two."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _cells(row: dict) -> list:
@@ -77,11 +81,17 @@ class _Line:
         return line
 
 
-def csv_lines(rows, lines_per_chunk: int = 500):
+# Excel reads a CSV without a byte order mark in the machine's legacy code page, and garbles
+# every name outside ASCII (Zoë, Łukasz); with it, as UTF-8. The API's CSV is for programs,
+# which would take the mark for part of the first column's name: it goes without.
+BOM = "\ufeff"
+
+
+def csv_lines(rows, lines_per_chunk: int = 500, *, bom: bool = False):
     """The CSV export in chunks of lines, so that it streams: rows are written as they are
     read, and handed on a few hundred at a time rather than one by one."""
     writer = csv.writer(_Line())
-    chunk = [writer.writerow(CSV_COLUMNS)]
+    chunk = [BOM if bom else "", writer.writerow(CSV_COLUMNS)]
     for row in rows:
         chunk.append(writer.writerow(_cells(row)))
         if len(chunk) == lines_per_chunk:
@@ -90,11 +100,14 @@ def csv_lines(rows, lines_per_chunk: int = 500):
     yield "".join(chunk)
 
 
-def csv_response(rows, clinic, start: date, end: date) -> StreamingHttpResponse:
-    """The download of the clinic table's rows for start..end. Streamed from a server-side
-    cursor: memory stays flat however big the clinic."""
+def csv_response(
+    rows, clinic, start: date, end: date, *, bom: bool = False
+) -> StreamingHttpResponse:
+    """The download of the clinic table's rows for start..end (`bom`: for a spreadsheet,
+    the web page's download). Streamed from a server-side cursor: memory stays flat however
+    big the clinic."""
     response = StreamingHttpResponse(
-        csv_lines(rows.stream()), content_type="text/csv; charset=utf-8"
+        csv_lines(rows.stream(), bom=bom), content_type="text/csv; charset=utf-8"
     )
     filename = f"adherence-{clinic.slug}-{start.isoformat()}-{end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

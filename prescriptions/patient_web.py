@@ -20,9 +20,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.audit import Action, audit_record
 from clinic.forms import SignInForm
-from clinic.models import iana_zones
 from clinic.sign_ins import session_end, session_start
 from clinic.web import sign_in_page
+from clinic.zones import ZoneField
 from patients.api.serializers import phone_validator
 from patients.models import ReminderPreference
 from patients.services import (
@@ -37,6 +37,7 @@ from prescriptions.api.me import calendar_url, export_response
 from prescriptions.current_prescriptions import current_of
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
+from prescriptions.quiet_hours import quiet_hours_cover_every_slot
 from prescriptions.schedule import local_today
 
 CHART_DAYS = 28
@@ -120,16 +121,12 @@ class ReminderForm(forms.Form):
         return getattr(getattr(self.patient, "reminder_preference", None), "webhook_url", "")
 
 
-def zone_choices() -> list[tuple[str, str]]:
-    return [(zone, zone.replace("_", " ")) for zone in sorted(iana_zones())]
-
-
 class ZoneAndPhoneForm(forms.Form):
-    timezone = forms.ChoiceField(
-        choices=zone_choices,
+    timezone = ZoneField(
+        label="Time zone",
         error_messages={
             "required": "Choose your time zone from the list.",
-            "invalid_choice": "Choose your time zone from the list.",
+            "invalid_choice": "Choose your time zone from the list, or type a place in it.",
         },
     )
     phone = forms.CharField(
@@ -138,6 +135,11 @@ class ZoneAndPhoneForm(forms.Form):
         validators=[phone_validator],
         error_messages={"max_length": "A phone number has at most 32 characters."},
     )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A zone the patient set through the API stays on offer, if not canonical.
+        self.fields["timezone"].hold(patient.timezone)
 
 
 def patient_required(view):
@@ -240,6 +242,20 @@ def _reminder_form(patient) -> ReminderForm:
     return ReminderForm(initial=initial, patient=patient)
 
 
+def _quiet_hours_swallow_all(patient, prescription) -> bool:
+    """Whether the saved quiet hours leave no session a reminder (a warning, not an error:
+    a patient may want a break from reminders)."""
+    preference = ReminderPreference.objects.filter(patient=patient).first()
+    if preference is None or prescription is None:
+        return False
+    return quiet_hours_cover_every_slot(
+        preference.quiet_start,
+        preference.quiet_end,
+        [(slot.kind, slot.time) for slot in prescription.slots.all()],
+        prescription.heat_minutes,
+    )
+
+
 def _home_context(request, patient, prescription, report, **forms_given) -> dict:
     """The page's context; a form given (with its errors) replaces the blank one."""
     checkin_form = forms_given.get("checkin_form") or WebCheckInForm(
@@ -254,8 +270,11 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         "chart": chart(report["by_day"]),
         "checkin_form": checkin_form,
         "reminder_form": forms_given.get("reminder_form") or _reminder_form(patient),
+        "quiet_hours_swallow_all": _quiet_hours_swallow_all(patient, prescription),
         "zone_form": forms_given.get("zone_form")
-        or ZoneAndPhoneForm(initial={"timezone": patient.timezone, "phone": patient.phone}),
+        or ZoneAndPhoneForm(
+            initial={"timezone": patient.timezone, "phone": patient.phone}, patient=patient
+        ),
         "calendar_url": calendar_url(request, patient),
     }
 
@@ -344,7 +363,7 @@ def zone_and_phone(request, patient):
     return _settings_saved(
         request,
         patient,
-        ZoneAndPhoneForm(request.POST),
+        ZoneAndPhoneForm(request.POST, patient=patient),
         lambda data: patient_update(
             patient=patient, timezone_name=data["timezone"], phone=data["phone"]
         ),

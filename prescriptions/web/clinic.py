@@ -60,6 +60,15 @@ def band(pct) -> str:
     return "good" if pct >= 80 else "fair" if pct >= LOW_ADHERENCE_BELOW_PCT else "poor"
 
 
+def matching(patients, search: str | None):
+    """The patients whose name or email holds every word of the search."""
+    for term in (search or "").split():
+        patients = patients.filter(
+            Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+        )
+    return patients
+
+
 def table_view(request):
     """The rows the clinic table shows for this request's search, filter, sort and range:
     (form, rows, range) — one selector call, whatever the request asks."""
@@ -70,11 +79,9 @@ def table_view(request):
     data = form.cleaned_data
     show = data.get("show") or ""
     # Archived patients are out of the clinic's care: shown only when asked for.
-    patients = adherence.clinic_patients(clinic.id, archived=show == "archived")
-    for term in (data.get("q") or "").split():
-        patients = patients.filter(
-            Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
-        )
+    patients = matching(
+        adherence.clinic_patients(clinic.id, archived=show == "archived"), data.get("q")
+    )
     if show in FILTERS:
         patients = patients.filter(FILTERS[show]())
     chosen = data.get("range") if data.get("chosen") else None
@@ -139,20 +146,32 @@ def home(request):
     everyone = adherence.clinic_patients(clinic.id)
     archived = adherence.clinic_patients(clinic.id, archived=True)
     show = form.cleaned_data.get("show") or ""
+    counts = {value: everyone.filter(condition()).count() for value, condition in FILTERS.items()}
+    counts[""] = everyone.count()
+    counts["archived"] = archived.count()
+    # Over the dates the table shows, as the filter reads them: two queries, however many.
+    counts["low_adherence"] = len(
+        clinic_table.clinic_adherence(
+            clinic_id=clinic.id,
+            patients=everyone,
+            start=start if chosen else None,
+            end=end if chosen else None,
+            below_pct=LOW_ADHERENCE_BELOW_PCT,
+        )
+    )
     chips = [
         {
             "value": value,
             "label": label,
             "url": _query(request, show=value),
             "current": show == value,
-            "count": everyone.filter(FILTERS[value]()).count()
-            if value in FILTERS
-            else archived.count()
-            if value == "archived"
-            else None,
+            "count": counts.get(value),
         }
         for value, label in SHOW_CHOICES
     ]
+    search = form.cleaned_data.get("q")
+    # Archived patients are left out unless asked for: a search that finds some says so.
+    archived_found = matching(archived, search).count() if search and show != "archived" else 0
     open_alerts = (
         Alert.objects.filter(patient__clinic_id=clinic.id, acknowledged_at__isnull=True)
         .select_related("patient")
@@ -168,6 +187,8 @@ def home(request):
             "rows": shown,
             "columns": columns,
             "chips": chips,
+            "archived_found": archived_found,
+            "archived_url": _query(request, show="archived"),
             "start": start,
             "end": end,
             "chosen_range": chosen,
@@ -197,7 +218,8 @@ def adherence_csv(request):
             {field: list(errors) for field, errors in form.errors.items()}, status=400
         )
     audit_record(request, patients=rows.patient_ids(), action=Action.EXPORT)
-    return csv_response(rows, clinic, start, end)
+    # Opened in a spreadsheet: the byte order mark tells it the file is UTF-8.
+    return csv_response(rows, clinic, start, end, bom=True)
 
 
 def failed_reminders(clinic_id: int):
@@ -226,9 +248,6 @@ def deliveries(request):
         patients=[r.prescription.patient_id for r in page.object_list],
         action=Action.READ,
     )
-    for reminder in page.object_list:
-        patient = reminder.prescription.patient
-        reminder.local_fire_at = timezone.localtime(reminder.fire_at, patient.zone)
     return render(
         request,
         "staff/deliveries.html",

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from clinic.api.validation import LocalDateField
-from clinic.models import iana_zones
+from clinic.zones import ZoneField
 from patients import services as patient_services
 from patients.api.serializers import phone_validator
 from prescriptions import adherence
@@ -56,6 +56,9 @@ SHOW_CHOICES = [
 ]
 
 
+RANGE_BACK_TO_FRONT = "The first day (From) must not be after the last day (To)."
+
+
 class RangeForm(forms.Form):
     """`from` and `to` local dates, both optional, with the API's rules and defaults."""
 
@@ -68,6 +71,10 @@ class RangeForm(forms.Form):
         start, end = data.get("from"), data.get("to")
         data["range"] = None
         if "from" in self.errors or "to" in self.errors:
+            return data
+        if start is not None and end is not None and start > end:
+            # The API's message names its parameters in backticks; a page says it in words.
+            self.add_error("from", RANGE_BACK_TO_FRONT)
             return data
         try:
             data["range"] = adherence.resolve_range(self.today, start, end)
@@ -107,10 +114,6 @@ class ClinicTableForm(RangeForm):
 # --- Patients -----------------------------------------------------------------------------
 
 
-def zone_choices():
-    return [(name, name.replace("_", " ")) for name in sorted(iana_zones())]
-
-
 class EnrolForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
@@ -121,8 +124,7 @@ class EnrolForm(forms.Form):
         validators=[phone_validator],
         help_text="Optional; for text-message reminders.",
     )
-    timezone = forms.ChoiceField(
-        choices=zone_choices,
+    timezone = ZoneField(
         label="Time zone",
         help_text="Where the patient lives: reminders follow their local clock.",
     )
