@@ -1,5 +1,6 @@
 """The clinic team's day in a real browser: filter, open a patient, act, download."""
 
+import codecs
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -101,7 +102,9 @@ def test_staff_find_no_action_and_download_the_csv(page, staff_a, clinic):
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
     assert download.value.suggested_filename.startswith("adherence-riverside-")
-    text = Path(download.value.path()).read_text()
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)  # for spreadsheets (the API's CSV has none)
+    text = raw.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("patient,first_name,last_name")
     assert "Moss" in text and "Lowe" in text
 
