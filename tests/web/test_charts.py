@@ -90,7 +90,7 @@ def test_it_leaves_out_the_baseline_before_there_is_one():
     chart = charts.pain_chart(charts.pain_days([START], []), None, Decimal(2))
 
     assert "baseline" not in chart.extras
-    assert chart.extras["before_path"] == ""
+    assert chart.extras["before_paths"] == []
 
 
 def test_it_draws_a_night_bar_only_on_nights_with_a_session():
