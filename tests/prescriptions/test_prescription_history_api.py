@@ -68,9 +68,7 @@ def test_it_lists_every_change_oldest_first_with_who_and_why(clinician_a, story)
     assert all(e["fields"] is None for e in response.data if e["change"] != "plan")
 
 
-def test_it_records_only_what_changed_and_nothing_for_a_change_to_the_same(
-    clinician_a, patient_a
-):
+def test_it_records_only_what_changed_and_nothing_for_a_change_to_the_same(clinician_a, patient_a):
     rx = PrescriptionFactory(patient=patient_a, notes="Gently")
     api = client_for(clinician_a)
 
