@@ -254,6 +254,17 @@ def targets(patient_a):
         (f"/staff/prescriptions/{rx.id}/resume/", {}),
         (f"/staff/prescriptions/{rx.id}/end/", {}),
         (f"/staff/alerts/{alert.id}/acknowledge/", {"note": "x"}),
+        (f"/staff/patients/{patient_a.id}/archive/", {"reason": "Moved away"}),
+        (
+            f"/staff/patients/{patient_a.id}/edit/",
+            {
+                "first_name": "Nora",
+                "last_name": "Moss",
+                "email": "nora@example.test",
+                "timezone": "UTC",
+                "channel": "none",
+            },
+        ),
     ]
 
 

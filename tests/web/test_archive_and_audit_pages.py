@@ -72,3 +72,34 @@ def test_the_patient_page_shows_who_opened_the_record(clinician_a, staff_a, pati
     assert "Export" in page
     trail = signed_in(clinician_a).get(f"/staff/patients/{patient_a.id}/audit/").content.decode()
     assert f"/api/v1/patients/{patient_a.id}/fhir/" in trail
+
+
+def test_the_audit_page_answers_404_to_another_clinic(clinician_b, patient_a):
+    response = signed_in(clinician_b).get(f"/staff/patients/{patient_a.id}/audit/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("entries", [3, 300])
+def test_the_audit_page_reads_in_the_same_queries_however_long_the_trail(
+    django_assert_num_queries, staff_a, patient_a, entries
+):
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=staff_a,
+            role="staff",
+            patient_id=patient_a.id,
+            action="read",
+            method="GET",
+            path="/staff/",
+            request_id=str(i),
+        )
+        for i in range(entries)
+    )
+    client = signed_in(staff_a)
+
+    # Session and user (2); the patient (1); the count and the page of entries (2).
+    with django_assert_num_queries(5):
+        response = client.get(f"/staff/patients/{patient_a.id}/audit/", {"kind": "listed"})
+
+    assert response.status_code == 200
