@@ -37,6 +37,8 @@ class Patient(models.Model):
         blank=True,
         related_name="+",
     )
+    # Why the patient left the clinic's care, as the clinician said when archiving.
+    archive_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

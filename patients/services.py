@@ -197,6 +197,26 @@ def patient_update(
     return patient
 
 
+@transaction.atomic
+def patient_record_update(*, patient: Patient, channel: str | None = None, **record) -> Patient:
+    """A clinician's change of a patient's details (patient_update) and reminder channel
+    (reminder_preference_update) at once: all of it or none."""
+    preference = None
+    if channel is not None:
+        preference, _ = ReminderPreference.objects.select_for_update().get_or_create(
+            patient=patient
+        )
+    # Each service checks that text messages have a number: away from texts before the
+    # number goes, onto texts after a new number is on file.
+    leaving_texts = channel is not None and channel != ReminderPreference.Channel.SMS
+    if leaving_texts:
+        reminder_preference_update(preference=preference, changes={"channel": channel})
+    patient = patient_update(patient=patient, **record)
+    if channel is not None and not leaving_texts:
+        reminder_preference_update(preference=preference, changes={"channel": channel})
+    return patient
+
+
 def calendar_feed_reset(*, patient: Patient) -> Patient:
     """A new secret calendar URL; the old one stops working at once."""
     Patient.objects.filter(id=patient.id).update(
@@ -240,7 +260,7 @@ def reminders_stop(*, patient: Patient) -> ReminderPreference:
 
 
 @transaction.atomic
-def patient_archive(*, patient: Patient, by: User) -> Patient:
+def patient_archive(*, patient: Patient, by: User, reason: str = "") -> Patient:
     """The patient leaves the clinic's care: no more reminders or alerts, off the clinic's
     lists by default. Every record is kept and stays readable; `patient_restore` undoes it."""
     locked = Patient.objects.select_for_update().get(id=patient.id)
@@ -248,7 +268,8 @@ def patient_archive(*, patient: Patient, by: User) -> Patient:
         raise ValidationError("This patient is already archived.")
     locked.archived_at = timezone.now()
     locked.archived_by = by
-    locked.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    locked.archive_reason = reason
+    locked.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
     return locked
 
 
@@ -260,5 +281,6 @@ def patient_restore(*, patient: Patient) -> Patient:
         raise ValidationError("This patient is not archived.")
     locked.archived_at = None
     locked.archived_by = None
-    locked.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    locked.archive_reason = ""
+    locked.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
     return locked

@@ -29,7 +29,14 @@ from prescriptions.alert_rules import (
     session_pain_alert,
     session_pain_window,
 )
-from prescriptions.models import PAIN_ROSE, Alert, CheckIn, ClinicRowVersion, Prescription
+from prescriptions.models import (
+    PAIN_ROSE,
+    Alert,
+    CheckIn,
+    ClinicRowVersion,
+    Prescription,
+    RedFlag,
+)
 from prescriptions.schedule import local_date_of, local_today
 
 logger = logging.getLogger(__name__)
@@ -46,6 +53,7 @@ QUIET_AFTER_RAISED = {
 }
 
 EVALUATION_BATCH = 250
+RED_FLAG_LABELS = dict(RedFlag.choices)
 
 
 class AlertAlreadyAcknowledged(Exception):
@@ -112,7 +120,7 @@ def red_flag_alert_raise(checkin: CheckIn) -> tuple[Alert, list[str]]:
                 "check_ins": [checkin.id],
                 "red_flags": flags,
                 "performed_at": checkin.performed_at.isoformat(),
-                "message": "A red flag was reported in a check-in; the prescription is paused.",
+                **red_flag_words(flags),
             },
         )
     )
@@ -122,8 +130,20 @@ def red_flag_alert_raise(checkin: CheckIn) -> tuple[Alert, list[str]]:
     known = set(alert.details.get("red_flags", []))
     alert.details["check_ins"] = [*alert.details.get("check_ins", []), checkin.id]
     alert.details["red_flags"] = sorted(known | set(flags))
+    alert.details.update(red_flag_words(alert.details["red_flags"]))
     alert.save(update_fields=["details"])
     return alert, [flag for flag in flags if flag not in known]
+
+
+def red_flag_words(flags: list[str]) -> dict:
+    """The signs of a red-flag alert in words, for its `details`: `signs` and `message`.
+
+    The message says nothing of the prescription's status: it is stored once, and a pause
+    is undone by a resume; the page says "paused" only while it is.
+    """
+    signs = [RED_FLAG_LABELS.get(flag, flag) for flag in flags]
+    noun = "A warning sign" if len(signs) == 1 else "Warning signs"
+    return {"signs": signs, "message": f"{noun} reported in a check-in: {'; '.join(signs)}."}
 
 
 def session_pain_alert_raise(checkin: CheckIn, now: datetime) -> Alert | None:

@@ -61,6 +61,7 @@ def checkin_record_locked(
         patient=prescription.patient,
         slot=slot,
         performed_at=performed_at,
+        timezone=tz.key,
         local_date=checkin_local_date(performed_at, tz, slot),
         duration_minutes=duration_minutes,
         pain_before=pain_before,

@@ -11,7 +11,14 @@ from django.utils import timezone
 from clinic.models import User
 from patients.models import Patient
 from prescriptions import ledger
-from prescriptions.models import EPOCH, Prescription, PrescriptionSlot, Protocol, StatusChange
+from prescriptions.models import (
+    EPOCH,
+    PlanChange,
+    Prescription,
+    PrescriptionSlot,
+    Protocol,
+    StatusChange,
+)
 from prescriptions.reminders.plan import patient_slots_reschedule, slots_reschedule
 from prescriptions.schedule import local_midnight
 
@@ -163,9 +170,12 @@ def prescription_update(
     as_needed: bool | None = None,
     heat_prep: bool | None = None,
     notes: str | None = None,
+    by: User | None = None,
 ) -> Prescription:
-    """Changes the plan; the status only moves through pause, resume and end."""
+    """Changes the plan; the status only moves through pause, resume and end. What changed
+    (before → after) is kept as a PlanChange by `by`."""
     prescription = prescription_lock(prescription)
+    before = plan_fields(prescription)
     if prescription.status == PrescriptionStatus.ENDED:
         raise ValidationError("This prescription has ended and can no longer change.")
     start = start_date or prescription.start_date
@@ -213,7 +223,26 @@ def prescription_update(
     if dates_move:
         ledger.ledger_rewrite(prescription_id=prescription.id, since=EPOCH)
     slots_reschedule(prescription_id=prescription.id)
+    after = plan_fields(prescription)
+    changed = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if changed:
+        PlanChange.objects.create(prescription=prescription, actor=by, fields=changed)
     return prescription
+
+
+def plan_fields(prescription: Prescription) -> dict:
+    """The plan as its history records it, in the API's names and JSON values."""
+    return {
+        "slots": [
+            {"kind": kind, "time": at.strftime("%H:%M")}
+            for kind, at in sorted(prescription.slots.values_list("kind", "time"))
+        ],
+        "start_date": prescription.start_date.isoformat(),
+        "end_date": prescription.end_date.isoformat() if prescription.end_date else None,
+        "heat_prep": prescription.heat_prep,
+        "as_needed": prescription.as_needed,
+        "notes": prescription.notes,
+    }
 
 
 # Each status a prescription can be moved to: the statuses it may come from, and what a

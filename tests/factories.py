@@ -152,6 +152,7 @@ class CheckInFactory(factory.django.DjangoModelFactory):
     patient = factory.SelfAttribute("prescription.patient")
     slot = "bedtime"
     performed_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    timezone = factory.SelfAttribute("patient.timezone")
     local_date = factory.LazyAttribute(
         lambda o: checkin_local_date(o.performed_at, ZoneInfo(o.patient.timezone), o.slot)
     )

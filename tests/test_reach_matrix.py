@@ -180,6 +180,7 @@ REACH: dict[str, Reach] = {
     "POST alerts/{pk}/acknowledge/": Reach(CLINICIAN_ACTS, target=lambda w: w.alert.id),
     # --- reminders ---
     "GET prescriptions/{pk}/schedule/": Reach(DETAIL_READ, target=prescription_id),
+    "GET prescriptions/{pk}/history/": Reach(DETAIL_READ, target=prescription_id),
     "GET reminders/": Reach(ANY_SIGNED_IN),
     "GET me/reminder-preferences/": Reach(OWN_ACCOUNT),
     "PATCH me/reminder-preferences/": Reach(OWN_ACCOUNT, body=lambda w: {"channel": "none"}),

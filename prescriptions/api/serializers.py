@@ -92,6 +92,30 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["status", "effective_at", "reason", "recorded_by"]
 
 
+class HistoryEntrySerializer(serializers.Serializer):
+    """One change of a prescription (prescriptions.history)."""
+
+    at = serializers.DateTimeField(help_text="When the change was recorded.")
+    actor = serializers.SerializerMethodField(help_text="User id; null when the system acted.")
+    change = serializers.ChoiceField(choices=["created", "plan", "paused", "resumed", "ended"])
+    reason = serializers.CharField(allow_null=True)
+    effective_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="For created, paused, resumed and ended: the instant it took effect "
+        "(a change may be recorded for an earlier instant).",
+    )
+    fields = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2),
+        allow_null=True,
+        help_text="For `plan`: each field that changed as [before, after] (slots, "
+        "start_date, end_date, heat_prep, as_needed, notes).",
+    )
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_actor(self, entry) -> int | None:
+        return entry["actor"].id if entry["actor"] else None
+
+
 class PrescriptionSerializer(serializers.ModelSerializer):
     protocol = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     status = serializers.ChoiceField(

@@ -20,6 +20,11 @@ urlpatterns = [
         for change in ("pause", "resume", "end")
     ],
     path(
+        "prescriptions/<int:pk>/history/",
+        views.PrescriptionHistory.as_view(),
+        name="prescription-history",
+    ),
+    path(
         "prescriptions/<int:pk>/schedule/",
         reminders.ScheduleView.as_view(),
         name="prescription-schedule",

@@ -10,11 +10,12 @@ from clinic.api.validation import IdFilter, as_api_error, with_local_date_range
 from clinic.audit import Action, AuditedMixin, audit_record, audit_write
 from clinic.models import User
 from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
-from prescriptions import checkins, services
+from prescriptions import checkins, history, services
 from prescriptions.api import idempotency
 from prescriptions.api.serializers import (
     CheckInSerializer,
     CheckInWriteSerializer,
+    HistoryEntrySerializer,
     PrescriptionChangeSerializer,
     PrescriptionSerializer,
     PrescriptionStatusChangeSerializer,
@@ -120,7 +121,9 @@ class PrescriptionDetail(AuditedMixin, generics.RetrieveUpdateAPIView):
             del changes["end_date"]
             changes["clear_end_date"] = True
         try:
-            prescription = services.prescription_update(prescription=prescription, **changes)
+            prescription = services.prescription_update(
+                prescription=prescription, by=request.user, **changes
+            )
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return Response(PrescriptionSerializer(prescription).data)
@@ -165,6 +168,24 @@ class PrescriptionStatusChange(APIView):
             .get(pk=pk)
         )
         return Response(PrescriptionSerializer(prescription).data)
+
+
+class PrescriptionHistory(APIView):
+    """Every change to the prescription, oldest first: created, plan (each field before →
+    after), paused, resumed, ended; who and when, and the reason given."""
+
+    permission_classes = [RolePermission]
+    read_roles = EVERYONE
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    def get(self, request, pk: int):
+        prescription = generics.get_object_or_404(
+            prescriptions_visible_to(request.user).prefetch_related(*history.history_prefetch()),
+            pk=pk,
+        )
+        audit_record(request, patients=[prescription.patient_id], action=Action.READ)
+        entries = history.prescription_history(prescription)
+        return Response(HistoryEntrySerializer(entries, many=True).data)
 
 
 class CheckInFilter(django_filters.FilterSet):

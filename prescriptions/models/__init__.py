@@ -13,6 +13,7 @@ from prescriptions.models.ledger import AdherenceDay, ClinicRow, ClinicRowVersio
 from prescriptions.models.prescription import (
     EPOCH,
     CheckInSlot,
+    PlanChange,
     Prescription,
     PrescriptionQuerySet,
     PrescriptionSlot,
@@ -37,6 +38,7 @@ __all__ = [
     "ClinicRowVersion",
     "DigestClaim",
     "IdempotencyRecord",
+    "PlanChange",
     "Prescription",
     "PrescriptionQuerySet",
     "PrescriptionSlot",

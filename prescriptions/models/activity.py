@@ -1,5 +1,7 @@
 """What happens under a prescription: check-ins, alerts, reminders and their bookkeeping."""
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 
@@ -21,6 +23,11 @@ class CheckIn(models.Model):
     )
     slot = models.CharField(max_length=16, choices=CheckInSlot.choices)
     performed_at = models.DateTimeField()
+    # The patient's zone when the session was done, so that it reads in the local time it
+    # was done at after the patient moves (a bedtime in Darwin stays 22:20 Darwin time).
+    # "" only on rows written around the services (seeds, factories): read as the
+    # patient's zone.
+    timezone = models.CharField(max_length=64, blank=True)
     # The patient's local date the session counts for (bedtime before 04:00 → previous day).
     local_date = models.DateField()
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -41,6 +48,11 @@ class CheckIn(models.Model):
             # The clinic report's "last check-in" of each patient: one index probe each.
             models.Index(fields=["patient", "-performed_at"], name="checkin_patient_latest"),
         ]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone the session was done in (the patient's, for rows that lack it)."""
+        return ZoneInfo(self.timezone or self.patient.timezone)
 
     @property
     def pain_rose(self) -> bool:
@@ -65,11 +77,11 @@ class IdempotencyRecord(models.Model):
 
 class Alert(models.Model):
     class Kind(models.TextChoices):
-        LOW_ADHERENCE = "low_adherence"
-        NO_CHECK_IN = "no_check_in"
-        PAIN_WORSENING = "pain_worsening"
-        SESSION_PAIN = "session_pain"
-        RED_FLAG = "red_flag"
+        LOW_ADHERENCE = "low_adherence", "Low adherence"
+        NO_CHECK_IN = "no_check_in", "No check-in"
+        PAIN_WORSENING = "pain_worsening", "Pain worsening"
+        SESSION_PAIN = "session_pain", "Session pain"
+        RED_FLAG = "red_flag", "Red flag"
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="alerts")
     prescription = models.ForeignKey(

@@ -192,6 +192,26 @@ class StatusChange(models.Model):
         indexes = [models.Index(fields=["prescription", "effective_at"])]
 
 
+class PlanChange(models.Model):
+    """A change of a prescription's plan (its times, dates, heat, notes, night sessions):
+    who made it, when, and each field before → after. Status changes (pause, resume, end)
+    are StatusChange rows; the two together are the prescription's history."""
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="plan_changes"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # {"heat_prep": [false, true], "slots": [[{"kind": …, "time": "HH:MM"}], […]], …}
+    fields = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["prescription", "at"])]
+
+
 class ScheduleChange(models.Model):
     """The slots and time zone a prescription's sessions follow from `effective_at` on.
 

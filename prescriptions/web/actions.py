@@ -9,13 +9,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit import Action, audit_record
 from patients import services as patient_services
+from patients.models import ReminderPreference
 from prescriptions import alerts, services
 from prescriptions.models import Alert, Prescription, Protocol
 from prescriptions.schedule import local_today
 from prescriptions.web.access import back_to, clinician_required, patient_in_reach
 from prescriptions.web.forms import (
     AcknowledgeForm,
+    ArchiveForm,
     EnrolForm,
+    PatientEditForm,
     PlanForm,
     PrescribeForm,
     StatusChangeForm,
@@ -103,6 +106,10 @@ def _plan_page(request, form, patient, protocol, *, editing=None):
 @clinician_required
 def prescribe(request, pk: int):
     patient = patient_in_reach(request, pk)
+    if patient.archived_at is not None:
+        # Out of the clinic's care: nothing would remind them; bring them back first.
+        messages.info(request, "This patient is archived: bring them back into care first.")
+        return redirect(_patient_url(patient.id))
     protocol = Protocol.objects.get(slug="knee-rocks")
     today = local_today(patient.zone)
     form = PrescribeForm(
@@ -157,6 +164,7 @@ def change_plan(request, pk: int):
             services.prescription_update(
                 prescription=prescription,
                 clear_end_date=data["end_date"] is None,
+                by=request.user,
                 **_plan(data),
             )
         except ValidationError as error:
@@ -168,9 +176,11 @@ def change_plan(request, pk: int):
     return _plan_page(request, form, patient, prescription.protocol, editing=prescription)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @clinician_required
 def change_status(request, pk: int, change: str):
+    """Pause or resume (one click from the patient's page), or end: ending cannot be
+    undone, so the page's End leads here first (GET), to confirm and give the reason."""
     prescription = get_object_or_404(
         Prescription.objects.select_related("patient"),
         pk=pk,
@@ -178,7 +188,11 @@ def change_status(request, pk: int, change: str):
     )
     patient = prescription.patient
     to, done = STATUS_CHANGES[change]
-    form = StatusChangeForm(request.POST, tz=patient.zone)
+    form = StatusChangeForm(
+        request.POST if request.method == "POST" else None,
+        tz=patient.zone,
+        reason_required=change == "end",
+    )
     if form.is_valid():
         try:
             services.prescription_status_change(
@@ -204,7 +218,7 @@ def change_status(request, pk: int, change: str):
             "change": change,
             "form": form,
         },
-        status=400,
+        status=400 if form.errors else 200,
     )
 
 
@@ -233,29 +247,94 @@ def acknowledge(request, pk: int):
     return redirect(target)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @clinician_required
-def archive(request, pk: int, restore: bool = False):
-    """The patient leaves the clinic's care (or comes back): see patients.services."""
+def archive(request, pk: int):
+    """The patient leaves the clinic's care (see patients.services): confirmed on its own
+    page, with the reason, which the patient's page shows from then on."""
     patient = patient_in_reach(request, pk)
-    try:
-        if restore:
-            patient_services.patient_restore(patient=patient)
+    form = ArchiveForm(request.POST if request.method == "POST" else None)
+    if patient.archived_at is None and form.is_valid():
+        try:
+            patient_services.patient_archive(
+                patient=patient, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            messages.info(request, " ".join(error.messages))
         else:
-            patient_services.patient_archive(patient=patient, by=request.user)
-    except ValidationError as error:
-        messages.info(request, " ".join(error.messages))
-    else:
-        audit_record(
-            request, patients=[patient.id], action=Action.UPDATE if restore else Action.ARCHIVE
-        )
-        if restore:
-            messages.success(request, "Back in care: reminders and alerts resume.")
-        else:
+            audit_record(request, patients=[patient.id], action=Action.ARCHIVE)
             messages.success(
                 request, "Archived: no more reminders or alerts; the record stays readable here."
             )
+        return redirect(_patient_url(patient.id))
+    if patient.archived_at is not None:
+        messages.info(request, "This patient is already archived.")
+        return redirect(_patient_url(patient.id))
+    return render(
+        request,
+        "staff/archive.html",
+        {"clinic": request.user.clinic, "patient": patient, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@clinician_required
+def restore(request, pk: int):
+    """Back into care: one click, since it takes nothing away."""
+    patient = patient_in_reach(request, pk)
+    try:
+        patient_services.patient_restore(patient=patient)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        audit_record(request, patients=[patient.id], action=Action.UPDATE)
+        messages.success(request, "Back in care: reminders and alerts resume.")
     return redirect(_patient_url(patient.id))
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def edit_patient(request, pk: int):
+    """Names, email, phone, zone and reminder channel, through the services that the API's
+    PATCH patients/{id}/ and the reminder preferences use."""
+    patient = patient_in_reach(request, pk)
+    preference = getattr(patient, "reminder_preference", None)
+    channel = preference.channel if preference else ReminderPreference.Channel.EMAIL
+    form = PatientEditForm(
+        request.POST if request.method == "POST" else None,
+        patient=patient,
+        webhook=bool(preference and preference.webhook_url),
+        initial={
+            "first_name": patient.first_name,
+            "last_name": patient.last_name,
+            "email": patient.email,
+            "phone": patient.phone,
+            "timezone": patient.timezone,
+            "channel": channel,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient_services.patient_record_update(
+                patient=patient,
+                **{
+                    "timezone_name" if name == "timezone" else name: form.cleaned_data[name]
+                    for name in form.changed_data
+                },
+            )
+        except ValidationError as error:
+            service_errors_onto(form, error)
+        else:
+            audit_record(request, patients=[patient.id], action=Action.UPDATE)
+            messages.success(request, f"The details of {patient} were saved.")
+            return redirect(_patient_url(patient.id))
+    return render(
+        request,
+        "staff/patient_edit.html",
+        {"clinic": request.user.clinic, "patient": patient, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

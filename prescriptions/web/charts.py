@@ -13,6 +13,8 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 12, 22, 30
 class Tick:
     at: float
     label: str
+    # On date axes, the year under the first label and wherever the year changes.
+    year: str = ""
 
 
 @dataclass
@@ -33,9 +35,14 @@ def _frame(height: int, days: list[date], y_max: float, y_step: float) -> Chart:
     chart = Chart(width=WIDTH, height=height, bottom=height - BOTTOM)
     chart.extras["slot"] = (chart.right - chart.left) / max(len(days), 1)
     every = _label_every(len(days))
+    spans_years = bool(days) and days[0].year != days[-1].year
+    shown_year = None
     for i, day in enumerate(days):
         if i % every == 0:
-            chart.x_ticks.append(Tick(_x_center(chart, i), day.strftime("%b %-d")))
+            # A range within one year needs no year on its axis (the page's heading has it).
+            year = str(day.year) if spans_years and day.year != shown_year else ""
+            shown_year = day.year
+            chart.x_ticks.append(Tick(_x_center(chart, i), day.strftime("%b %-d"), year))
     value = 0.0
     while value <= y_max + 1e-9:
         chart.y_ticks.append(Tick(_y(chart, value, y_max), f"{value:g}"))
@@ -56,6 +63,13 @@ def _x_center(chart: Chart, i: int) -> float:
     return round(chart.left + chart.extras["slot"] * (i + 0.5), 1)
 
 
+def range_label(start: date, end: date) -> str:
+    """ "Dec 8 to Dec 7, 2026" (with an en dash), and the start's year too when the years
+    differ."""
+    first = f"{start:%b %-d}" if start.year == end.year else f"{start:%b %-d, %Y}"
+    return f"{first} \N{EN DASH} {end:%b %-d, %Y}"
+
+
 def _y(chart: Chart, value: float, y_max: float) -> float:
     span = chart.bottom - chart.top
     return round(chart.bottom - span * (value / y_max if y_max else 0), 1)
@@ -63,7 +77,8 @@ def _y(chart: Chart, value: float, y_max: float) -> float:
 
 def adherence_chart(by_day: list[dict], height: int = 200) -> Chart:
     """Per day: an outlined bar for the sessions expected, a hatched bar for those done
-    inside it, and a small white bar beside it for extra sessions. One mark per day."""
+    inside it, and a small white bar beside it for extra sessions. One mark per day, with a
+    cross for each session missed, in that session's part of the expected bar."""
     days = [d["date"] for d in by_day]
     y_max = max([3, *(max(d["expected"], d["completed"] + d["extra"]) for d in by_day)])
     chart = _frame(height, days, y_max, 1)
@@ -90,11 +105,25 @@ def adherence_chart(by_day: list[dict], height: int = 200) -> Chart:
                 "label": f"{d['date']:%b %-d}: {d['completed']} of {d['expected']} done"
                 + (f", {d['extra']} extra" if d["extra"] else ""),
                 "missed": d["expected"] > d["completed"],
-                "miss_y": round(expected_top - 6, 1),
+                "misses": _misses(chart, _x_center(chart, i), bar, d, y_max),
                 "center": _x_center(chart, i),
             }
         )
     return chart
+
+
+def _misses(chart: Chart, center: float, bar: float, d: dict, y_max: float) -> list[str]:
+    """One cross (an SVG path) per missed session: session k of the day's expected ones
+    fills the bar from k to k + 1, and the missed ones are those above the done."""
+    unit = (chart.bottom - chart.top) / y_max if y_max else 0
+    r = round(max(min(bar / 2, unit / 3, 4), 0.8), 1)
+    crosses = []
+    for k in range(d["completed"], d["expected"]):
+        y = _y(chart, k + 0.5, y_max)
+        left, right = round(center - r, 1), round(center + r, 1)
+        crosses.append(f"M{left},{round(y - r, 1)}L{right},{round(y + r, 1)}")
+        crosses[-1] += f"M{left},{round(y + r, 1)}L{right},{round(y - r, 1)}"
+    return crosses
 
 
 def _mean(values: list[int]) -> Decimal | None:
@@ -136,7 +165,7 @@ def pain_chart(days: list[dict], baseline, band: Decimal, height: int = 220) -> 
             if d[series] is not None
         ]
         chart.extras[series] = points
-        chart.extras[f"{series}_path"] = " ".join(f"{x},{y}" for x, y, _, _ in points)
+        chart.extras[f"{series}_paths"] = _runs(days, series, chart)
     if baseline is not None:
         low = max(float(baseline - band), 0)
         high = min(float(baseline + band), 10)
@@ -148,6 +177,21 @@ def pain_chart(days: list[dict], baseline, band: Decimal, height: int = 220) -> 
             "value": baseline,
         }
     return chart
+
+
+def _runs(days: list[dict], series: str, chart: Chart) -> list[str]:
+    """The line of a series as one polyline per run of consecutive days with a value: a
+    day without data breaks the line, rather than a line implying values across it."""
+    runs, run = [], []
+    for i, d in enumerate(days):
+        if d[series] is None:
+            run = []
+            continue
+        if not run:
+            runs.append(run)
+        run.append(f"{_x_center(chart, i)},{_y(chart, float(d[series]), 10)}")
+    # A lone day is its dot alone: a polyline of one point draws nothing.
+    return [" ".join(run) for run in runs if len(run) > 1]
 
 
 def night_chart(days: list[dict], height: int = 120) -> Chart:

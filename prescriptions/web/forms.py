@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from clinic.api.validation import LocalDateField
+from clinic.templatetags.zones import zone_label
 from clinic.zones import ZoneField
 from patients import services as patient_services
 from patients.api.serializers import phone_validator
@@ -136,6 +137,49 @@ class EnrolForm(forms.Form):
         return email
 
 
+class PatientEditForm(forms.Form):
+    """A patient's details and how they are reminded, as the clinic corrects them."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(max_length=254, help_text="Also the patient's username.")
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        validators=[phone_validator],
+        help_text="Needed for text-message reminders.",
+    )
+    timezone = ZoneField(
+        label="Time zone",
+        help_text="Reminders and the patient's dates follow it from the next session on.",
+    )
+    channel = forms.ChoiceField(label="Reminders by")
+
+    def __init__(self, *args, patient, webhook: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        # A zone the patient holds that the list leaves out (an alias set through the API)
+        # stays offered, so the other details can be corrected without changing it.
+        self.fields["timezone"].hold(patient.timezone)
+        # A webhook needs the patient's own address, which only they set (in the API).
+        offered = ["email", "sms", *(["webhook"] if webhook else []), "none"]
+        self.fields["channel"].choices = [(c, CHANNEL_LABELS[c]) for c in offered]
+
+    def clean_email(self):
+        email = patient_services.normalize_email(self.cleaned_data["email"])
+        if patient_services.email_taken(email, except_user_id=self.patient.user_id):
+            raise ValidationError("This email is already in use.")
+        return email
+
+
+CHANNEL_LABELS = {
+    "email": "Email",
+    "sms": "Text message",
+    "webhook": "The patient's webhook",
+    "none": "No reminders",
+}
+
+
 # --- Prescriptions ------------------------------------------------------------------------
 
 
@@ -225,12 +269,17 @@ class StatusChangeForm(forms.Form):
     )
     reason = forms.CharField(required=False, max_length=REASON_MAX)
 
-    def __init__(self, *args, tz: ZoneInfo, **kwargs):
+    def __init__(self, *args, tz: ZoneInfo, reason_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.tz = tz
         self.fields[
             "effective"
-        ].help_text = f"The patient's local time ({tz.key}); leave empty for now."
+        ].help_text = f"The patient's local time ({zone_label(tz)}); leave empty for now."
+        # Ending cannot be undone: the clinician says why, and the history keeps it.
+        reason = self.fields["reason"]
+        reason.required = reason_required
+        reason.label = "Reason" if reason_required else "Reason (optional)"
+        reason.error_messages["required"] = "Say why, for the prescription's history."
 
     def clean_effective(self) -> datetime | None:
         value = self.cleaned_data["effective"]
@@ -238,6 +287,17 @@ class StatusChangeForm(forms.Form):
             return None
         # What a person types is the patient's wall clock, not the server's.
         return value.replace(tzinfo=None).replace(tzinfo=self.tz)
+
+
+class ArchiveForm(forms.Form):
+    """The patient leaves the clinic's care: why, kept with the record."""
+
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        label="Reason",
+        help_text="For example: discharged, moved away, stopped the exercise.",
+        error_messages={"required": "Say why the patient leaves the clinic's care."},
+    )
 
 
 class AcknowledgeForm(forms.Form):

@@ -14,12 +14,9 @@ urlpatterns = [
     path("patients/<int:pk>/prescribe/", actions.prescribe, name="staff-prescribe"),
     path("patients/<int:pk>/archive/", actions.archive, name="staff-archive"),
     path("patients/<int:pk>/invite/", actions.invite_patient, name="staff-patient-invite"),
-    path(
-        "patients/<int:pk>/restore/",
-        actions.archive,
-        {"restore": True},
-        name="staff-restore",
-    ),
+    path("patients/<int:pk>/restore/", actions.restore, name="staff-restore"),
+    path("patients/<int:pk>/edit/", actions.edit_patient, name="staff-patient-edit"),
+    path("patients/<int:pk>/audit/", patient.audit_page, name="staff-patient-audit"),
     path("prescriptions/<int:pk>/plan/", actions.change_plan, name="staff-plan"),
     re_path(
         r"^prescriptions/(?P<pk>[0-9]+)/(?P<change>pause|resume|end)/$",

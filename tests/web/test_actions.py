@@ -193,7 +193,9 @@ def test_it_refuses_to_change_a_prescription_past_its_end_date(clinician_a, pati
         rx = PrescriptionFactory(
             patient=patient_a, start_date=date(2026, 5, 1), end_date=date(2026, 5, 15)
         )
-        response = signed_in(clinician_a).post(f"/staff/prescriptions/{rx.id}/{change}/")
+        response = signed_in(clinician_a).post(
+            f"/staff/prescriptions/{rx.id}/{change}/", {"reason": "Done"}
+        )
 
     assert response.status_code == 400
     assert "This prescription has ended and can no longer change." in response.content.decode()
@@ -252,6 +254,17 @@ def targets(patient_a):
         (f"/staff/prescriptions/{rx.id}/resume/", {}),
         (f"/staff/prescriptions/{rx.id}/end/", {}),
         (f"/staff/alerts/{alert.id}/acknowledge/", {"note": "x"}),
+        (f"/staff/patients/{patient_a.id}/archive/", {"reason": "Moved away"}),
+        (
+            f"/staff/patients/{patient_a.id}/edit/",
+            {
+                "first_name": "Nora",
+                "last_name": "Moss",
+                "email": "nora@example.test",
+                "timezone": "UTC",
+                "channel": "none",
+            },
+        ),
     ]
 
 

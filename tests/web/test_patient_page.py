@@ -109,7 +109,9 @@ def test_it_offers_no_status_change_for_an_ended_prescription(clinician_a, patie
     with time_machine.travel(NOW, tick=False):
         rx = PrescriptionFactory(patient=patient_a, start_date=date(2026, 5, 1), end_date=end_date)
         if end_date is None:
-            signed_in(clinician_a).post(f"/staff/prescriptions/{rx.id}/end/")
+            signed_in(clinician_a).post(
+                f"/staff/prescriptions/{rx.id}/end/", {"reason": "Pain gone"}
+            )
         page = signed_in(clinician_a).get(url(patient_a)).content.decode()
 
     assert not re.findall(r'action="[^"]*/(?:pause|resume|end)/"', page)
@@ -154,9 +156,9 @@ def test_it_reads_the_page_in_the_same_queries_however_big_the_clinic(
         client = signed_in(clinician_a)
         # Session and user (2); the patient (1); the report: prescriptions, slots, status
         # history, check-ins by day (4); check-ins of the range (1); prescriptions with
-        # their slots and history (3); alerts (1); reminders (1); the audit trail shown (1);
-        # the audit entry of this read (1).
-        with django_assert_num_queries(15):
+        # their slots, status and plan history (4); alerts (1); reminders (1); the audit
+        # trail shown and its count (2); the audit entry of this read (1).
+        with django_assert_num_queries(17):
             response = client.get(url(one))
 
     assert response.status_code == 200

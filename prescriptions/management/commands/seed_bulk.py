@@ -142,6 +142,7 @@ def _chunk(clinic, clinician, protocol, prefix, numbers, *, start, days, zones):
                         patient=p,
                         slot=kind,
                         performed_at=performed_at,
+                        timezone=tz.key,
                         local_date=checkin_local_date(performed_at, tz, kind),
                         duration_minutes=5,
                         pain_before=pain,
