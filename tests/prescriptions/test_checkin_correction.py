@@ -178,13 +178,27 @@ def test_a_late_bedtime_moved_to_night_counts_on_the_date_it_was_done(rx, patien
     late = record(rx, slot="bedtime")
     assert late.local_date == date(2026, 5, 9)
     frozen_clock.move_to(NOW)
-    # A move since changes nothing: the date is read in the zone the check-in was done in.
-    moved = client_for(patient_a.user).patch("/api/v1/me/", {"timezone": "Asia/Tokyo"})
-    assert moved.status_code == 200
 
     checkins.checkin_correct(checkin=late, by=patient_a.user, changes={"slot": "night"})
 
     assert CheckIn.objects.get(id=late.id).local_date == date(2026, 5, 10)
+    assert ledger_rows(rx) == rebuilt_rows(rx)
+
+
+def test_a_correction_reads_the_date_in_the_zone_the_check_in_was_done_in(
+    rx, patient_a, frozen_clock, django_capture_on_commit_callbacks
+):
+    frozen_clock.move_to(datetime(2026, 5, 10, 1, tzinfo=UTC))  # 21:00 on 9 May in New York
+    evening = record(rx, slot="other")
+    frozen_clock.move_to(NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = client_for(patient_a.user).patch("/api/v1/me/", {"timezone": "Asia/Tokyo"})
+    assert moved.status_code == 200
+
+    checkins.checkin_correct(checkin=evening, by=patient_a.user, changes={"slot": "night"})
+
+    # In Tokyo it was 10:00 on 10 May; the patient did it on the evening of the 9th.
+    assert CheckIn.objects.get(id=evening.id).local_date == date(2026, 5, 9)
     assert ledger_rows(rx) == rebuilt_rows(rx)
 
 
