@@ -1,6 +1,6 @@
 """Writes on check-ins: the session a patient reports, what the product does about it
-(advice, alerts, a pause and the clinician's email on a red flag), and the one-tap check-in
-from a reminder's link."""
+(advice, alerts, a pause and the clinician's email on a red flag), the one-tap check-in
+from a reminder's link, and the patient's own correction of a check-in made by mistake."""
 
 from datetime import datetime, timedelta
 
@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from prescriptions import adherence, advice, alerts
-from prescriptions.models import CheckIn, CheckInSlot, Prescription
+from prescriptions import adherence, advice, alerts, ledger
+from prescriptions.models import CheckIn, CheckInCorrection, CheckInSlot, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
 from prescriptions.services import (
     locked_prescriptions,
@@ -226,3 +226,126 @@ def checkin_record_for_session(
         )
     except ValidationError as error:
         raise SessionOver from error
+
+
+# A check-in put right by the patient who made it.
+
+# How long after making a check-in its patient may correct or withdraw it: long enough to
+# notice a wrong tap the next morning, short enough that what the clinician has read and
+# acted on stays as it was.
+CORRECTION_WINDOW = timedelta(hours=24)
+CORRECTABLE = ("slot", "pain_before", "pain_after", "duration_minutes", "notes")
+
+
+def correctable(checkin: CheckIn, now: datetime | None = None) -> bool:
+    return (now or timezone.now()) - checkin.created_at <= CORRECTION_WINDOW
+
+
+def _snapshot(checkin: CheckIn) -> dict:
+    """The check-in as the correction's record keeps it (all of it: a withdrawn one lives
+    on only there)."""
+    return {
+        "slot": checkin.slot,
+        "performed_at": checkin.performed_at.isoformat(),
+        "local_date": checkin.local_date.isoformat(),
+        "pain_before": checkin.pain_before,
+        "pain_after": checkin.pain_after,
+        "duration_minutes": checkin.duration_minutes,
+        "heat_used": checkin.heat_used,
+        "notes": checkin.notes,
+        "red_flags": list(checkin.red_flags),
+    }
+
+
+def _correction_start(checkin: CheckIn, now: datetime) -> tuple[Prescription, CheckIn]:
+    """The prescription locked as checkin_record locks it (a correction and a check-in of
+    the same prescription take turns, so each counts the other's result), and the check-in
+    read again under that lock: a second tab may have withdrawn it a moment ago."""
+    prescription = locked_prescriptions().get(pk=checkin.prescription_id)
+    current = CheckIn.objects.filter(pk=checkin.pk).first()
+    if current is None:
+        raise ValidationError("This check-in has been withdrawn already.")
+    if not correctable(current, now):
+        raise ValidationError(
+            "A check-in can be corrected only within 24 hours of making it. "
+            "If this one is wrong, tell your clinic."
+        )
+    current.prescription = prescription
+    return prescription, current
+
+
+def _ledger_follow(prescription: Prescription, now: datetime) -> None:
+    """The prescription's days counted again from its check-ins as they now stand, by the
+    ledger's own rebuild: the same code that must equal what check-ins keep up one by one,
+    so there is no second way of taking a check-in out of a day. It outdates the patient's
+    stored clinic row in this transaction, as every ledger write does."""
+    ledger.ledger_rebuild(prescription_ids=[prescription.id], now=now)
+
+
+@transaction.atomic
+def checkin_correct(*, checkin: CheckIn, by, changes: dict, now: datetime | None = None) -> CheckIn:
+    """Puts right what the patient got wrong in their check-in (CORRECTABLE: the session,
+    the pain before and after, the minutes, the notes) within CORRECTION_WINDOW of making
+    it; the record of the correction keeps what it was. Its red flags are never changed:
+    they stay for the clinician."""
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise ValidationError({name: "This cannot be corrected." for name in sorted(unknown)})
+    now = now or timezone.now()
+    prescription, checkin = _correction_start(checkin, now)
+    before = _snapshot(checkin)
+    pain_rose_before = checkin.pain_rose
+    for name, value in changes.items():
+        setattr(checkin, name, value)
+    # The session decides the date (a bedtime one after midnight counts for the evening
+    # before), read in the zone the check-in was done in, not the patient's present one.
+    tz = ledger.sources_for([prescription.id])[prescription.id].schedule_at(checkin.performed_at).tz
+    checkin.local_date = checkin_local_date(checkin.performed_at, tz, checkin.slot)
+    after = _snapshot(checkin)
+    if after == before:
+        return checkin
+    checkin.save(update_fields=[*CORRECTABLE, "local_date"])
+    CheckInCorrection.objects.create(
+        check_in_id=checkin.id,
+        prescription=prescription,
+        patient_id=checkin.patient_id,
+        kind=CheckInCorrection.Kind.CORRECTED,
+        at=now,
+        by=by,
+        before=before,
+        after=after,
+    )
+    _ledger_follow(prescription, now)
+    if not checkin.red_flags:
+        checkin.advice = checkin_advice(checkin, now)
+        checkin.save(update_fields=["advice"])
+        if checkin.pain_rose and not pain_rose_before:
+            alerts.session_pain_alert_raise(checkin, now)
+    return checkin
+
+
+@transaction.atomic
+def checkin_withdraw(*, checkin: CheckIn, by, now: datetime | None = None) -> None:
+    """Takes back a check-in the patient made by mistake, within CORRECTION_WINDOW: every
+    report then reads it as never made, and the record of the correction keeps it whole.
+    A check-in that reported a warning sign cannot be withdrawn: the sign stays for the
+    clinician, whose alert and pause it raised."""
+    now = now or timezone.now()
+    prescription, checkin = _correction_start(checkin, now)
+    if checkin.red_flags:
+        raise ValidationError(
+            "This check-in reported a warning sign, so it stays for your clinician to see. "
+            "You can still correct its other details, or tell your clinic."
+        )
+    CheckInCorrection.objects.create(
+        check_in_id=checkin.id,
+        prescription=prescription,
+        patient_id=checkin.patient_id,
+        kind=CheckInCorrection.Kind.WITHDRAWN,
+        at=now,
+        by=by,
+        before=_snapshot(checkin),
+        after=None,
+    )
+    checkin.delete()
+    _ledger_follow(prescription, now)

@@ -8,6 +8,7 @@ from patients.models import Patient, ReminderPreference
 from prescriptions.models import (
     Alert,
     CheckIn,
+    CheckInCorrection,
     Prescription,
     PrescriptionSlot,
     Reminder,
@@ -62,7 +63,8 @@ ALERT_FIELDS = columns(Alert, leave_out={"patient_id", "acknowledged_by_id", "no
 
 def patient_export(patient: Patient, *, now: datetime | None = None) -> dict:
     """The patient's record, reminder preferences, prescriptions with their slots and status
-    history, check-ins, reminders and alerts, in a fixed number of queries.
+    history, check-ins and their corrections, reminders and alerts, in a fixed number of
+    queries.
 
     Left out on purpose: the webhook secret and activation-code digests (credentials, not
     facts about the patient) and the stored replies to retried check-ins (copies of the
@@ -112,6 +114,12 @@ def patient_export(patient: Patient, *, now: datetime | None = None) -> dict:
             CheckIn.objects.filter(patient=patient)
             .order_by("performed_at", "id")
             .values(*CHECKIN_FIELDS)
+        ),
+        # What the patient corrected or withdrew of their check-ins, as it was before.
+        "check_in_corrections": list(
+            CheckInCorrection.objects.filter(patient=patient)
+            .order_by("at", "id")
+            .values("check_in_id", "kind", "at", "before", "after")
         ),
         "reminders": list(
             Reminder.objects.filter(prescription__patient=patient)

@@ -40,3 +40,24 @@ class CheckInForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+
+
+class SessionDetailsForm(forms.Form):
+    """What a patient may add on their own page: how long the session took, and a note."""
+
+    duration_minutes = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        required=False,
+        error_messages={
+            "min_value": "Give the minutes from 1 to 60, or leave it empty.",
+            "max_value": "Give the minutes from 1 to 60, or leave it empty.",
+            "invalid": "Give the minutes as a whole number from 1 to 60.",
+        },
+    )
+    notes = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+        error_messages={"max_length": "A note has at most 2000 characters."},
+    )

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,20 +27,30 @@ from patients.api.serializers import phone_validator
 from patients.models import ReminderPreference
 from patients.services import (
     activation_code_find,
+    calendar_feed_reset,
     patient_activate,
     patient_pages_url,
     patient_update,
     reminder_preference_update,
 )
-from prescriptions import adherence, advice, checkins
+from prescriptions import adherence, advice, checkins, patient_charts, patient_day
 from prescriptions.api.me import calendar_url, export_response
 from prescriptions.current_prescriptions import current_of
-from prescriptions.forms import CheckInForm
-from prescriptions.models import CheckInSlot, IdempotencyRecord, Prescription
+from prescriptions.forms import CheckInForm, SessionDetailsForm
+from prescriptions.models import (
+    CheckIn,
+    CheckInCorrection,
+    CheckInSlot,
+    IdempotencyRecord,
+    Prescription,
+)
 from prescriptions.quiet_hours import quiet_hours_cover_every_slot
 from prescriptions.schedule import local_today
+from prescriptions.web.charts import pain_days
 
 CHART_DAYS = 28
+# The patient's latest check-ins listed on their page (of the last CHART_DAYS days).
+CHECK_INS_SHOWN = 10
 
 
 class PatientSignInForm(SignInForm):
@@ -90,20 +100,41 @@ class ActivateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class WebCheckInForm(CheckInForm):
+class WebCheckInForm(CheckInForm, SessionDetailsForm):
     slot = forms.ChoiceField(choices=CheckInSlot.choices)
     # One per form shown: a double submit of the same form stores one check-in.
     form_id = forms.UUIDField(widget=forms.HiddenInput)
 
 
+class CheckInCorrectionForm(CheckInForm, SessionDetailsForm):
+    """What a patient may put right in their check-in (checkins.CORRECTABLE): not the heat,
+    and never the warning signs, which stay for the clinician."""
+
+    slot = forms.ChoiceField(choices=CheckInSlot.choices)
+    heat_used = None
+    red_flags = None
+
+
 class ReminderForm(forms.Form):
-    channel = forms.ChoiceField(choices=ReminderPreference.Channel.choices)
+    channel = forms.ChoiceField(
+        choices=ReminderPreference.Channel.choices,
+        error_messages={"invalid_choice": "Choose one of the ways listed."},
+    )
     quiet_start = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     quiet_end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.patient = patient
+        # A webhook is an app's way in, set up through the API: offered here only to the
+        # patient whose reminders already go that way, so that saving keeps it.
+        preference = getattr(patient, "reminder_preference", None)
+        if getattr(preference, "channel", None) != ReminderPreference.Channel.WEBHOOK:
+            self.fields["channel"].choices = [
+                choice
+                for choice in ReminderPreference.Channel.choices
+                if choice[0] != ReminderPreference.Channel.WEBHOOK
+            ]
 
     def clean(self):
         data = super().clean()
@@ -258,9 +289,29 @@ def _quiet_hours_swallow_all(patient, prescription) -> bool:
 
 def _home_context(request, patient, prescription, report, **forms_given) -> dict:
     """The page's context; a form given (with its errors) replaces the blank one."""
+    now = timezone.now()
     checkin_form = forms_given.get("checkin_form") or WebCheckInForm(
-        initial={"form_id": uuid.uuid4(), "slot": _likely_slot(patient)}
+        initial={"form_id": uuid.uuid4(), "slot": _default_slot(patient, now)}
     )
+    days = [day["date"] for day in report["by_day"]]
+    # The last CHART_DAYS days' check-ins, newest first: the pain trend and the list.
+    recent = list(
+        CheckIn.objects.filter(patient=patient, local_date__range=(days[0], days[-1])).order_by(
+            "-performed_at", "-id"
+        )
+    )
+    trend_days = pain_days(days, recent)
+    shown = recent[:CHECK_INS_SHOWN]
+    zones = patient_day.zones_done_in(shown)
+    corrected = set(
+        CheckInCorrection.objects.filter(check_in_id__in=[c.id for c in shown]).values_list(
+            "check_in_id", flat=True
+        )
+    )
+    for checkin in shown:
+        checkin.zone_done_in = zones[checkin.id]
+        checkin.correctable = checkins.correctable(checkin, now)
+        checkin.corrected = checkin.id in corrected
     return {
         "patient": patient,
         "prescription": prescription,
@@ -268,6 +319,10 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         "protocol": prescription.protocol if prescription else None,
         "report": report,
         "chart": chart(report["by_day"]),
+        "pain_trend": patient_charts.pain_trend(trend_days),
+        "pain_days": [day for day in trend_days if day["before"] is not None],
+        "check_ins": shown,
+        "check_ins_total": len(recent),
         "checkin_form": checkin_form,
         "reminder_form": forms_given.get("reminder_form") or _reminder_form(patient),
         "quiet_hours_swallow_all": _quiet_hours_swallow_all(patient, prescription),
@@ -279,8 +334,15 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
     }
 
 
-def _likely_slot(patient) -> str:
-    hour = timezone.now().astimezone(patient.zone).hour
+def _default_slot(patient, now) -> str:
+    """The session that is next due on the patient's plan, else the likely one by the hour."""
+    return patient_day.next_due(patient_day.sessions_now(patient, now), now) or _likely_slot(
+        patient, now
+    )
+
+
+def _likely_slot(patient, now) -> str:
+    hour = now.astimezone(patient.zone).hour
     if 4 <= hour < 12:
         return CheckInSlot.MORNING
     if hour >= 18:
@@ -334,6 +396,91 @@ def check_in(request, patient):
         )
     messages.success(request, checkin.advice or "Saved. Thank you!")
     return redirect("patient-home")
+
+
+def _own_checkin(patient, pk: int) -> CheckIn:
+    """One of the patient's own check-ins; anyone else's is a 404."""
+    return get_object_or_404(
+        CheckIn.objects.select_related("prescription"), pk=pk, patient_id=patient.id
+    )
+
+
+def _correction_page(request, patient, checkin, form, *, status=200, refusal=""):
+    zone = patient_day.zones_done_in([checkin])[checkin.id]
+    return render(
+        request,
+        "patient/checkin_correct.html",
+        {
+            "patient": patient,
+            "checkin": checkin,
+            "zone_done_in": zone,
+            "form": form,
+            "correctable": checkins.correctable(checkin),
+            "refusal": refusal,
+            "window_hours": int(checkins.CORRECTION_WINDOW.total_seconds() // 3600),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def checkin_correct(request, patient, pk: int):
+    """A check-in the patient made by mistake, put right within a day of making it."""
+    checkin = _own_checkin(patient, pk)
+    audit_record(request, patients=[patient.id], action=Action.READ)
+    if request.method == "GET":
+        initial = {name: getattr(checkin, name) for name in checkins.CORRECTABLE}
+        return _correction_page(request, patient, checkin, CheckInCorrectionForm(initial=initial))
+    form = CheckInCorrectionForm(request.POST)
+    if not form.is_valid():
+        return _correction_page(request, patient, checkin, form, status=400)
+    try:
+        corrected = checkins.checkin_correct(
+            checkin=checkin, by=request.user, changes=form.cleaned_data
+        )
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+        return _correction_page(request, patient, checkin, form, status=400, refusal=refusal)
+    audit_record(request, patients=[patient.id], action=Action.UPDATE)
+    saved = ["Your check-in is corrected.", corrected.advice]
+    messages.success(request, " ".join(filter(None, saved)))
+    return redirect(f"{reverse('patient-home')}#your-check-ins")
+
+
+@require_POST
+@patient_required
+def checkin_withdraw(request, patient, pk: int):
+    checkin = _own_checkin(patient, pk)
+    try:
+        checkins.checkin_withdraw(checkin=checkin, by=request.user)
+    except ValidationError as error:
+        initial = {name: getattr(checkin, name) for name in checkins.CORRECTABLE}
+        return _correction_page(
+            request,
+            patient,
+            checkin,
+            CheckInCorrectionForm(initial=initial),
+            status=400,
+            refusal=" ".join(error.messages),
+        )
+    audit_record(request, patients=[patient.id], action=Action.UPDATE)
+    messages.success(request, "Your check-in is withdrawn: it no longer counts.")
+    return redirect(f"{reverse('patient-home')}#your-check-ins")
+
+
+@require_POST
+@patient_required
+def calendar_reset(request, patient):
+    """A new calendar address (as the API's me/calendar/reset/); the old one stops working."""
+    calendar_feed_reset(patient=patient)
+    audit_record(request, patients=[patient.id], action=Action.UPDATE)
+    messages.success(
+        request,
+        "Your calendar has a new address. The old one no longer works: "
+        "subscribe to the new one in your calendar app.",
+    )
+    return redirect(f"{reverse('patient-home')}#calendar")
 
 
 def _report(patient):
@@ -404,6 +551,9 @@ urlpatterns = [
     path("logout/", sign_out, name="patient-logout"),
     path("activate/", activate, name="patient-activate"),
     path("check-in/", check_in, name="patient-checkin"),
+    path("check-ins/<int:pk>/", checkin_correct, name="patient-checkin-correct"),
+    path("check-ins/<int:pk>/withdraw/", checkin_withdraw, name="patient-checkin-withdraw"),
+    path("calendar/reset/", calendar_reset, name="patient-calendar-reset"),
     path("reminders/", reminder_settings, name="patient-reminders"),
     path("zone-and-phone/", zone_and_phone, name="patient-zone-and-phone"),
     path("export.json", export, name="patient-export"),

@@ -2,13 +2,14 @@
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.audit import Action, audit_record
 from patients.models import Patient
 from patients.services import reminders_stop
-from prescriptions import advice, checkins, links
+from prescriptions import advice, checkins, links, patient_day
 from prescriptions.calendar import calendar_feed
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckIn, Reminder
@@ -45,15 +46,20 @@ def _link_reminder(token: str) -> Reminder | None:
 
 
 def _done(request, reminder: Reminder, checkin: CheckIn, *, just_now: bool):
-    template = "patient/stop.html" if checkin.red_flags else "patient/checkin_done.html"
+    patient = reminder.prescription.patient
     context = {
         "reminder": reminder,
-        "patient": reminder.prescription.patient,
+        "patient": patient,
         "checkin": checkin,
         "just_now": just_now,
         "emergency": advice.is_emergency(checkin.red_flags),
     }
-    return render(request, template, context)
+    if checkin.red_flags:
+        return render(request, "patient/stop.html", context)
+    now = timezone.now()
+    # What else today asks of them, so that a spent link still says what comes next.
+    context["still_due"] = patient_day.still_due(patient_day.sessions_now(patient, now), now)
+    return render(request, "patient/checkin_done.html", context)
 
 
 def _unusable(request, reason: str, reminder: Reminder | None = None):

@@ -61,6 +61,38 @@ class CheckIn(models.Model):
         )
 
 
+class CheckInCorrection(models.Model):
+    """A patient's own correction of a check-in they made by mistake (within a day of
+    making it, `checkins.CORRECTION_WINDOW`): what it was, what it became (null when they
+    withdrew it), who and when. The check-in holds the corrected values; a withdrawn one
+    is deleted, so that every report reads it as never made, and lives on only here."""
+
+    class Kind(models.TextChoices):
+        CORRECTED = "corrected"
+        WITHDRAWN = "withdrawn"
+
+    # The check-in's id, not a foreign key: the record outlives a withdrawn check-in.
+    check_in_id = models.BigIntegerField()
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, related_name="check_in_corrections"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="check_in_corrections"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The corrected fields as they were, and as they are after it (null: withdrawn).
+    before = models.JSONField()
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["check_in_id"])]
+
+
 class IdempotencyRecord(models.Model):
     """The first response to a check-in POST, replayed when the same key comes again."""
 

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from patients.models import ReminderPreference
-from prescriptions.models import Alert, Reminder
+from prescriptions import checkins
+from prescriptions.models import Alert, CheckIn, Reminder
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PrescriptionFactory
 
@@ -59,6 +60,26 @@ def test_it_downloads_everything_about_the_patient(patient_a, other_patient):
     assert [alert["kind"] for alert in document["alerts"]] == ["no_check_in"]
 
 
+def test_it_keeps_what_a_corrected_or_withdrawn_check_in_was(patient_a):
+    prescription = history(patient_a, 2)
+    first, second = CheckIn.objects.filter(prescription=prescription).order_by("id")
+    checkins.checkin_correct(checkin=first, by=patient_a.user, changes={"pain_before": 1})
+    checkins.checkin_withdraw(checkin=second, by=patient_a.user)
+
+    document = json.loads(export(patient_a).content)
+
+    assert len(document["check_ins"]) == 1
+    corrected, withdrawn = document["check_in_corrections"]
+    assert (corrected["check_in_id"], corrected["kind"]) == (first.id, "corrected")
+    assert corrected["after"]["pain_before"] == 1
+    assert (withdrawn["check_in_id"], withdrawn["kind"], withdrawn["after"]) == (
+        second.id,
+        "withdrawn",
+        None,
+    )
+    assert withdrawn["before"]["pain_before"] == second.pain_before
+
+
 def test_it_leaves_out_the_webhook_secret(patient_a):
     client_for(patient_a.user).patch(
         "/api/v1/me/reminder-preferences/",
@@ -82,10 +103,10 @@ def test_it_runs_the_same_queries_however_long_the_history(
     history(other_patient, 5, alert="low_adherence")
     small, large = client_for(patient_a.user), client_for(other_patient.user)
     # + 1: the audit entry of the export.
-    with django_assert_num_queries(11 + 1):
+    with django_assert_num_queries(12 + 1):
         small.get("/api/v1/me/export/")
 
-    with django_assert_num_queries(11 + 1):
+    with django_assert_num_queries(12 + 1):
         large.get("/api/v1/me/export/")
 
 
