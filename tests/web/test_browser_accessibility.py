@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from clinic.reset_links import reset_link
@@ -26,10 +27,6 @@ SERIOUS = {"serious", "critical"}
 
 def axe_violations(page) -> list[dict]:
     """axe-core's serious and critical violations on the page as it stands."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:  # a browser test never skips: a page would go unchecked
-        pytest.fail("axe-playwright-python is missing from the virtualenv (requirements.lock)")
     results = Axe().run(page).response
     return [v for v in results["violations"] if v["impact"] in SERIOUS]
 
@@ -42,44 +39,12 @@ def described(violations: list[dict]) -> str:
     )
 
 
-# Violations on the two templates other changes are rewriting now (staff/patient.html and
-# the patient's /my/ page): listed here to be fixed there, as (rule, element) pairs, and
-# only these are let through on those paths. Remove an entry once its page is fixed.
-KNOWN_ELSEWHERE = {
-    "staff/patient.html": {
-        # Scrolling tables without keyboard access: <div class="scroll" tabindex="0"
-        # role="region" aria-labelledby="…-title"> as on the clinic table.
-        ("scrollable-region-focusable", "#checkins > .scroll"),
-        ("scrollable-region-focusable", "#audit > .scroll"),
-        ("scrollable-region-focusable", "#reminders > .scroll"),
-    },
-    "patient/home.html": set(),
-}
-
-
-def template_of(path: str) -> str | None:
-    if re.fullmatch(r"/staff/patients/\d+/", path):
-        return "staff/patient.html"
-    if path == "/my/":
-        return "patient/home.html"
-    return None
-
-
 def sweep(page, paths: list[str]) -> None:
     """Opens each path and fails with every serious or critical violation of them all."""
     problems = []
     for path in paths:
         page.goto(path)
-        known = KNOWN_ELSEWHERE.get(template_of(path), set())
-        found = []
-        for violation in axe_violations(page):
-            nodes = [
-                n
-                for n in violation["nodes"]
-                if (violation["id"], " ".join(n["target"])) not in known
-            ]
-            if nodes:
-                found.append({**violation, "nodes": nodes})
+        found = axe_violations(page)
         if found:
             problems.append(f"{path}:\n{described(found)}")
     assert not problems, "\n".join(problems)
