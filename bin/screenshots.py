@@ -7,12 +7,21 @@ from headless import launch, wait_for  # bin/headless.py, beside this script
 from playwright.sync_api import sync_playwright
 
 CLINICIAN = ("dr.rivera@riverside.example", "demo-clinician-pass")
+PATIENT = ("maya.chen@example.com", "demo-patient-pass")
 
 
 def sign_in(page, url: str) -> None:
     page.goto(f"{url}/staff/login/")
     page.get_by_label("Username").fill(CLINICIAN[0])
     page.get_by_label("Password").fill(CLINICIAN[1])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def patient_sign_in(page, url: str) -> None:
+    page.goto(f"{url}/my/login/")
+    page.get_by_label("Email").fill(PATIENT[0])
+    page.get_by_label("Password").fill(PATIENT[1])
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
 
@@ -26,7 +35,7 @@ def main(url: str, out: Path) -> None:
     wait_for(url)
     with sync_playwright() as p:
         browser = launch(p)
-        laptop = browser.new_context(viewport={"width": 1366, "height": 900})
+        laptop = browser.new_context(viewport={"width": 1280, "height": 900})
         page = laptop.new_page()
         sign_in(page, url)
         shots = []
@@ -57,6 +66,20 @@ def main(url: str, out: Path) -> None:
         shot("phone-clinic-table", "/staff/", target=mobile, full=False)
         shot("phone-patient-page", arjun, target=mobile, full=False)
         shot("phone-clinic-table-full", "/staff/", target=mobile)
+        shot("phone-patient-page-full", arjun, target=mobile)
+
+        # The patient's own page (Maya), on a laptop and on a phone.
+        own = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        patient_sign_in(own, url)
+        shot("my-page", "/my/", target=own)
+        own_phone = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        ).new_page()
+        patient_sign_in(own_phone, url)
+        shot("phone-my-page", "/my/", target=own_phone)
         browser.close()
     for file in shots:
         print(file)

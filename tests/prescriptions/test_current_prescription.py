@@ -175,7 +175,8 @@ def test_the_clinic_patient_page_still_shows_a_course_ended_by_hand(staff_a, pat
 
     head = page.split('id="rx-title"')[1].split("</div>")[0]
     assert '<span class="pill ended">Ended</span>' in head
-    assert "Apr 1, 2026 \u2013 open" in page
+    # The dates end on the day it was ended (issue 18: no longer "open").
+    assert "Apr 1, 2026 \u2013 May 10, 2026" in page
 
 
 def test_a_week_old_end_date_reads_ended_everywhere_in_the_same_way(clinic_a):

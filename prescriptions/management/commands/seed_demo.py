@@ -19,7 +19,7 @@ from patients.services import activation_code_issue, patient_activate, patient_e
 from prescriptions import alerts
 from prescriptions.checkins import checkin_record
 from prescriptions.ledger import ledger_rewrite
-from prescriptions.models import EPOCH, Prescription, Protocol, Reminder
+from prescriptions.models import EPOCH, CheckIn, Prescription, Protocol, Reminder
 from prescriptions.schedule import local_instant, local_midnight, local_today
 from prescriptions.services import prescription_create
 
@@ -189,7 +189,7 @@ class Command(BaseCommand):
                 before = clamp(round(pain + rng.choice((-1, 0, 0, 1))))
                 sore = days_ago in story.sore_days and kind == "bedtime"
                 after = clamp(before + 2 if sore else before - rng.choice((1, 1, 2, 2, 3)))
-                checkin_record(
+                checkin = checkin_record(
                     prescription=prescription,
                     slot=kind,
                     performed_at=performed_at,
@@ -199,6 +199,9 @@ class Command(BaseCommand):
                     heat_used=story.heat_prep and kind == "bedtime",
                     notes="Woke with back pain; settled after rocking." if kind == "night" else "",
                 )
+                # Recorded as the session was done, not at seeding time: only the last
+                # day's check-ins can still be corrected, as for a real patient.
+                CheckIn.objects.filter(id=checkin.id).update(created_at=performed_at)
         self.reminder_history(story, prescription, today, zone, now)
 
     def reminder_history(self, story: Story, prescription, today: date, zone, now) -> None:
