@@ -79,6 +79,7 @@ def main(url: str, out: Path) -> None:
             has_touch=True,
         ).new_page()
         patient_sign_in(own_phone, url)
+        shot("phone-my-page-first-screen", "/my/", target=own_phone, full=False)
         shot("phone-my-page", "/my/", target=own_phone)
         browser.close()
     for file in shots:
