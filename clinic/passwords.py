@@ -9,11 +9,10 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from clinic import reset_links, security_log, sign_ins
+from clinic import reset_links, security_log, services, sign_ins
 from clinic.models import User
 from clinic.tasks import send_password_reset
 
@@ -34,16 +33,7 @@ def _email_key(email: str) -> str:
 
 def _count_request(email: str) -> int:
     """This hour's requests for the address, this one included."""
-    key = _email_key(email)
-    cache.add(key, 0, timeout=EMAIL_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-        # Some caches' incr forgets the timeout (the file cache's sets it to the default).
-        cache.touch(key, EMAIL_WINDOW_SECONDS)
-    except ValueError:  # expired between add and incr
-        count = 1
-        cache.set(key, count, timeout=EMAIL_WINDOW_SECONDS)
-    return count
+    return services.count_in_window(_email_key(email), EMAIL_WINDOW_SECONDS)
 
 
 @transaction.atomic

@@ -38,11 +38,13 @@ def _address_key(address: str) -> str:
     return f"sign-in-address-failures:{address}"
 
 
-def _count_failure(key: str) -> int:
-    window = settings.SIGN_IN_LOCKOUT_SECONDS
+def count_in_window(key: str, window: int) -> int:
+    """Adds one to a count in the cache that lapses `window` seconds after its last rise,
+    and answers the count, this one included (shared by every process through the cache)."""
     cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
+        # Some caches' incr forgets the timeout (the file cache's sets it to the default).
         cache.touch(key, window)
     except ValueError:  # expired between add and incr
         count = 1
@@ -85,7 +87,7 @@ def sign_in_allowed(*, username: str, address: str) -> None:
 def sign_in_failed(*, username: str, address: str, user: User | None, reason: str) -> None:
     """Counts a failed try (a wrong password or second-factor code) and logs it; the try
     that reaches the limit logs the lockout too."""
-    count = _count_failure(_pair_key(username, address))
+    count = count_in_window(_pair_key(username, address), settings.SIGN_IN_LOCKOUT_SECONDS)
     failures, _ = cache.get(_address_key(address), (0, 0.0))
     cache.set(_address_key(address), (failures + 1, time.time()), settings.SIGN_IN_LOCKOUT_SECONDS)
     security_log.record(

@@ -115,7 +115,9 @@ class ClinicTableForm(RangeForm):
 # --- Patients -----------------------------------------------------------------------------
 
 
-class EnrolForm(forms.Form):
+class PatientDetailsForm(forms.Form):
+    """Who the patient is and where they live: enrolment's fields, and the edit page's."""
+
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(max_length=254, help_text="Also the patient's username.")
@@ -123,36 +125,30 @@ class EnrolForm(forms.Form):
         max_length=32,
         required=False,
         validators=[phone_validator],
-        help_text="Optional; for text-message reminders.",
+        help_text="Optional; needed for text-message reminders.",
     )
     timezone = ZoneField(
         label="Time zone",
-        help_text="Where the patient lives: reminders follow their local clock.",
+        help_text="Where the patient lives: reminders and their dates follow its clock.",
     )
+    # The patient whose details these are; None while enrolling.
+    patient = None
 
     def clean_email(self):
         email = patient_services.normalize_email(self.cleaned_data["email"])
-        if patient_services.email_taken(email):
+        keep = self.patient.user_id if self.patient is not None else None
+        if patient_services.email_taken(email, except_user_id=keep):
             raise ValidationError("This email is already in use.")
         return email
 
 
-class PatientEditForm(forms.Form):
+class EnrolForm(PatientDetailsForm):
+    """A new patient's details; the service makes their account and activation code."""
+
+
+class PatientEditForm(PatientDetailsForm):
     """A patient's details and how they are reminded, as the clinic corrects them."""
 
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(max_length=254, help_text="Also the patient's username.")
-    phone = forms.CharField(
-        max_length=32,
-        required=False,
-        validators=[phone_validator],
-        help_text="Needed for text-message reminders.",
-    )
-    timezone = ZoneField(
-        label="Time zone",
-        help_text="Reminders and the patient's dates follow it from the next session on.",
-    )
     channel = forms.ChoiceField(label="Reminders by")
 
     def __init__(self, *args, patient, webhook: bool, **kwargs):
@@ -164,12 +160,6 @@ class PatientEditForm(forms.Form):
         # A webhook needs the patient's own address, which only they set (in the API).
         offered = ["email", "sms", *(["webhook"] if webhook else []), "none"]
         self.fields["channel"].choices = [(c, CHANNEL_LABELS[c]) for c in offered]
-
-    def clean_email(self):
-        email = patient_services.normalize_email(self.cleaned_data["email"])
-        if patient_services.email_taken(email, except_user_id=self.patient.user_id):
-            raise ValidationError("This email is already in use.")
-        return email
 
 
 CHANNEL_LABELS = {
