@@ -66,11 +66,11 @@ def recovery_codes_left(user: User) -> int:
 @transaction.atomic
 def second_factor_setup(*, user: User) -> TOTPDevice:
     """A new secret, not in force until confirmed; an earlier unconfirmed one is dropped
-    (its QR code may have been seen by someone else, or scanned into a lost phone)."""
-    if TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
-        raise SecondFactorRefused(
-            "A second factor is already on. Turn it off first to set up a new one."
-        )
+    (its QR code may have been seen by someone else, or scanned into a lost phone).
+
+    With a second factor already on, this is a move to a new phone: the one in force keeps
+    working until the new one is confirmed. The caller is signed in, so they passed the
+    second factor already (or a recovery code, the day the old phone was lost)."""
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
@@ -82,19 +82,22 @@ def second_factor_confirm(*, user: User, code: str, address: str) -> list[str] |
     code is wrong."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).last()
     if device is None:
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            raise SecondFactorRefused("A second factor is already on.")
         raise SecondFactorRefused("Set up a second factor first, then type its code.")
     # A wrong code returns (and commits the device's throttle) rather than raising.
     if not TOTP_CODE.match(_plain(code)) or not device.verify_token(_plain(code)):
         return None
+    # A move to a new phone: the old phone's codes stop working now, and so do the old
+    # recovery codes (below).
+    replaced = TOTPDevice.objects.filter(user=user, confirmed=True).delete()[0] > 0
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     StaticDevice.objects.filter(user=user).delete()
     recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
-    security_log.record(Event.SECOND_FACTOR_ADDED, user=user, actor=user, address=address)
+    security_log.record(
+        Event.SECOND_FACTOR_ADDED, user=user, actor=user, address=address, replaced=replaced
+    )
     return [_readable(c) for c in codes]
 
 
@@ -109,9 +112,9 @@ def second_factor_disable(*, user: User, code: str, address: str) -> bool:
         raise SecondFactorRefused("No second factor is on.")
     if second_factor_required(user):
         raise SecondFactorRefused(
-            "Your clinic requires a second factor, so it cannot be turned off. If your phone "
-            "is lost or replaced, ask your clinic's administrator to remove it; you can then "
-            "set up the new phone."
+            "Your clinic requires a second factor, so it cannot be turned off. For a new "
+            "phone, choose “Move to a new phone”: sign in with a recovery code if the old "
+            "one is lost."
         )
     # A wrong code returns (and commits the device's throttle) rather than raising.
     if not second_factor_verify(user=user, code=code):

@@ -142,7 +142,7 @@ def setup(request):
     if request.path != own:
         return redirect(own)
     account = reverse("patient-account" if user.is_patient else "staff-account")
-    if has_second_factor(user):
+    if has_second_factor(user) and "new-phone" not in request.GET:
         request.session[STATE] = ON
         messages.info(request, "Your second factor is already on.")
         return redirect(account)

@@ -99,13 +99,45 @@ def test_a_wrong_code_pauses_the_device_a_moment(clinician_a, frozen_clock):
     assert client.post(CONFIRM, {"code": code(key)}).status_code == 200
 
 
-def test_it_refuses_a_new_setup_while_one_is_confirmed(clinician_a):
-    key, _ = second_factor_on(clinician_a)
+def test_a_new_phone_takes_over_only_once_its_first_code_is_typed(clinician_a, frozen_clock):
+    old_key, old_recovery = second_factor_on(clinician_a)
+    client = client_for(clinician_a)
 
-    response = client_for(clinician_a).post(SETUP)
+    new_key = secret_of(client.post(SETUP).json()["otpauth_url"])
+    in_force = TOTPDevice.objects.get(user=clinician_a, confirmed=True)
+    assert in_force.bin_key == old_key  # the old phone still signs in meanwhile
+    frozen_clock.shift(30)
+    new_recovery = client.post(CONFIRM, {"code": code(new_key)}).json()["recovery_codes"]
 
-    assert response.status_code == 400
-    assert key_of(clinician_a) == key
+    assert key_of(clinician_a) == new_key
+    sign_in = {"username": clinician_a.username, "password": PASSWORD}
+    frozen_clock.shift(30)
+    refused = client_for(clinician_a).post("/api/v1/auth/token/", {**sign_in, "otp": code(old_key)})
+    assert refused.status_code == 400
+    assert (
+        client.post("/api/v1/auth/token/", {**sign_in, "otp": old_recovery[0]}).status_code == 400
+    )
+    frozen_clock.shift(5)  # django-otp's pause after a wrong code
+    assert (
+        client.post("/api/v1/auth/token/", {**sign_in, "otp": new_recovery[0]}).status_code == 200
+    )
+    added = SecurityEvent.objects.filter(event="second_factor_added").order_by("id")
+    assert [e.details["replaced"] for e in added] == [False, True]
+
+
+def test_a_member_of_a_clinic_that_requires_one_can_still_move_to_a_new_phone(
+    clinician_a, frozen_clock
+):
+    clinician_a.clinic.require_second_factor = True
+    clinician_a.clinic.save()
+    second_factor_on(clinician_a)
+    client = client_for(clinician_a)
+
+    new_key = secret_of(client.post(SETUP).json()["otpauth_url"])
+    frozen_clock.shift(30)
+
+    assert client.post(CONFIRM, {"code": code(new_key)}).status_code == 200
+    assert key_of(clinician_a) == new_key
 
 
 def test_confirm_without_a_setup_is_a_400(staff_a):
