@@ -87,7 +87,8 @@ def _item(data: dict) -> Item:
 
 
 def questionnaire_fields(instrument: Instrument) -> dict:
-    """The columns that hold an instrument (shared by the migration and the command)."""
+    """The columns that hold an instrument (the load command's; migration 0002 keeps its
+    own copy, frozen with the schema it wrote)."""
     scoring = instrument.scoring
     return {
         "name": instrument.name,

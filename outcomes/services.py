@@ -39,7 +39,7 @@ def questionnaire_response_create(
 
     The patient's row is locked first, so that two first responses sent at once cannot
     both be taken for the baseline (and both name the activities)."""
-    Patient.objects.select_for_update().filter(pk=patient.pk).exists()
+    Patient.objects.select_for_update().get(pk=patient.pk)
     baseline = baseline_of(patient_id=patient.pk, questionnaire_id=questionnaire.pk)
     instrument = questionnaire.instrument
     cleaned = clean_answers(

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from outcomes.models import Questionnaire
 from tests.conftest import client_for
+from tests.outcomes.test_scoring import shipped
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,8 @@ def test_it_lists_in_a_constant_number_of_queries(patient_a, rows):
 
     assert body["count"] == rows
     assert len(queries) == 4  # token, user, count, page
+
+
+@pytest.mark.parametrize("slug", ["psfs", "pgic"])
+def test_the_migration_ships_each_instrument_as_its_file_defines_it(slug):
+    assert Questionnaire.objects.get(slug=slug).instrument == shipped(slug)
