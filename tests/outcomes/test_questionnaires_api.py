@@ -67,3 +67,10 @@ def test_it_lists_in_a_constant_number_of_queries(patient_a, rows):
 @pytest.mark.parametrize("slug", ["psfs", "pgic"])
 def test_the_migration_ships_each_instrument_as_its_file_defines_it(slug):
     assert Questionnaire.objects.get(slug=slug).instrument == shipped(slug)
+
+
+@pytest.mark.parametrize("run", ["first", "after the first one's flush"])
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_still_finds_the_shipped_instruments(run):
+    # The flush after each transactional test empties every table; the instruments come back.
+    assert set(Questionnaire.objects.values_list("slug", flat=True)) == {"pgic", "psfs"}
