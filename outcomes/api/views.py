@@ -2,7 +2,6 @@ import csv
 import io
 
 import django_filters
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,6 +24,7 @@ from outcomes.api.serializers import (
 )
 from outcomes.models import Questionnaire, QuestionnaireResponse
 from patients.models import Patient
+from prescriptions.api import idempotency
 from prescriptions.api.adherence import CSVExportMixin
 from prescriptions.clinic_csv import spreadsheet_safe
 from prescriptions.schedule import local_today
@@ -81,28 +81,42 @@ class QuestionnaireResponseList(AuditedMixin, generics.ListAPIView):
 
     @extend_schema(
         request=QuestionnaireResponseWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retry-safe key: the same key and body replay the first response.",
+            )
+        ],
         responses={
             201: QuestionnaireResponseSerializer,
             400: OpenApiResponse(description="`answers`: item id → what is wrong with it"),
+            409: OpenApiResponse(description="Idempotency-Key reused with a different body"),
         },
     )
     def post(self, request):
-        serializer = QuestionnaireResponseWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        patient = request.user.patient
-        try:
-            with transaction.atomic():
-                response = services.questionnaire_response_create(
+        def record() -> tuple[int, dict]:
+            serializer = QuestionnaireResponseWriteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            patient = request.user.patient
+            try:
+                created = services.questionnaire_response_create(
                     patient=patient, created_by=request.user, **serializer.validated_data
                 )
-                # In the response's transaction: no response without its entry.
-                audit_write(request, patients=[patient.id], action=Action.CREATE)
-        except AnswersInvalid as error:
-            raise serializers.ValidationError({"answers": error.errors}) from None
-        response = responses_visible_to(request.user).get(pk=response.pk)
-        return Response(
-            QuestionnaireResponseSerializer(response).data, status=status.HTTP_201_CREATED
-        )
+            except AnswersInvalid as error:
+                raise serializers.ValidationError({"answers": error.errors}) from None
+            # In the response's transaction: no response without its entry.
+            audit_write(request, patients=[patient.id], action=Action.CREATE)
+            created = responses_visible_to(request.user).get(pk=created.pk)
+            return status.HTTP_201_CREATED, QuestionnaireResponseSerializer(created).data
+
+        # A phone that lost its connection after sending resends with the same key: a
+        # follow-up counted twice would skew the series and the clinic's summary.
+        response = idempotency.respond_once(request, record)
+        if response.has_header(idempotency.REPLAYED):
+            audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
+        return response
 
 
 class QuestionnaireResponseDetail(AuditedMixin, generics.RetrieveAPIView):

@@ -181,3 +181,18 @@ def test_it_answers_at_the_time_it_was_sent(patient_a):
 
     assert body["answered_at"].startswith("2026-03-02T")
     assert QuestionnaireResponse.objects.get().answered_at == START
+
+
+def test_a_retry_with_the_same_key_stores_the_response_once(patient_a):
+    client = client_for(patient_a.user)
+    body = {"questionnaire": "pgic", "answers": pgic(2)}
+
+    key = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
+
+    first = client.post(URL, body, format="json", **key)
+    again = client.post(URL, body, format="json", **key)
+    other = client.post(URL, {**body, "answers": pgic(3)}, format="json", **key)
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 409)
+    assert again["Idempotent-Replayed"] == "true" and again.data == first.data
+    assert QuestionnaireResponse.objects.count() == 1
