@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "prescriptions",
+    "outcomes",
 ]
 
 MIDDLEWARE = [

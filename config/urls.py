@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("clinic.api.urls")),
     path("", include("patients.api.urls")),
     path("", include("prescriptions.api.urls")),
+    path("", include("outcomes.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 

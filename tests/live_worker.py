@@ -159,9 +159,12 @@ def _live_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def restore_migration_data() -> None:
-    """Puts back what data migrations made (the knee-rocks protocol)."""
+    """Puts back what data migrations made (the knee-rocks protocol, the shipped outcome
+    questionnaires)."""
     knee_rocks = importlib.import_module("prescriptions.migrations.0002_knee_rocks_protocol")
     knee_rocks.create_knee_rocks(django_apps, None)
+    instruments = importlib.import_module("outcomes.migrations.0002_shipped_instruments")
+    instruments.load_shipped(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -35,6 +35,8 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from clinic.models import Invitation, SignIn
+from outcomes.models import Questionnaire
+from outcomes.services import questionnaire_response_create
 from patients.services import patient_enrol
 from prescriptions.models import Alert, StatusChange
 from tests.conftest import client_for
@@ -211,6 +213,18 @@ REACH: dict[str, Reach] = {
     "PATCH clinic/": Reach(
         expect(401, 200, 403, 403, 403, 200), body=lambda w: {"require_second_factor": False}
     ),
+    # --- outcomes ---
+    "GET questionnaires/": Reach(ANY_SIGNED_IN),
+    "GET questionnaires/{slug}/": Reach(ANY_SIGNED_IN, target=lambda w: "psfs"),
+    "GET questionnaire-responses/": Reach(ANY_SIGNED_IN),
+    # Each patient answers for themselves (the response is the caller's own); the team reads.
+    "POST questionnaire-responses/": Reach(
+        expect(401, 403, 403, 201, 201, 403),
+        body=lambda w: {"questionnaire": "pgic", "answers": [{"item": "change", "value": 2}]},
+    ),
+    "GET questionnaire-responses/{pk}/": Reach(DETAIL_READ, target=lambda w: w.response.id),
+    "GET patients/{pk}/outcomes/": Reach(DETAIL_READ, target=patient_id),
+    "GET outcomes/": Reach(TEAM_ONLY),
     # --- documents ---
     "GET schema/": Reach(PUBLIC),
 }
@@ -286,6 +300,12 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         ),
         newcomer=newcomer.patient,
         invitation_token=_invitation_token(clinician_a),
+        response=questionnaire_response_create(
+            patient=patient_a,
+            questionnaire=Questionnaire.objects.get(slug="psfs"),
+            answers=[{"item": "activity_1", "value": 4, "label": "Putting on socks"}],
+            created_by=patient_a.user,
+        ),
     )
 
 

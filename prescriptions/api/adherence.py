@@ -176,11 +176,9 @@ class CSVRenderer(renderers.BaseRenderer):
         return data
 
 
-class ClinicAdherenceView(APIView):
-    """Every patient of the caller's clinic, one report row each, sortable and exportable."""
+class CSVExportMixin:
+    """For an APIView that answers JSON or, with `?format=csv`, CSV."""
 
-    permission_classes = [RolePermission]
-    read_roles = CLINIC_TEAM
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -191,6 +189,13 @@ class ClinicAdherenceView(APIView):
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ClinicAdherenceView(CSVExportMixin, APIView):
+    """Every patient of the caller's clinic, one report row each, sortable and exportable."""
+
+    permission_classes = [RolePermission]
+    read_roles = CLINIC_TEAM
 
     @extend_schema(
         parameters=[

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from outcomes.api import views
+
+urlpatterns = [
+    path("questionnaires/", views.QuestionnaireList.as_view(), name="questionnaire-list"),
+    path(
+        "questionnaires/<slug:slug>/",
+        views.QuestionnaireDetail.as_view(),
+        name="questionnaire-detail",
+    ),
+    path(
+        "questionnaire-responses/",
+        views.QuestionnaireResponseList.as_view(),
+        name="questionnaire-response-list",
+    ),
+    path(
+        "questionnaire-responses/<int:pk>/",
+        views.QuestionnaireResponseDetail.as_view(),
+        name="questionnaire-response-detail",
+    ),
+    path(
+        "patients/<int:pk>/outcomes/",
+        views.PatientOutcomesView.as_view(),
+        name="patient-outcomes",
+    ),
+    path("outcomes/", views.ClinicOutcomesView.as_view(), name="clinic-outcomes"),
+]
