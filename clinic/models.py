@@ -231,6 +231,31 @@ class SecurityEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event}"
 
 
+class Event(models.Model):
+    """Something that happened to a clinic's clinical data, written in the transaction of
+    the change itself (an outbox): a change that rolls back leaves none, a committed one
+    always has one. Read by the event feed (`events/`) and, later, the clinic's webhooks.
+
+    The types are listed once, in clinic/events.py (not as `choices` here: a new type needs
+    no migration). `data` holds ids only, never a name, a note or a symptom. Append-only
+    like the audit trail (a database trigger, migration 0007).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    type = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "id"], name="event_by_clinic")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type}"
+
+
 class Invitation(models.Model):
     """A clinician's invitation to join the clinic's team, sent by email as a link to
     `/join/{token}/`; only the token's SHA-256 digest is stored.

@@ -1,5 +1,5 @@
-"""The audit trail and the security log are append-only in the database too, whatever code
-runs against them.
+"""The audit trail, the security log and the clinic's events are append-only in the
+database too, whatever code runs against them.
 
 PostgreSQL's TRUNCATE fires no row trigger: emptying a whole database stays possible for
 its owner. SQLite's `flush` empties tables with DELETE, so the project's `flush` command
@@ -10,7 +10,8 @@ from functools import partial
 
 AUDIT = "clinic_auditentry"
 SECURITY_LOG = "clinic_securityevent"
-APPEND_ONLY_TABLES = (AUDIT, SECURITY_LOG)
+EVENTS = "clinic_event"
+APPEND_ONLY_TABLES = (AUDIT, SECURITY_LOG, EVENTS)
 
 
 def _install_sql(vendor: str, table: str) -> list[str]:
@@ -87,3 +88,5 @@ install_for_migration = partial(_install_for_migration, tables=(AUDIT,))
 remove_for_migration = partial(_remove_for_migration, tables=(AUDIT,))
 install_security_log = partial(_install_for_migration, tables=(SECURITY_LOG,))
 remove_security_log = partial(_remove_for_migration, tables=(SECURITY_LOG,))
+install_events = partial(_install_for_migration, tables=(EVENTS,))
+remove_events = partial(_remove_for_migration, tables=(EVENTS,))

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from clinic import sign_ins
+from clinic import events, sign_ins
 from clinic.models import Clinic, User
 from patients import tasks
 from patients.activation import (  # noqa: F401  (callers find the codes' helpers here too)
@@ -89,6 +89,7 @@ def patient_enrol(
     )
     ReminderPreference.objects.create(patient=patient)
     code, expires_at = activation_code_issue(patient=patient)
+    events.record(events.Type.PATIENT_ENROLLED, clinic_id=clinic.id, patient=patient.id)
     return Enrolment(patient, code, expires_at)
 
 
@@ -187,6 +188,7 @@ def patient_update(
         patient.timezone = timezone_name
     user.save(update_fields=["first_name", "last_name", "email", "username"])
     patient.save()
+    events.record(events.Type.PATIENT_UPDATED, clinic_id=patient.clinic_id, patient=patient.id)
     if patient.timezone != old_timezone:
         patient_id = patient.id
         transaction.on_commit(
@@ -270,6 +272,7 @@ def patient_archive(*, patient: Patient, by: User, reason: str = "") -> Patient:
     locked.archived_by = by
     locked.archive_reason = reason
     locked.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+    events.record(events.Type.PATIENT_ARCHIVED, clinic_id=locked.clinic_id, patient=locked.id)
     return locked
 
 
@@ -283,4 +286,6 @@ def patient_restore(*, patient: Patient) -> Patient:
     locked.archived_by = None
     locked.archive_reason = ""
     locked.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+    # Back in care is a change of the patient's record (the contract has no "restored").
+    events.record(events.Type.PATIENT_UPDATED, clinic_id=locked.clinic_id, patient=locked.id)
     return locked

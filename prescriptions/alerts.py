@@ -15,8 +15,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from clinic import events
 from clinic.models import User
 from patients.models import Patient
 from prescriptions import adherence
@@ -92,6 +94,7 @@ def alert_raise(alert: Alert) -> tuple[Alert, bool]:
                     prescription_id=alert.prescription_id,
                     details=alert.details,
                 )
+                _raised_event(created, alert.patient.clinic_id)
             return created, True
         except IntegrityError:
             existing = (
@@ -102,6 +105,16 @@ def alert_raise(alert: Alert) -> tuple[Alert, bool]:
             if existing is not None:
                 return existing, False
     raise RuntimeError(f"Could not raise a {alert.kind} alert for patient {alert.patient_id}")
+
+
+def _raised_event(alert: Alert, clinic_id: int) -> None:
+    events.record(
+        events.Type.ALERT_RAISED,
+        clinic_id=clinic_id,
+        patient=alert.patient_id,
+        prescription=alert.prescription_id,
+        alert=alert.id,
+    )
 
 
 # --- At check-in time -----------------------------------------------------------------
@@ -186,7 +199,15 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
     )
     if not claimed:
         raise AlertAlreadyAcknowledged("This alert has already been acknowledged.")
-    alert.refresh_from_db()
+    # Read again with its patient, whose clinic the event belongs to (one query, as before).
+    alert = Alert.objects.select_related("patient").get(id=alert.id)
+    events.record(
+        events.Type.ALERT_ACKNOWLEDGED,
+        clinic_id=alert.patient.clinic_id,
+        patient=alert.patient_id,
+        prescription=alert.prescription_id,
+        alert=alert.id,
+    )
     return alert
 
 
@@ -282,12 +303,9 @@ def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
     ids = [p.id for p in patients]
     seen = Alert.objects.filter(_open_or_recent(now), patient_id__in=ids)
     silenced = set()
-    open_ids = set()
-    for alert_id, patient_id, kind, created_at, acknowledged_at in seen.values_list(
-        "id", "patient_id", "kind", "created_at", "acknowledged_at"
+    for patient_id, kind, created_at, acknowledged_at in seen.values_list(
+        "patient_id", "kind", "created_at", "acknowledged_at"
     ):
-        if acknowledged_at is None:
-            open_ids.add(alert_id)
         if silences(kind, created_at, acknowledged_at, now):
             silenced.add((patient_id, kind))
     candidates = [
@@ -299,12 +317,35 @@ def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
     if not candidates:
         return []
     # A concurrent evaluation may have raised some of these since we looked: the
-    # constraint turns those inserts into no-ops.
+    # constraint turns those inserts into no-ops, and the rows this INSERT wrote (RETURNING)
+    # are the alerts this evaluation raised, each with its event in the same transaction.
+    clinic_of = {p.id: p.clinic_id for p in patients}
     with transaction.atomic():
         ClinicRowVersion.objects.outdate(a.patient_id for a in candidates)
-        Alert.objects.bulk_create(candidates, ignore_conflicts=True)
-    wanted = {(a.patient_id, a.kind) for a in candidates}
-    new = Alert.objects.filter(patient_id__in=ids, acknowledged_at__isnull=True).exclude(
-        id__in=open_ids
+        raised = _insert_new(candidates)
+        events.record_each(
+            events.Type.ALERT_RAISED,
+            (
+                (
+                    clinic_of[patient_id],
+                    {"patient": patient_id, "prescription": prescription_id, "alert": alert_id},
+                )
+                for alert_id, patient_id, prescription_id in raised
+            ),
+        )
+    new = Alert.objects.filter(id__in=[alert_id for alert_id, _, _ in raised])
+    return list(new.order_by("patient_id", "kind"))
+
+
+def _insert_new(candidates: list[Alert]) -> list[tuple[int, int, int | None]]:
+    """bulk_create(ignore_conflicts=True) that answers the rows it inserted, as
+    (id, patient_id, prescription_id): INSERT … ON CONFLICT DO NOTHING RETURNING, which
+    PostgreSQL and SQLite (3.35+) both speak."""
+    meta = Alert._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    returning = [meta.pk, meta.get_field("patient"), meta.get_field("prescription")]
+    for alert in candidates:
+        alert._prepare_related_fields_for_save(operation_name="bulk_create")
+    return Alert.objects._insert(
+        candidates, fields=fields, returning_fields=returning, on_conflict=OnConflict.IGNORE
     )
-    return [a for a in new.order_by("patient_id", "kind") if (a.patient_id, a.kind) in wanted]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clinic import events
 from prescriptions import adherence, advice, alerts, ledger
 from prescriptions.models import CheckIn, CheckInCorrection, CheckInSlot, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
@@ -77,8 +78,21 @@ def checkin_record_locked(
     streak = adherence.checkin_count_and_streak(checkin, now)
     checkin.advice = checkin_advice(checkin, now, streak)
     checkin_insert(checkin)
+    # Both databases' inserts come through here (the API's PostgreSQL path included), in the
+    # check-in's transaction.
+    _event(events.Type.CHECK_IN_CREATED, checkin, prescription)
     checkin_act(checkin, now)
     return checkin
+
+
+def _event(type: str, checkin: CheckIn, prescription: Prescription) -> None:
+    events.record(
+        type,
+        clinic_id=prescription.patient.clinic_id,
+        patient=checkin.patient_id,
+        prescription=prescription.id,
+        check_in=checkin.id,
+    )
 
 
 # The check-in's columns, all but its id, and its INSERT written once for PostgreSQL: the
@@ -315,6 +329,7 @@ def checkin_correct(*, checkin: CheckIn, by, changes: dict, now: datetime | None
         before=before,
         after=after,
     )
+    _event(events.Type.CHECK_IN_CORRECTED, checkin, prescription)
     _ledger_follow(prescription, now)
     if not checkin.red_flags:
         checkin.advice = checkin_advice(checkin, now)
@@ -347,5 +362,6 @@ def checkin_withdraw(*, checkin: CheckIn, by, now: datetime | None = None) -> No
         before=_snapshot(checkin),
         after=None,
     )
+    _event(events.Type.CHECK_IN_WITHDRAWN, checkin, prescription)
     checkin.delete()
     _ledger_follow(prescription, now)

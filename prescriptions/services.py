@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from clinic import events
 from clinic.models import User
 from patients.models import Patient
 from prescriptions import ledger
@@ -106,7 +107,17 @@ def prescription_create(
     )
     ledger.schedule_start(prescription=prescription)
     slots_reschedule(prescription_id=prescription.id)
+    _event(events.Type.PRESCRIPTION_CREATED, prescription)
     return prescription
+
+
+def _event(type: str, prescription: Prescription) -> None:
+    events.record(
+        type,
+        clinic_id=prescription.patient.clinic_id,
+        patient=prescription.patient_id,
+        prescription=prescription.id,
+    )
 
 
 def locked_prescriptions():
@@ -227,6 +238,7 @@ def prescription_update(
     changed = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
     if changed:
         PlanChange.objects.create(prescription=prescription, actor=by, fields=changed)
+        _event(events.Type.PRESCRIPTION_CHANGED, prescription)
     return prescription
 
 
@@ -311,7 +323,15 @@ def prescription_status_change(
     prescription.save(update_fields=["status", "updated_at"])
     ledger.ledger_rewrite(prescription_id=prescription.id, since=effective)
     slots_reschedule(prescription_id=prescription.id)
+    _event(STATUS_EVENTS[to], prescription)
     return prescription
+
+
+STATUS_EVENTS = {
+    PrescriptionStatus.PAUSED: events.Type.PRESCRIPTION_PAUSED,
+    PrescriptionStatus.ACTIVE: events.Type.PRESCRIPTION_RESUMED,
+    PrescriptionStatus.ENDED: events.Type.PRESCRIPTION_ENDED,
+}
 
 
 def patient_timezone_follow(*, patient_id: int, previous_timezone: str | None = None) -> None:

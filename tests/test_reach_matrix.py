@@ -210,6 +210,7 @@ REACH: dict[str, Reach] = {
         PUBLIC, body=lambda w: {"token": w.invitation_token, "password": "rock-gently-nightly"}
     ),
     "GET clinic/": Reach(TEAM_ONLY),
+    "GET events/": Reach(TEAM_ONLY),
     "PATCH clinic/": Reach(
         expect(401, 200, 403, 403, 403, 200), body=lambda w: {"require_second_factor": False}
     ),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.api import passwords, second_factor, sign_ins, team, views
+from clinic.api import events, passwords, second_factor, sign_ins, team, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("team/events/", team.SecurityEvents.as_view(), name="team-events"),
     path("team/<int:pk>/", team.TeamMember.as_view(), name="team-member"),
     path("clinic/", team.ClinicView.as_view(), name="clinic"),
+    path("events/", events.EventList.as_view(), name="events"),
 ]

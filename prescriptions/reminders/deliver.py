@@ -30,6 +30,7 @@ from django.core.mail import get_connection
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from clinic import events
 from patients.models import Patient, ReminderPreference
 from prescriptions import channels
 from prescriptions.models import (
@@ -455,13 +456,12 @@ def _send_and_record(reminder: Claimed, prepared: Prepared, connections: _Connec
     try:
         _send(reminder, prepared, email=connections.email, sms=connections.sms)
     except channels.PermanentDeliveryError as error:
-        _finish([reminder.id], ReminderStatus.FAILED, str(error))
+        _fail(reminder, str(error))
         return ReminderStatus.FAILED
     except channels.DeliveryError as error:
         logger.warning("reminder %s try %s: %s", reminder.id, reminder.attempts, error)
         if reminder.attempts >= MAX_ATTEMPTS:
-            reason = f"{error} (after {reminder.attempts} tries)"
-            _finish([reminder.id], ReminderStatus.FAILED, reason)
+            _fail(reminder, f"{error} (after {reminder.attempts} tries)")
             return ReminderStatus.FAILED
         # The channel said it did not go out: back in the queue for the retry.
         _finish(
@@ -472,6 +472,21 @@ def _send_and_record(reminder: Claimed, prepared: Prepared, connections: _Connec
         )
         return ReminderStatus.QUEUED
     return ReminderStatus.SENT
+
+
+def _fail(reminder: Claimed, reason: str) -> None:
+    """The reminder's last word: `failed`, and its event in the same transaction."""
+    with transaction.atomic():
+        _finish([reminder.id], ReminderStatus.FAILED, reason)
+        events.record(
+            events.Type.REMINDER_FAILED,
+            clinic_id=Patient.objects.values_list("clinic_id", flat=True).get(
+                id=reminder.patient_id
+            ),
+            patient=reminder.patient_id,
+            prescription=reminder.prescription_id,
+            reminder=reminder.id,
+        )
 
 
 def _send(reminder: Claimed, prepared: Prepared, *, email, sms) -> None:

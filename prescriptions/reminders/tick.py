@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic import events
 from clinic.models import Heartbeat
 from patients.models import ReminderPreference
 from prescriptions import ledger
@@ -121,6 +122,38 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
 
 
+def _fail_in_doubt_texts(texts) -> None:
+    """Text messages in doubt are not sent again: each ends `failed`, with its event."""
+    with transaction.atomic():
+        failed = list(
+            texts.select_for_update(of=("self",)).values_list(
+                "id",
+                "prescription_id",
+                "prescription__patient_id",
+                "prescription__patient__clinic_id",
+            )
+        )
+        if not failed:
+            return
+        Reminder.objects.filter(id__in=[row[0] for row in failed]).update(
+            status=ReminderStatus.FAILED, reason=IN_DOUBT_TEXT, lease_until=None
+        )
+        events.record_each(
+            events.Type.REMINDER_FAILED,
+            (
+                (
+                    clinic_id,
+                    {
+                        "patient": patient_id,
+                        "prescription": prescription_id,
+                        "reminder": reminder_id,
+                    },
+                )
+                for reminder_id, prescription_id, patient_id, clinic_id in failed
+            ),
+        )
+
+
 def _recover_undelivered(now: datetime, deliver: Deliver) -> int:
     """The sweep: no reminder waits forever when a delivery message or a worker was lost.
     Answers how many were in doubt (their send had begun when the worker stopped)."""
@@ -136,9 +169,9 @@ def _recover_undelivered(now: datetime, deliver: Deliver) -> int:
     in_doubt = dict(stopped.values_list("id", "channel"))
     if in_doubt:
         logger.warning("%d reminders in doubt after a worker stopped mid-send", len(in_doubt))
-    stopped.filter(id__in=in_doubt, channel=Channel.SMS).update(
-        status=ReminderStatus.FAILED, reason=IN_DOUBT_TEXT, lease_until=None
-    )
+    texts = [id_ for id_, channel in in_doubt.items() if channel == Channel.SMS]
+    if texts:
+        _fail_in_doubt_texts(stopped.filter(id__in=texts))
     resend = [id_ for id_, channel in in_doubt.items() if channel != Channel.SMS]
     stopped.filter(id__in=resend).update(
         status=ReminderStatus.QUEUED, reason=IN_DOUBT, lease_until=None
