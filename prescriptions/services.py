@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.models import User
 from patients.models import Patient
-from prescriptions import ledger
+from prescriptions import ledger, seams
 from prescriptions.models import (
     EPOCH,
     PlanChange,
@@ -106,6 +106,8 @@ def prescription_create(
     )
     ledger.schedule_start(prescription=prescription)
     slots_reschedule(prescription_id=prescription.id)
+    for hook in seams.prescription_created:
+        hook(prescription)
     return prescription
 
 
