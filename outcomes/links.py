@@ -21,8 +21,21 @@ def _mac(value: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    # Base 36 keeps the token short: the link shares a text message with the check-in's.
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = DIGITS[digit] + text
+        if not number:
+            return text
+
+
 def questionnaire_token(patient_id: int, due_date: date) -> str:
-    value = f"{patient_id}-{due_date.toordinal()}"
+    value = f"{_base36(patient_id)}-{_base36(due_date.toordinal())}"
     return f"{value}.{_mac(value)}"
 
 
@@ -31,9 +44,9 @@ def questionnaire_patient_date(token: str) -> tuple[int, date] | None:
     if not value or not constant_time_compare(mac, _mac(value)):
         return None
     parts = value.split("-")
-    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+    if len(parts) != 2 or not all(parts) or not all(set(p) <= set(DIGITS) for p in parts):
         return None
     try:
-        return int(parts[0]), date.fromordinal(int(parts[1]))
+        return int(parts[0], 36), date.fromordinal(int(parts[1], 36))
     except ValueError:
         return None

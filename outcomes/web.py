@@ -209,7 +209,11 @@ def reminder_link(reminder) -> ReminderLink | None:
     due = schedules.due_questionnaires(patient, reminder.local_date)
     if not any(d.due_date == reminder.local_date for d in due):
         return None
-    return ReminderLink("A few questions for you", link_url(patient.id, reminder.local_date))
+    return ReminderLink(
+        "A few questions from your clinic, a minute each",
+        link_url(patient.id, reminder.local_date),
+        short="Questions",
+    )
 
 
 def home_panel(request, patient) -> dict | None:

@@ -17,6 +17,7 @@ class ReminderLink:
 
     words: str
     url: str
+    short: str = ""  # the words in a text message, where room is short
 
 
 # Called inside prescription_create's transaction with the new prescription.

@@ -96,7 +96,7 @@ def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Messa
             sms,
             first_name=context["first_name"],
             link=context["checkin_url"],
-            extra=f"{extra.words}: {extra.url}" if extra else "",
+            extra=f"{extra.short or extra.words}: {extra.url}" if extra else "",
         )
     return Message(
         subject=" ".join(words("subject.txt", needed_by=("email", "webhook")).split()),

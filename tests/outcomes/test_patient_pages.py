@@ -153,7 +153,7 @@ def test_the_link_answers_a_400_naming_the_item_and_stores_nothing(prescription,
 def test_a_tampered_link_opens_nothing(prescription, patient_a, other_patient):
     token = links.questionnaire_token(patient_a.id, DAY_14)
     _, _, mac = token.partition(".")
-    forged = f"{other_patient.id}-{DAY_14.toordinal()}.{mac}"
+    forged = f"{links._base36(other_patient.id)}-{token.split('-')[1].split('.')[0]}.{mac}"
     for bad in (forged, token[:-2], "x"):
         response = Client().get(f"/q/{bad}/")
         assert response.status_code == 200
