@@ -216,3 +216,17 @@ def test_me_questionnaires_answers_what_is_due(prescription, patient_a, other_pa
             {"questionnaire": "psfs", "due_date": "2024-03-15", "prescription": prescription.id},
         ]
         assert client_for(other_patient.user).get("/api/v1/me/questionnaires/").json() == []
+
+
+def test_what_is_due_takes_three_queries_however_many_prescriptions(
+    patient_a, django_assert_num_queries
+):
+    for n in range(4):
+        rx = PrescriptionFactory(
+            patient=patient_a, start_date=START - timedelta(days=100 * n), end_date=day(20)
+        )
+        give_defaults(rx)
+    respond(patient_a, "psfs", psfs(3), noon(1))
+    with time_machine.travel(noon(14), tick=False), django_assert_num_queries(3):
+        due = due_questionnaires(patient_a)
+    assert [d.questionnaire.slug for d in due] == ["pgic", "psfs"]
