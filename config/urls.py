@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from clinic.views import api_not_found, healthz
+from outcomes import web as outcomes_web
 from prescriptions import public
 
 api_v1 = [
@@ -39,6 +40,13 @@ urlpatterns = [
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),
     path("c/<str:token>/", public.checkin, name="checkin-link"),
     path("stop/<str:token>/", public.stop_reminders, name="stop-reminders"),
+    path("q/<str:token>/", outcomes_web.answer_from_link, name="questionnaire-link"),
+    # Before the rest of the patient's pages, whose prefix it shares.
+    path(
+        "my/questionnaires/<slug:slug>/",
+        outcomes_web.answer,
+        name="patient-questionnaire",
+    ),
     # The patient's own page (session sign-in with email and password).
     path("my/", include("prescriptions.patient_web")),
 ]

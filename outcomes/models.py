@@ -140,3 +140,35 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.questionnaire_id} of patient {self.patient_id} at {self.answered_at}"
+
+
+class QuestionnaireSchedule(models.Model):
+    """When a prescription asks its patient for an instrument: on day `first_day` of the
+    prescription and every `every_days` after (once, when null), up to its end; and on its
+    end date too when `at_end`. No row for an instrument: it is never asked."""
+
+    prescription = models.ForeignKey(
+        "prescriptions.Prescription",
+        on_delete=models.CASCADE,
+        related_name="questionnaire_schedules",
+    )
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="+")
+    # Days after the prescription's start date (0: the start); null: only at the end.
+    first_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    every_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    at_end = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["prescription", "questionnaire__slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prescription", "questionnaire"], name="one_schedule_per_instrument"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(every_days__isnull=True) | models.Q(every_days__gte=1),
+                name="schedule_every_day_or_more",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id} on prescription {self.prescription_id}"

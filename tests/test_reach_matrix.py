@@ -225,6 +225,13 @@ REACH: dict[str, Reach] = {
     ),
     "GET questionnaire-responses/{pk}/": Reach(DETAIL_READ, target=lambda w: w.response.id),
     "GET patients/{pk}/outcomes/": Reach(DETAIL_READ, target=patient_id),
+    "GET prescriptions/{pk}/questionnaires/": Reach(DETAIL_READ, target=prescription_id),
+    "PUT prescriptions/{pk}/questionnaires/": Reach(
+        CLINICIAN_ACTS,
+        target=prescription_id,
+        body=lambda w: [{"questionnaire": "psfs", "first_day": 0, "every_days": 7}],
+    ),
+    "GET me/questionnaires/": Reach(OWN_ACCOUNT),
     "GET outcomes/": Reach(TEAM_ONLY),
     # --- documents ---
     "GET schema/": Reach(PUBLIC),

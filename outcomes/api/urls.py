@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes.api import views
+from outcomes.api import schedules, views
 
 urlpatterns = [
     path("questionnaires/", views.QuestionnaireList.as_view(), name="questionnaire-list"),
@@ -25,4 +25,10 @@ urlpatterns = [
         name="patient-outcomes",
     ),
     path("outcomes/", views.ClinicOutcomesView.as_view(), name="clinic-outcomes"),
+    path(
+        "prescriptions/<int:pk>/questionnaires/",
+        schedules.PrescriptionQuestionnairesView.as_view(),
+        name="prescription-questionnaires",
+    ),
+    path("me/questionnaires/", schedules.MyQuestionnairesView.as_view(), name="my-questionnaires"),
 ]

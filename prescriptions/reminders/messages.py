@@ -2,7 +2,9 @@
 
 The words are Django templates in prescriptions/templates/reminders/ so that a clinic can
 adjust them (a template of the same name earlier in TEMPLATES' DIRS wins). Each message
-carries the session's check-in link; emails also carry a one-click stop link.
+carries the session's check-in link; emails also carry a one-click stop link. A message may
+carry one more link from prescriptions.seams (the questionnaires due that day): in the same
+message, never a message of its own.
 """
 
 import functools
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 
-from prescriptions import links
+from prescriptions import links, seams
 from prescriptions.models import Reminder
 from prescriptions.sms_length import sms_segments
 
@@ -79,6 +81,7 @@ def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Messa
         "checkin_url": checkin_url(reminder.id),
         "stop_url": stop_url(reminder.id),
         "page_url": _page_url(settings.SITE_URL, get_script_prefix()),
+        "extra_link": seams.extra_link(reminder),
     }
 
     def words(template: str, *, needed_by: tuple[str, ...]) -> str:
@@ -88,7 +91,13 @@ def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Messa
 
     sms = " ".join(words("sms.txt", needed_by=("sms",)).split())
     if sms:
-        sms = one_sms(sms, first_name=context["first_name"], link=context["checkin_url"])
+        extra = context["extra_link"]
+        sms = one_sms(
+            sms,
+            first_name=context["first_name"],
+            link=context["checkin_url"],
+            extra=f"{extra.short or extra.words}: {extra.url}" if extra else "",
+        )
     return Message(
         subject=" ".join(words("subject.txt", needed_by=("email", "webhook")).split()),
         text=words("email.txt", needed_by=("email", "webhook")),
@@ -99,16 +108,24 @@ def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Messa
     )
 
 
-def one_sms(sms: str, *, first_name: str, link: str) -> str:
+def one_sms(sms: str, *, first_name: str, link: str, extra: str = "") -> str:
     """The text, or a shorter one with the same link when it would be billed as more than
     one SMS: a clinic's longer wording, € or brackets (two septets each), or one character
     outside the GSM alphabet (a curly quote, a name such as Łukasz) that cuts an SMS from
-    160 characters to 70. Without the name the short text is plain ASCII."""
-    for text in (
+    160 characters to 70. Without the name the short text is plain ASCII.
+
+    `extra` (words and a link) goes at the end while one SMS holds it; where none does, it
+    is left out rather than sent as a second part (the patient's page shows it too)."""
+    texts = (
         sms,
         f"{first_name}, time for knee rocks. Check in: {link}",
         f"Time for knee rocks. Check in: {link}",
-    ):
+    )
+    if extra:
+        for text in (*texts, f"Knee rocks. Check in: {link}"):
+            if sms_segments(f"{text} {extra}") == 1:
+                return f"{text} {extra}"
+    for text in texts:
         if sms_segments(text) == 1:
             return text
     return text  # only a very long SITE_URL gets here: the link goes whole, in two parts
