@@ -18,7 +18,7 @@ from prescriptions.adherence import round1
 FOLLOW_UP = timedelta(days=28)
 
 
-def _first(field: str) -> Subquery:
+def first_of_instrument(field: str) -> Subquery:
     """The `field` of the outer row's patient's first response to the same instrument."""
     return Subquery(
         QuestionnaireResponse.objects.filter(
@@ -31,7 +31,9 @@ def _first(field: str) -> Subquery:
 
 def with_baseline(queryset: QuerySet[QuestionnaireResponse]) -> QuerySet:
     """Each response with its questionnaire and `baseline_score`, in the same query."""
-    return queryset.select_related("questionnaire").annotate(baseline_score=_first("score"))
+    return queryset.select_related("questionnaire").annotate(
+        baseline_score=first_of_instrument("score")
+    )
 
 
 def response_outcome(response: QuestionnaireResponse) -> dict:
@@ -50,6 +52,14 @@ def response_outcome(response: QuestionnaireResponse) -> dict:
 def patient_outcomes(patient: Patient) -> list[dict]:
     """Per instrument the patient answered (by slug): baseline, latest, change, responder,
     and the series of scores; dates are the patient's local dates."""
+    return [outcome for _, outcome in patient_outcomes_with_instruments(patient)]
+
+
+def patient_outcomes_with_instruments(
+    patient: Patient,
+) -> list[tuple[Questionnaire, dict]]:
+    """`patient_outcomes`, each beside its instrument (for the pages that draw it): one
+    query."""
     responses = (
         QuestionnaireResponse.objects.filter(patient=patient)
         .select_related("questionnaire")
@@ -65,27 +75,26 @@ def patient_outcomes(patient: Patient) -> list[dict]:
         rules = questionnaire.scoring
         first, last = rows[0], rows[-1]
         baseline = first.score if rules.has_baseline else None
-        outcomes.append(
-            {
-                "questionnaire": questionnaire.slug,
-                "baseline": (
-                    {"score": first.score, "date": first.answered_at.astimezone(zone).date()}
-                    if rules.has_baseline
-                    else None
-                ),
-                "latest": {"score": last.score, "date": last.answered_at.astimezone(zone).date()},
-                "change": scoring.change(rules, baseline, last.score),
-                "responder": scoring.is_responder(rules, baseline, last.score),
-                "series": [
-                    {"date": row.answered_at.astimezone(zone).date(), "score": row.score}
-                    for row in rows
-                ],
-            }
-        )
+        outcome = {
+            "questionnaire": questionnaire.slug,
+            "baseline": (
+                {"score": first.score, "date": first.answered_at.astimezone(zone).date()}
+                if rules.has_baseline
+                else None
+            ),
+            "latest": {"score": last.score, "date": last.answered_at.astimezone(zone).date()},
+            "change": scoring.change(rules, baseline, last.score),
+            "responder": scoring.is_responder(rules, baseline, last.score),
+            "series": [
+                {"date": row.answered_at.astimezone(zone).date(), "score": row.score}
+                for row in rows
+            ],
+        }
+        outcomes.append((questionnaire, outcome))
     return outcomes
 
 
-def clinic_outcomes(clinic_id: int) -> list[dict]:
+def clinic_outcomes(clinic_id: int, *, names: bool = False) -> list[dict]:
     """Per instrument (every one loaded, by slug): patients with a baseline, patients
     followed up (a response 28 days or more after their baseline), and among those the
     responders, their share (percent, one decimal) and the median change of their latest
@@ -93,7 +102,8 @@ def clinic_outcomes(clinic_id: int) -> list[dict]:
     answer stands as the start of the four weeks, and the median change is null.
 
     Archived patients count: a discharged patient's outcome is the one that matters most.
-    Two queries: the instruments, and one row per patient and instrument."""
+    `names` adds each instrument's `name` (for a page). Two queries: the instruments, and
+    one row per patient and instrument."""
     questionnaires = list(Questionnaire.objects.order_by("slug"))
     pairs = (
         QuestionnaireResponse.objects.filter(patient__clinic_id=clinic_id)
@@ -101,7 +111,7 @@ def clinic_outcomes(clinic_id: int) -> list[dict]:
         .annotate(
             first_at=Min("answered_at"),
             last_at=Max("answered_at"),
-            first_score=_first("score"),
+            first_score=first_of_instrument("score"),
             last_score=Subquery(
                 QuestionnaireResponse.objects.filter(
                     patient_id=OuterRef("patient_id"),
@@ -138,6 +148,7 @@ def clinic_outcomes(clinic_id: int) -> list[dict]:
             "responders": tally["responders"],
             "responder_pct": round1(tally["responders"] * 100, tally["followed_up"]),
             "median_change": _median(tally["changes"]),
+            **({"name": q.name} if names else {}),
         }
         for q in questionnaires
         for tally in [tallies[q.id]]
