@@ -5,7 +5,7 @@ from prescriptions import extensions
 
 
 def register() -> None:
-    from outcomes import export, web
+    from outcomes import demo, export, web
 
     extensions.add_patient_section(
         extensions.Section("outcomes/staff_patient_outcomes.html", web.patient_section)
@@ -23,3 +23,4 @@ def register() -> None:
     )
     extensions.add_export_section("questionnaire_responses", export.patient_responses)
     extensions.add_fhir_resources(export.fhir_resources)
+    extensions.add_demo_seeder(demo.seed)

@@ -11,7 +11,8 @@ many rows it covers, so the pages' pinned query counts stay constant.
 - clinic columns: one more column of the clinic table, its values for a page of patients
   (patient id → value) and the template of one cell;
 - export sections: a key of the patient's export and its value;
-- FHIR resources: more resources for the patient's bundle.
+- FHIR resources: more resources for the patient's bundle;
+- demo seeders: more history for the patients `seed_demo` has just created.
 """
 
 from collections.abc import Callable
@@ -39,9 +40,10 @@ class Registry:
     clinic_columns: list[Column]
     export_sections: dict[str, Callable]  # key -> (patient) -> JSON-ready value
     fhir_resources: list[Callable]  # (patient, now) -> [resource dicts]
+    demo_seeders: list[Callable]  # (patients: {email: Patient}, now) -> a line of output
 
 
-registry = Registry([], [], [], {}, [])
+registry = Registry([], [], [], {}, [], [])
 
 
 def _once(items: list, item) -> None:
@@ -70,6 +72,10 @@ def add_fhir_resources(read: Callable) -> None:
     _once(registry.fhir_resources, read)
 
 
+def add_demo_seeder(seed: Callable) -> None:
+    _once(registry.demo_seeders, seed)
+
+
 def patient_sections(patient) -> list[dict]:
     """Each registered card of the patient page: its template and context."""
     return [{"template": s.template, **s.context(patient)} for s in registry.patient_sections]
@@ -95,3 +101,8 @@ def export_sections(patient) -> dict:
 
 def fhir_resources(patient, now) -> list[dict]:
     return [resource for read in registry.fhir_resources for resource in read(patient, now)]
+
+
+def seed_demo(patients: dict, now) -> list[str]:
+    """Runs each registered demo seeder over the patients just created (by email)."""
+    return [line for seed in registry.demo_seeders if (line := seed(patients, now))]
