@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("clinic.web_urls")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web.urls")),
+    path("staff/", include("outcomes.web_urls")),
     path("admin/", admin.site.urls),
     # Opened without signing in: the signed value in the path is the key.
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),

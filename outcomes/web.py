@@ -5,8 +5,11 @@ never imports outcomes, so outcomes registers these in OutcomesConfig.ready().""
 from decimal import Decimal
 
 from django.db.models import OuterRef, Subquery
+from django.views.decorators.http import require_GET
 
+from clinic.web import team_member_required
 from outcomes import scoring
+from outcomes.api.views import summary_csv
 from outcomes.charts import outcome_chart
 from outcomes.models import Questionnaire, QuestionnaireResponse
 from outcomes.selectors import (
@@ -86,6 +89,15 @@ def patient_section(patient) -> dict:
             }
         )
     return {"outcome_instruments": instruments}
+
+
+@require_GET
+@team_member_required
+def summary_csv_download(request):
+    """/staff/outcomes.csv: the summary of the clinic page's card, as GET outcomes/?format=csv
+    answers it, with the byte order mark a spreadsheet needs. Counts only: no audit entry."""
+    clinic = request.user.clinic
+    return summary_csv(clinic_outcomes(clinic.id), clinic, bom=True)
 
 
 def clinic_section(clinic_id: int) -> dict:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from prescriptions import extensions
-from tests.conftest import signed_in
+from tests.conftest import client_for, signed_in
 from tests.factories import PatientFactory
 from tests.outcomes.support import pgic, psfs, respond
 
@@ -177,3 +177,21 @@ def test_the_clinic_page_costs_the_same_however_many_patients_and_answers(
     signed_in(staff_a).get("/staff/")
 
     assert count_queries(staff_a, "/staff/") == few
+
+
+def test_the_clinic_pages_csv_is_the_apis_with_a_byte_order_mark(staff_a, clinician_a, patient_a):
+    respond(patient_a, "psfs", psfs(3), at(0))
+    respond(patient_a, "psfs", psfs(6), at(28))
+
+    web = signed_in(staff_a).get("/staff/outcomes.csv")
+    api = client_for(clinician_a).get("/api/v1/outcomes/", {"format": "csv"})
+
+    assert web.status_code == 200
+    assert web["Content-Type"].startswith("text/csv")
+    assert web.content.decode("utf-8") == "\ufeff" + api.content.decode("utf-8")
+    assert 'href="/staff/outcomes.csv"' in clinic_page(staff_a)
+
+
+def test_the_clinic_pages_csv_is_for_the_clinic_team_only(patient_a, anon):
+    assert signed_in(patient_a.user).get("/staff/outcomes.csv").status_code in (302, 403, 404)
+    assert anon.get("/staff/outcomes.csv").status_code == 302
