@@ -49,6 +49,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # host as the patient's phone reaches them. Messages are built by the worker, which has no
 # request to read the host from.
 SITE_URL = site_url("SITE_URL", env_str("SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}"))
+# Where the clinic's FHIR definitions live: the shipped questionnaires' canonical URLs in an
+# exported bundle are {FHIR_CANONICAL_BASE}/Questionnaire/{slug} (outcomes/export.py).
+FHIR_CANONICAL_BASE = env_str("FHIR_CANONICAL_BASE", f"{SITE_URL}/fhir").rstrip("/")
 # No page or endpoint takes a file: a multipart upload is refused at its first file
 # instead of being spooled to disk (Django's body limit leaves uploaded files out).
 DATA_UPLOAD_MAX_NUMBER_FILES = 0

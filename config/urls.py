@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from clinic.views import api_not_found, healthz
-from outcomes import web as outcomes_web
+from outcomes import patient_web as outcomes_web
 from prescriptions import public
 
 api_v1 = [
@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("clinic.web_urls")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web.urls")),
+    path("staff/", include("outcomes.web_urls")),
     path("admin/", admin.site.urls),
     # Opened without signing in: the signed value in the path is the key.
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),

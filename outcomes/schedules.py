@@ -118,7 +118,7 @@ def due_questionnaires(patient: Patient, today: date | None = None) -> list[Due]
 
 def schedule_defaults_create(prescription: Prescription) -> None:
     """The default schedule of a new prescription (called by prescription_create through
-    prescriptions.seams)."""
+    prescriptions.extensions)."""
     questionnaires = Questionnaire.objects.filter(slug__in=DEFAULTS)
     QuestionnaireSchedule.objects.bulk_create(
         [

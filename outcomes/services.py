@@ -11,6 +11,8 @@ from outcomes.answers import clean_answers, labels_of, values_of
 from outcomes.definitions import Instrument
 from outcomes.models import Questionnaire, QuestionnaireResponse, questionnaire_fields
 from patients.models import Patient
+from prescriptions.alerts import outcome_worsening_alert_raise
+from prescriptions.models import Prescription
 
 
 def baseline_of(*, patient_id: int, questionnaire_id: int) -> QuestionnaireResponse | None:
@@ -47,7 +49,7 @@ def questionnaire_response_create(
         answers,
         baseline_labels=None if baseline is None else labels_of(baseline.answers),
     )
-    return QuestionnaireResponse.objects.create(
+    response = QuestionnaireResponse.objects.create(
         patient=patient,
         questionnaire=questionnaire,
         questionnaire_version=questionnaire.version,
@@ -55,6 +57,42 @@ def questionnaire_response_create(
         answers=cleaned,
         score=scoring.score(instrument, values_of(cleaned)),
         created_by=created_by,
+    )
+    if baseline is not None and scoring.is_worse(
+        questionnaire.scoring, baseline.score, response.score
+    ):
+        _worsening_alert_raise(response, baseline)
+    return response
+
+
+def _worsening_alert_raise(response: QuestionnaireResponse, baseline: QuestionnaireResponse):
+    """The `outcome_worsening` alert for a score worse than the baseline by at least the
+    meaningful change, in the response's transaction (one open per patient)."""
+    questionnaire = response.questionnaire
+    rules = questionnaire.scoring
+    change = scoring.change(rules, baseline.score, response.score)
+    prescription_id = (
+        Prescription.objects.filter(patient_id=response.patient_id)
+        .order_by("-start_date", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    direction = "lower" if rules.higher_is_better else "higher"
+    outcome_worsening_alert_raise(
+        patient_id=response.patient_id,
+        prescription_id=prescription_id,
+        details={
+            "questionnaire": questionnaire.slug,
+            "response": response.id,
+            "baseline_score": str(baseline.score),
+            "score": str(response.score),
+            "change": str(change),
+            "message": (
+                f"{questionnaire.name}: {response.score}, {direction} (worse) than "
+                f"{baseline.score} at the start; a change of {rules.mcid} or more is "
+                "meaningful."
+            ),
+        },
     )
 
 

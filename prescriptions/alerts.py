@@ -186,6 +186,23 @@ def _silenced(patient_id: int, kind: str, now: datetime) -> bool:
     )
 
 
+def outcome_worsening_alert_raise(
+    *, patient_id: int, prescription_id: int | None, details: dict
+) -> tuple[Alert, bool]:
+    """A questionnaire score worse than the patient's baseline by at least the instrument's
+    meaningful change (the outcomes app judges that, and calls this when it records the
+    response). One open per patient whatever the instrument: while it is open, a later
+    worse score adds nothing new for the clinician to act on."""
+    return alert_raise(
+        Alert(
+            patient_id=patient_id,
+            kind=Kind.OUTCOME_WORSENING,
+            prescription_id=prescription_id,
+            details=details,
+        )
+    )
+
+
 # --- Acknowledgement and notification -------------------------------------------------
 
 

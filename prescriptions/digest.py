@@ -17,7 +17,7 @@ from django.utils import timezone
 from clinic.models import User
 from prescriptions import clinic_table
 from prescriptions.adherence import clinic_patients
-from prescriptions.models import DigestClaim
+from prescriptions.models import Alert, DigestClaim
 from prescriptions.schedule import local_date_of
 
 
@@ -37,7 +37,11 @@ def digest_clinicians():
     )
 
 
-def digest_text(week_start: date, rows: list[dict]) -> tuple[str, str]:
+def digest_text(
+    week_start: date, rows: list[dict], worse: dict[int, str] | None = None
+) -> tuple[str, str]:
+    """The email's subject and body; `worse` holds the message of each patient's open
+    outcome_worsening alert (a questionnaire score worse than at the start), by patient."""
     week_end = week_start + timedelta(days=6)
     subject = f"Knee rocks: your patients' week of {week_start:%d %b %Y}"
     lines = [
@@ -51,6 +55,11 @@ def digest_text(week_start: date, rows: list[dict]) -> tuple[str, str]:
             f"{row['completed_sessions']} of {row['expected_sessions']} sessions ({pct}), "
             f"{row['night_sessions']} at night, open alerts: {row['open_alerts']}"
         )
+    worse = worse or {}
+    named = [row for row in rows if row["patient"] in worse]
+    if named:
+        lines += ["", "Worse than at the start, by their questionnaires:"]
+        lines += [f"- {r['last_name']}, {r['first_name']}: {worse[r['patient']]}" for r in named]
     open_alerts = sum(row["open_alerts"] for row in rows)
     lines += ["", f"Open alerts in all: {open_alerts}. Review them in the clinic app."]
     return subject, "\n".join(lines)
@@ -77,7 +86,14 @@ def digest_send(*, clinician_id: int, week_start: date, now: datetime | None = N
             end=week_start + timedelta(days=6),
             now=now,
         )[:]
-        subject, body = digest_text(week_start, rows)
+        worse = dict(
+            Alert.objects.filter(
+                patient_id__in=[row["patient"] for row in rows],
+                kind=Alert.Kind.OUTCOME_WORSENING,
+                acknowledged_at__isnull=True,
+            ).values_list("patient_id", "details__message")
+        )
+        subject, body = digest_text(week_start, rows, worse)
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [clinician.email]).send()
     except Exception:
         claim.delete()  # not sent: let the retry claim it again

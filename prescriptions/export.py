@@ -5,6 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from patients.models import Patient, ReminderPreference
+from prescriptions import extensions
 from prescriptions.models import (
     Alert,
     CheckIn,
@@ -129,4 +130,6 @@ def patient_export(patient: Patient, *, now: datetime | None = None) -> dict:
         "alerts": list(
             Alert.objects.filter(patient=patient).order_by("created_at", "id").values(*ALERT_FIELDS)
         ),
+        # What other apps keep of the patient (outcomes: questionnaire_responses).
+        **extensions.export_sections(patient),
     }

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch
 
 from patients.models import Patient
+from prescriptions import extensions
 from prescriptions.models import CheckIn, Prescription, PrescriptionSlot, Reminder, status_read
 from prescriptions.schedule import local_today
 
@@ -61,6 +62,8 @@ def patient_bundle(*, patient: Patient, now: datetime) -> dict:
         check_ins=check_ins,
         reminders=reminders,
         now=now,
+        # The resources other apps add (outcomes: its questionnaires and the answers).
+        more=extensions.fhir_resources(patient, now),
     )
 
 
@@ -72,17 +75,20 @@ def build_bundle(
     check_ins: Iterable[CheckIn],
     reminders: Iterable[Reminder],
     now: datetime,
+    more: Iterable[dict] = (),
 ) -> dict:
-    """The Bundle from rows already read; no database access beyond what they carry."""
+    """The Bundle from rows already read; no database access beyond what they carry.
+    `more`: resources built elsewhere (prescriptions.extensions), added as they are."""
     tz = patient.zone
     today = local_today(tz, now)
-    subject = _reference("Patient", patient.id)
+    subject = reference("Patient", patient.id)
     resources = [_patient(patient, clinic_name)]
     resources += [_care_plan(rx, subject, today) for rx in prescriptions]
     for check_in in check_ins:
         resources += _pain_observations(check_in, subject, tz)
     resources += [_communication(reminder, subject, tz) for reminder in reminders]
-    return _resource(
+    resources += more
+    return resource(
         "Bundle",
         type="collection",
         timestamp=now.isoformat(),
@@ -92,7 +98,7 @@ def build_bundle(
     )
 
 
-def _resource(resource_type: str, **elements) -> dict:
+def resource(resource_type: str, **elements) -> dict:
     """A resource's JSON; FHIR has no nulls, so an element without a value is left out."""
     return {
         "resourceType": resource_type,
@@ -107,7 +113,7 @@ def _patient(patient: Patient, clinic_name: str) -> dict:
     telecom = [{"system": "email", "value": patient.email, "use": "home"}]
     if patient.phone:
         telecom.append({"system": "phone", "value": patient.phone, "use": "mobile"})
-    return _resource(
+    return resource(
         "Patient",
         id=str(patient.id),
         # The zone every local time in this record (slots, dates) is read in.
@@ -124,7 +130,7 @@ def _care_plan(rx: Prescription, subject: dict, today: date) -> dict:
     period = {"start": rx.start_date.isoformat()}
     if rx.end_date:
         period["end"] = rx.end_date.isoformat()
-    return _resource(
+    return resource(
         "CarePlan",
         id=str(rx.id),
         status=CAREPLAN_STATUS[status],
@@ -170,7 +176,7 @@ def _activity(rx: Prescription, slot: PrescriptionSlot, status: str) -> dict:
 def _pain_observations(check_in: CheckIn, subject: dict, tz: ZoneInfo) -> list[dict]:
     scores = [("before", check_in.pain_before), ("after", check_in.pain_after)]
     return [
-        _resource(
+        resource(
             "Observation",
             id=f"{check_in.id}-pain-{moment}",
             status="final",
@@ -192,7 +198,7 @@ def _pain_observations(check_in: CheckIn, subject: dict, tz: ZoneInfo) -> list[d
                 "text": f"Pain {moment} the session",
             },
             subject=subject,
-            basedOn=[_reference("CarePlan", check_in.prescription_id)],
+            basedOn=[reference("CarePlan", check_in.prescription_id)],
             # The patient's own wall clock, with its offset on that date.
             effectiveDateTime=check_in.performed_at.astimezone(tz).isoformat(),
             valueInteger=score,
@@ -203,7 +209,7 @@ def _pain_observations(check_in: CheckIn, subject: dict, tz: ZoneInfo) -> list[d
 
 
 def _communication(reminder: Reminder, subject: dict, tz: ZoneInfo) -> dict:
-    return _resource(
+    return resource(
         "Communication",
         id=str(reminder.id),
         status="completed",
@@ -211,7 +217,7 @@ def _communication(reminder: Reminder, subject: dict, tz: ZoneInfo) -> dict:
         medium=[{"text": reminder.channel}],
         subject=subject,
         recipient=[subject],
-        basedOn=[_reference("CarePlan", reminder.prescription_id)],
+        basedOn=[reference("CarePlan", reminder.prescription_id)],
         sent=reminder.sent_at.astimezone(tz).isoformat(),
         payload=[
             {
@@ -229,6 +235,6 @@ def _full_url(resource_type: str, resource_id: str) -> str:
     return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{resource_type}/{resource_id}')}"
 
 
-def _reference(resource_type: str, resource_id: int) -> dict:
+def reference(resource_type: str, resource_id: int) -> dict:
     """A reference that resolves inside the bundle: to the entry's `fullUrl`."""
     return {"reference": _full_url(resource_type, str(resource_id))}

@@ -33,7 +33,14 @@ from patients.services import (
     patient_update,
     reminder_preference_update,
 )
-from prescriptions import adherence, advice, checkins, patient_charts, patient_day, seams
+from prescriptions import (
+    adherence,
+    advice,
+    checkins,
+    extensions,
+    patient_charts,
+    patient_day,
+)
 from prescriptions.api.me import calendar_url, export_response
 from prescriptions.current_prescriptions import current_of
 from prescriptions.forms import CheckInForm, SessionDetailsForm
@@ -332,7 +339,7 @@ def _home_context(request, patient, prescription, report, **forms_given) -> dict
         ),
         "calendar_url": calendar_url(request, patient),
         # Cards other apps add (outcomes: the questionnaires due, in plain words).
-        "panels": seams.home_panels(request, patient),
+        "panels": extensions.home_panels(request, patient),
     }
 
 

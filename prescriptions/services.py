@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic import events
 from clinic.models import User
 from patients.models import Patient
-from prescriptions import ledger, seams
+from prescriptions import extensions, ledger
 from prescriptions.models import (
     EPOCH,
     PlanChange,
@@ -107,8 +107,7 @@ def prescription_create(
     )
     ledger.schedule_start(prescription=prescription)
     slots_reschedule(prescription_id=prescription.id)
-    for hook in seams.prescription_created:
-        hook(prescription)
+    extensions.prescription_created(prescription)
     _event(events.Type.PRESCRIPTION_CREATED, prescription)
     return prescription
 

@@ -26,7 +26,7 @@ from outcomes.models import Questionnaire, QuestionnaireResponse
 from patients.models import Patient
 from prescriptions.api import idempotency
 from prescriptions.api.adherence import CSVExportMixin
-from prescriptions.clinic_csv import spreadsheet_safe
+from prescriptions.clinic_csv import BOM, spreadsheet_safe
 from prescriptions.schedule import local_today
 
 
@@ -171,14 +171,17 @@ class ClinicOutcomesView(CSVExportMixin, APIView):
         clinic = request.user.clinic
         rows = selectors.clinic_outcomes(clinic.id)
         if request.accepted_renderer.format == "csv":
-            return _csv_response(rows, clinic)
+            return summary_csv(rows, clinic)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, self)
         return paginator.get_paginated_response(ClinicOutcomeSerializer(page, many=True).data)
 
 
-def _csv_response(rows: list[dict], clinic) -> HttpResponse:
+def summary_csv(rows: list[dict], clinic, *, bom: bool = False) -> HttpResponse:
+    """The clinic's summary as a CSV download (`bom`: for a spreadsheet, the web page's)."""
     out = io.StringIO()
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:

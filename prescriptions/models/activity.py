@@ -114,6 +114,9 @@ class Alert(models.Model):
         PAIN_WORSENING = "pain_worsening", "Pain worsening"
         SESSION_PAIN = "session_pain", "Session pain"
         RED_FLAG = "red_flag", "Red flag"
+        # Raised by the outcomes app when a questionnaire score falls back past the
+        # meaningful change (it calls outcome_worsening_alert_raise).
+        OUTCOME_WORSENING = "outcome_worsening", "Outcome worse than at the start"
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="alerts")
     prescription = models.ForeignKey(

@@ -3,7 +3,7 @@
 The words are Django templates in prescriptions/templates/reminders/ so that a clinic can
 adjust them (a template of the same name earlier in TEMPLATES' DIRS wins). Each message
 carries the session's check-in link; emails also carry a one-click stop link. A message may
-carry one more link from prescriptions.seams (the questionnaires due that day): in the same
+carry one more link from prescriptions.extensions (the questionnaires due that day): in the same
 message, never a message of its own.
 """
 
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 
-from prescriptions import links, seams
+from prescriptions import extensions, links
 from prescriptions.models import Reminder
 from prescriptions.sms_length import sms_segments
 
@@ -81,7 +81,7 @@ def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Messa
         "checkin_url": checkin_url(reminder.id),
         "stop_url": stop_url(reminder.id),
         "page_url": _page_url(settings.SITE_URL, get_script_prefix()),
-        "extra_link": seams.extra_link(reminder),
+        "extra_link": extensions.reminder_link(reminder),
     }
 
     def words(template: str, *, needed_by: tuple[str, ...]) -> str:

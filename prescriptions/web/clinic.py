@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import Action, audit_record
 from clinic.web import team_member_required
-from prescriptions import adherence, clinic_table
+from prescriptions import adherence, clinic_table, extensions
 from prescriptions.clinic_csv import csv_response
 from prescriptions.current_prescriptions import prescription_states
 from prescriptions.models import Alert, Prescription, Reminder
@@ -119,10 +119,15 @@ def home(request):
     shown = list(page.object_list)
     audit_record(request, patients=[r["patient"] for r in shown], action=Action.READ)
     states = prescription_states([r["patient"] for r in shown], timezone.now())
+    # Other apps' columns (outcomes: the latest PSFS change) are read for the page's rows
+    # alone, one query each, beside the stored rows rather than inside them: the page's
+    # count stays constant, and the stored-row machinery knows nothing of them.
+    cells = extensions.clinic_cells([r["patient"] for r in shown])
     for row in shown:
         row["band"] = band(row["adherence_pct"])
         row["band_7d"] = band(row["adherence_pct_7d"])
         row["prescription"] = states.get(row["patient"], {"status": "none"})
+        row["cells"] = cells[row["patient"]]
     sort = form.cleaned_data.get("sort") or "last_name"
     columns = []
     for label, ordering, worst_first, classes in COLUMNS:
@@ -143,6 +148,11 @@ def home(request):
                 "classes": classes,
             }
         )
+    # Before the alerts, not sortable: they are not columns of the stored rows.
+    columns[-1:-1] = [
+        {"label": c.label, "url": "", "sort": "", "classes": c.classes}
+        for c in extensions.registry.clinic_columns
+    ]
     everyone = adherence.clinic_patients(clinic.id)
     archived = adherence.clinic_patients(clinic.id, archived=True)
     show = form.cleaned_data.get("show") or ""
@@ -193,6 +203,7 @@ def home(request):
             "end": end,
             "chosen_range": chosen,
             "alerts": open_alerts,
+            "sections": extensions.clinic_sections(clinic.id),
             "delivery_problems": failed_reminders(clinic.id).count(),
             "csv_url": reverse("staff-adherence-csv") + _query(request),
             "prev_url": _query(request, page=page.previous_page_number())

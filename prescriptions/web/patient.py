@@ -15,7 +15,7 @@ from clinic.audit import Action, audit_record
 from clinic.models import AuditEntry
 from clinic.web import team_member_required
 from patients.services import patient_pages_url
-from prescriptions import adherence, history
+from prescriptions import adherence, extensions, history
 from prescriptions.current_prescriptions import current_of
 from prescriptions.models import Alert, CheckIn, Prescription, RedFlag, Reminder
 from prescriptions.schedule import local_date_of, local_today
@@ -186,6 +186,9 @@ def patient_page(request, pk: int):
                 pain_days, report["pain"]["baseline"], adherence.MEANINGFUL_PAIN_CHANGE
             ),
             "night_chart": charts.night_chart(pain_days),
+            # Cards other apps add (outcomes: the questionnaires' chart), each its own
+            # template; see prescriptions.extensions.
+            "sections": extensions.patient_sections(patient),
             "by_day": report["by_day"],
             "pain_days": pain_days,
             "night_total": sum(d["night"] for d in pain_days),

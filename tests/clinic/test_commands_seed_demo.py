@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from clinic.models import Clinic, User
+from outcomes.selectors import clinic_outcomes, patient_outcomes
 from patients.models import Patient
 from prescriptions.adherence import adherence_report, default_range
 from prescriptions.models import Alert, CheckIn, Prescription
@@ -86,3 +87,27 @@ def test_it_adds_nothing_when_run_again_and_prints_sign_ins_that_work(anon):
     )
     assert response.status_code == 200, response.content
     assert response.json()["role"] == "patient"
+
+
+def test_it_gives_two_patients_a_psfs_baseline_and_two_follow_ups_one_better_one_worse():
+    output = seed()
+
+    assert "Seeded questionnaires for 2 demo patients." in output
+    maya = {o["questionnaire"]: o for o in patient_outcomes(Patient.objects.get(first_name="Maya"))}
+    arjun = {
+        o["questionnaire"]: o for o in patient_outcomes(Patient.objects.get(first_name="Arjun"))
+    }
+    assert len(maya["psfs"]["series"]) == 3 and maya["psfs"]["responder"]
+    assert len(maya["pgic"]["series"]) == 2 and maya["pgic"]["responder"]
+    assert len(arjun["psfs"]["series"]) == 3 and arjun["psfs"]["change"] <= -2
+    assert not arjun["pgic"]["responder"]
+    assert Alert.objects.filter(
+        patient__first_name="Arjun", kind=Alert.Kind.OUTCOME_WORSENING, acknowledged_at=None
+    ).exists()
+    summary = {row["questionnaire"]: row for row in clinic_outcomes(Clinic.objects.get().id)}
+    assert summary["psfs"]["patients_followed_up"] == 2
+    assert summary["psfs"]["responders"] == 1
+
+    seed()  # again: nothing added
+
+    assert Patient.objects.get(first_name="Maya").questionnaire_responses.count() == 5

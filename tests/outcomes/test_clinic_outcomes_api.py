@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AuditEntry
+from outcomes.selectors import clinic_outcomes
 from tests.conftest import client_for
 from tests.factories import PatientFactory
 from tests.outcomes.support import pgic, psfs, respond
@@ -124,3 +125,14 @@ def test_it_sums_up_in_a_constant_number_of_queries(clinician_a, patients):
 
     assert rows["psfs"]["patients_followed_up"] == patients
     assert len(queries) == 5  # token, user, clinic, instruments, one row per patient and instrument
+
+
+def test_it_counts_a_follow_up_from_exactly_28_days_to_the_microsecond(patient_a, other_patient):
+    first = datetime(2026, 3, 2, 9, 15, 30, 123456, tzinfo=UTC)
+    respond(patient_a, "psfs", psfs(3), first)
+    respond(patient_a, "psfs", psfs(6), first + timedelta(days=28))
+    respond(other_patient, "psfs", psfs(3), first)
+    respond(other_patient, "psfs", psfs(6), first + timedelta(days=28, microseconds=-1))
+
+    [_, psfs_row] = clinic_outcomes(patient_a.clinic_id)
+    assert (psfs_row["patients_with_baseline"], psfs_row["patients_followed_up"]) == (2, 1)

@@ -288,8 +288,9 @@ def test_it_runs_a_constant_number_of_queries(
         reminder(extra_rx, date(2025, 2, 1) + timedelta(days=n), "sent", slot="bedtime")
     client = client_for(clinician_a)
 
-    # Token (2), patient, prescriptions, their slots, check-ins, sent reminders, audit entry.
-    with django_assert_num_queries(8):
+    # Token (2), patient, prescriptions, their slots, check-ins, sent reminders, the
+    # questionnaire responses with their instruments, audit entry.
+    with django_assert_num_queries(9):
         response = client.get(url(record.patient))
 
     bundle = Bundle.model_validate(response.json())

@@ -19,6 +19,7 @@ from prescriptions.models import Alert, Reminder
 from prescriptions.schedule import checkin_local_date
 from tests.browser import sign_in
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
+from tests.outcomes.support import pgic, psfs, respond
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,6 +75,11 @@ def clinic_day(clinic_a, clinician_a):
         status="failed",
         reason="No phone number",
     )
+    # The outcomes card: a PSFS baseline and a follow-up worse by the meaningful change
+    # (its alert too), and a PGIC answer.
+    respond(patient, "psfs", psfs(6, 5), now - timedelta(days=20))
+    respond(patient, "psfs", psfs(3, 3), now - timedelta(days=6))
+    respond(patient, "pgic", pgic(5), now - timedelta(days=6))
     return patient
 
 

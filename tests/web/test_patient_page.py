@@ -157,8 +157,9 @@ def test_it_reads_the_page_in_the_same_queries_however_big_the_clinic(
         # Session and user (2); the patient (1); the report: prescriptions, slots, status
         # history, check-ins by day (4); check-ins of the range (1); prescriptions with
         # their slots, status and plan history (4); alerts (1); reminders (1); the audit
-        # trail shown and its count (2); the audit entry of this read (1).
-        with django_assert_num_queries(17):
+        # trail shown and its count (2); the audit entry of this read (1); the outcomes
+        # card's responses with their questionnaires (1).
+        with django_assert_num_queries(18):
             response = client.get(url(one))
 
     assert response.status_code == 200

@@ -16,7 +16,7 @@ from django.utils import timezone
 from clinic.models import Clinic, User
 from patients.models import Patient, ReminderPreference
 from patients.services import activation_code_issue, patient_activate, patient_enrol
-from prescriptions import alerts
+from prescriptions import alerts, extensions
 from prescriptions.checkins import checkin_record
 from prescriptions.ledger import ledger_rewrite
 from prescriptions.models import EPOCH, CheckIn, Prescription, Protocol, Reminder
@@ -105,16 +105,20 @@ class Command(BaseCommand):
         protocol = Protocol.objects.get(slug="knee-rocks")
         now = timezone.now()
 
-        created = 0
+        created = []
         for story in STORIES:
             if not Patient.objects.filter(email=story.email).exists():
                 with transaction.atomic():
                     self.live_through(story, clinic, clinician, protocol, now)
-                created += 1
+                created.append(story.email)
         pending_code = self.pending_patient(clinic, clinician)
         if created:
+            # What other apps add to the new patients' history (outcomes: questionnaires).
+            new = {p.email: p for p in Patient.objects.filter(email__in=created)}
+            for line in extensions.seed_demo(new, now):
+                self.stdout.write(line)
             raised = alerts.evaluate_alerts(now=now)
-            self.stdout.write(f"Seeded {created} demo patients; {len(raised)} alerts raised.")
+            self.stdout.write(f"Seeded {len(created)} demo patients; {len(raised)} alerts raised.")
         else:
             self.stdout.write("The demo data was already there; nothing added.")
         self.print_sign_ins(url, pending_code)

@@ -1,4 +1,4 @@
-"""The patient's questionnaire pages: the card on /my/ (through prescriptions.seams), the
+"""The patient's questionnaire pages: the card on /my/ (through prescriptions.extensions), the
 answer page when signed in, and the page a reminder's link opens without signing in.
 
 Both answer pages write through services.questionnaire_response_create, so a bad answer is
@@ -17,10 +17,10 @@ from outcomes import links, plain_words, schedules, services
 from outcomes.answers import AnswersInvalid, labels_of
 from outcomes.models import Questionnaire
 from patients.models import Patient
+from prescriptions.extensions import ReminderLink
 from prescriptions.patient_web import patient_required
 from prescriptions.reminders.messages import site_url
 from prescriptions.schedule import local_today
-from prescriptions.seams import ReminderLink
 
 LABEL_SUFFIX = "_label"
 

@@ -1,0 +1,30 @@
+"""What outcomes adds to prescriptions' pages, reminders and documents
+(prescriptions.extensions),
+registered once from OutcomesConfig.ready()."""
+
+from prescriptions import extensions
+
+
+def register() -> None:
+    from outcomes import demo, export, patient_web, schedules, staff_web
+
+    extensions.add_patient_section(
+        extensions.Section("outcomes/staff_patient_outcomes.html", staff_web.patient_section)
+    )
+    extensions.add_clinic_section(
+        extensions.Section("outcomes/staff_clinic_outcomes.html", staff_web.clinic_section)
+    )
+    extensions.add_clinic_column(
+        extensions.Column(
+            label="PSFS change",
+            classes="num nowrap wide-only",
+            template="outcomes/staff_psfs_cell.html",
+            values=staff_web.latest_psfs_change,
+        )
+    )
+    extensions.add_export_section("questionnaire_responses", export.patient_responses)
+    extensions.add_fhir_resources(export.fhir_resources)
+    extensions.add_demo_seeder(demo.seed)
+    extensions.add_on_prescription_created(schedules.schedule_defaults_create)
+    extensions.add_reminder_link(patient_web.reminder_link)
+    extensions.add_patient_home_panel(patient_web.home_panel)

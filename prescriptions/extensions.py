@@ -1,0 +1,157 @@
+"""Places where an app built on prescriptions adds to its pages and documents.
+
+Prescriptions never imports the apps that build on it (tests/test_import_graph.py); an app
+such as outcomes registers here from its AppConfig.ready(), and the page, the export or
+the bundle asks the registry. Each hook reads in a constant number of queries, however
+many rows it covers, so the pages' pinned query counts stay constant.
+
+- patient sections: a card on the staff patient page, drawn by the app's own template
+  from the context its function answers for the patient;
+- clinic sections: a card on /staff/, from the clinic's id;
+- clinic columns: one more column of the clinic table, its values for a page of patients
+  (patient id → value) and the template of one cell;
+- export sections: a key of the patient's export and its value;
+- FHIR resources: more resources for the patient's bundle;
+- demo seeders: more history for the patients `seed_demo` has just created;
+- on a new prescription: called inside prescription_create's transaction;
+- reminder links: one more link a reminder may carry (at most one: a text message has
+  room for one more link only);
+- patient home panels: a card on the patient's own page (/my/).
+
+Each is an explicit list called by name where it matters: unlike a signal, a reader of the
+caller sees the call.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    template: str
+    context: Callable  # (patient) or (clinic_id) -> dict
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    classes: str
+    template: str  # draws one cell from `value` (None when the patient has none)
+    values: Callable  # (patient_ids: list[int]) -> {patient_id: value}
+
+
+@dataclass(frozen=True)
+class ReminderLink:
+    """A link a reminder carries besides its check-in link: a few words and the URL."""
+
+    words: str
+    url: str
+    short: str = ""  # the words in a text message, where room is short
+
+
+@dataclass
+class Registry:
+    patient_sections: list[Section]
+    clinic_sections: list[Section]
+    clinic_columns: list[Column]
+    export_sections: dict[str, Callable]  # key -> (patient) -> JSON-ready value
+    fhir_resources: list[Callable]  # (patient, now) -> [resource dicts]
+    demo_seeders: list[Callable]  # (patients: {email: Patient}, now) -> a line of output
+    on_prescription_created: list[Callable]  # (prescription) -> None
+    reminder_links: list[Callable]  # (reminder) -> ReminderLink | None
+    patient_home_panels: list[Callable]  # (request, patient) -> {"template", …} | None
+
+
+registry = Registry([], [], [], {}, [], [], [], [], [])
+
+
+def _once(items: list, item) -> None:
+    # ready() may run more than once (tests that reload the app registry).
+    if item not in items:
+        items.append(item)
+
+
+def add_patient_section(section: Section) -> None:
+    _once(registry.patient_sections, section)
+
+
+def add_clinic_section(section: Section) -> None:
+    _once(registry.clinic_sections, section)
+
+
+def add_clinic_column(column: Column) -> None:
+    _once(registry.clinic_columns, column)
+
+
+def add_export_section(key: str, read: Callable) -> None:
+    registry.export_sections[key] = read
+
+
+def add_fhir_resources(read: Callable) -> None:
+    _once(registry.fhir_resources, read)
+
+
+def add_demo_seeder(seed: Callable) -> None:
+    _once(registry.demo_seeders, seed)
+
+
+def add_on_prescription_created(hook: Callable) -> None:
+    _once(registry.on_prescription_created, hook)
+
+
+def add_reminder_link(hook: Callable) -> None:
+    _once(registry.reminder_links, hook)
+
+
+def add_patient_home_panel(hook: Callable) -> None:
+    _once(registry.patient_home_panels, hook)
+
+
+def patient_sections(patient) -> list[dict]:
+    """Each registered card of the patient page: its template and context."""
+    return [{"template": s.template, **s.context(patient)} for s in registry.patient_sections]
+
+
+def clinic_sections(clinic_id: int) -> list[dict]:
+    return [{"template": s.template, **s.context(clinic_id)} for s in registry.clinic_sections]
+
+
+def clinic_cells(patient_ids: list[int]) -> dict[int, list[dict]]:
+    """For each patient of a page, one cell per registered column (query per column)."""
+    cells: dict[int, list[dict]] = {patient_id: [] for patient_id in patient_ids}
+    for column in registry.clinic_columns:
+        values = column.values(patient_ids) if patient_ids else {}
+        for patient_id in patient_ids:
+            cells[patient_id].append({"template": column.template, "value": values.get(patient_id)})
+    return cells
+
+
+def export_sections(patient) -> dict:
+    return {key: read(patient) for key, read in registry.export_sections.items()}
+
+
+def fhir_resources(patient, now) -> list[dict]:
+    return [resource for read in registry.fhir_resources for resource in read(patient, now)]
+
+
+def seed_demo(patients: dict, now) -> list[str]:
+    """Runs each registered demo seeder over the patients just created (by email)."""
+    return [line for seed in registry.demo_seeders if (line := seed(patients, now))]
+
+
+def prescription_created(prescription) -> None:
+    for hook in registry.on_prescription_created:
+        hook(prescription)
+
+
+def reminder_link(reminder) -> ReminderLink | None:
+    """The first registered link the reminder carries, if any."""
+    for hook in registry.reminder_links:
+        found = hook(reminder)
+        if found is not None:
+            return found
+    return None
+
+
+def home_panels(request, patient) -> list[dict]:
+    return [panel for hook in registry.patient_home_panels if (panel := hook(request, patient))]
