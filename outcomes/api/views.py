@@ -113,10 +113,7 @@ class QuestionnaireResponseList(AuditedMixin, generics.ListAPIView):
 
         # A phone that lost its connection after sending resends with the same key: a
         # follow-up counted twice would skew the series and the clinic's summary.
-        response = idempotency.respond_once(request, record)
-        if response.has_header(idempotency.REPLAYED):
-            audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
-        return response
+        return idempotency.respond_once_audited(request, record)
 
 
 class QuestionnaireResponseDetail(AuditedMixin, generics.RetrieveAPIView):

@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from clinic.audit import Action, audit_record
 from prescriptions.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -81,3 +82,12 @@ def respond_once(request: Request, create: Callable[[], tuple[int, dict]]) -> Re
             return replay
         raise
     return Response(body, status=status_code)
+
+
+def respond_once_audited(request: Request, create: Callable[[], tuple[int, dict]]) -> Response:
+    """`respond_once` for a create that writes its own audit entry: a replay hands the same
+    record of the patient back, so it is recorded again, as the first answer was."""
+    response = respond_once(request, create)
+    if response.has_header(REPLAYED):
+        audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
+    return response

@@ -246,11 +246,7 @@ class CheckInList(AuditedMixin, generics.ListAPIView):
             audit_write(request, patients=[checkin.patient_id], action=Action.CREATE)
             return status.HTTP_201_CREATED, CheckInSerializer(checkin).data
 
-        response = idempotency.respond_once(request, record)
-        if response.has_header(idempotency.REPLAYED):
-            # A replay hands the same check-in back: it is recorded again, as the first was.
-            audit_record(request, patients=[response.data["patient"]], action=Action.CREATE)
-        return response
+        return idempotency.respond_once_audited(request, record)
 
 
 class CheckInDetail(AuditedMixin, generics.RetrieveAPIView):
