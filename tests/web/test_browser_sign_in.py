@@ -7,7 +7,7 @@ def test_it_signs_a_clinician_in_and_shows_the_clinic_table(page, clinician_a, p
     sign_in(page, clinician_a.username)
 
     assert page.url.endswith("/staff/")
-    table = page.get_by_role("table").filter(has_text="Patient").last
+    table = page.get_by_role("table", name="One row per patient")
     assert table.get_by_text("Ada Moss").is_visible()
 
 
