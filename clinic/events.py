@@ -11,11 +11,19 @@ its audit entry (docs/events.md): a change that rolls back takes its event with 
 a line in docs/events.md), no migration. `data` carries ids only, as keyword arguments
 naming what they point at (`patient=`, `prescription=`, `check_in=`, `alert=`,
 `reminder=`…); never a name, a note or a symptom: the receiver fetches what it may see.
+
+What the product itself does when something happens reads the events too: a `Reader`
+registered with `read_by()` (from its app's `AppConfig.ready()`, so that this module never
+imports the apps built on it) is called with the new events inside the transaction that
+wrote them, where its work must commit or roll back with the change, and/or with their ids
+once that transaction has committed, where a message goes out.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from clinic.models import Event
@@ -44,6 +52,41 @@ class Type(models.TextChoices):
 TYPES = frozenset(Type.values)
 
 
+@dataclass(frozen=True)
+class Reader:
+    """Something the product does with the events of `types` (None: every type)."""
+
+    name: str
+    types: frozenset[str] | None = None
+    # Called with the new events in the transaction that wrote them.
+    in_transaction: Callable[[list[Event]], None] | None = None
+    # Called with the new events' ids once that transaction has committed.
+    after_commit: Callable[[list[int]], None] | None = None
+
+    def reads(self, event: Event) -> bool:
+        return self.types is None or event.type in self.types
+
+
+READERS: list[Reader] = []
+
+
+def read_by(reader: Reader) -> None:
+    """Registers `reader` (once per name: a second ready() replaces the first)."""
+    READERS[:] = [known for known in READERS if known.name != reader.name]
+    READERS.append(reader)
+
+
+def _read(written: list[Event]) -> None:
+    for reader in READERS:
+        mine = [event for event in written if reader.reads(event)]
+        if not mine:
+            continue
+        if reader.in_transaction:
+            reader.in_transaction(mine)
+        if reader.after_commit:
+            transaction.on_commit(partial(reader.after_commit, [event.id for event in mine]))
+
+
 def _data(ids: dict) -> dict:
     for name, value in ids.items():
         # Ids only: an int (or None, for a link that is not there), never text.
@@ -62,6 +105,7 @@ def record(type: str, *, clinic_id: int, **ids: int | None) -> Event:
     """Appends one event to the clinic's feed, in the caller's transaction."""
     event = _event(type, clinic_id, ids, timezone.now())
     event.save(force_insert=True)
+    _read([event])
     return event
 
 
@@ -72,7 +116,9 @@ def record_each(type: str, rows: Iterable[tuple[int, dict]]) -> list[Event]:
     events = [_event(type, clinic_id, ids, now) for clinic_id, ids in rows]
     if not events:
         return []
-    return Event.objects.bulk_create(events)
+    written = Event.objects.bulk_create(events)
+    _read(written)
+    return written
 
 
 def after(*, clinic_id: int, cursor: int = 0):

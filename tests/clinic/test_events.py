@@ -75,3 +75,69 @@ def test_an_event_is_never_changed_or_deleted_in_the_database(clinic_a):
         ):
             cursor.execute(statement, [event.id])
     assert Event.objects.get(id=event.id).type == "patient.archived"
+
+
+@pytest.fixture
+def readers(monkeypatch):
+    """The registry emptied for one test, the product's own readers put back after."""
+    monkeypatch.setattr(events, "READERS", [])
+    return events.READERS
+
+
+def test_a_reader_sees_the_event_inside_its_transaction(clinic_a, readers):
+    seen = []
+    events.read_by(
+        events.Reader(
+            "counts",
+            types=frozenset({events.Type.CHECK_IN_CREATED}),
+            in_transaction=lambda written: seen.extend(
+                (e.type, transaction.get_connection().in_atomic_block) for e in written
+            ),
+        )
+    )
+
+    with transaction.atomic():
+        events.record(events.Type.CHECK_IN_CREATED, clinic_id=clinic_a.id, check_in=1)
+        events.record(events.Type.PATIENT_UPDATED, clinic_id=clinic_a.id, patient=1)
+
+    assert seen == [("check_in.created", True)]
+
+
+def test_a_reader_after_commit_gets_ids_only_once_committed(
+    clinic_a, readers, django_capture_on_commit_callbacks
+):
+    seen = []
+    events.read_by(events.Reader("sends", after_commit=seen.extend))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            event = events.record(events.Type.PATIENT_UPDATED, clinic_id=clinic_a.id, patient=1)
+            assert seen == []
+        many = events.record_each(
+            events.Type.ALERT_RAISED, [(clinic_a.id, {"alert": 1}), (clinic_a.id, {"alert": 2})]
+        )
+
+    assert seen == [event.id, *(e.id for e in many)]
+
+
+def test_a_rolled_back_change_reaches_no_reader_after_commit(
+    clinic_a, readers, django_capture_on_commit_callbacks
+):
+    seen = []
+    events.read_by(events.Reader("sends", after_commit=seen.extend))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            events.record(events.Type.PATIENT_UPDATED, clinic_id=clinic_a.id, patient=1)
+            raise RuntimeError
+        kept = events.record(events.Type.PATIENT_UPDATED, clinic_id=clinic_a.id, patient=2)
+
+    assert len(callbacks) == 1
+    assert seen == [kept.id]
+
+
+def test_registering_a_reader_twice_keeps_one(readers):
+    events.read_by(events.Reader("twice"))
+    events.read_by(events.Reader("twice"))
+
+    assert [reader.name for reader in readers] == ["twice"]
