@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from clinic import events
 from clinic.models import User
 from outcomes import scoring
 from outcomes.answers import clean_answers, labels_of, values_of
@@ -57,6 +58,12 @@ def questionnaire_response_create(
         answers=cleaned,
         score=scoring.score(instrument, values_of(cleaned)),
         created_by=created_by,
+    )
+    events.record(
+        events.Type.QUESTIONNAIRE_RESPONSE_CREATED,
+        clinic_id=patient.clinic_id,
+        patient=patient.id,
+        questionnaire_response=response.id,
     )
     if baseline is not None and scoring.is_worse(
         questionnaire.scoring, baseline.score, response.score
