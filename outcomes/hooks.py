@@ -6,7 +6,8 @@ from prescriptions import extensions
 
 
 def register() -> None:
-    from outcomes import demo, export, patient_web, schedules, staff_web
+    from outcomes import demo, export, patient_web, schedule_form, schedules, staff_web
+    from outcomes.api import schedules as schedules_api
 
     extensions.add_patient_section(
         extensions.Section("outcomes/staff_patient_outcomes.html", staff_web.patient_section)
@@ -25,6 +26,14 @@ def register() -> None:
     extensions.add_export_section("questionnaire_responses", export.patient_responses)
     extensions.add_fhir_resources(export.fhir_resources)
     extensions.add_demo_seeder(demo.seed)
-    extensions.add_on_prescription_created(schedules.schedule_defaults_create)
+    extensions.add_prescribe_input(
+        extensions.PrescribeInput(
+            name="questionnaires",
+            api_field=schedules_api.prescribe_field,
+            form=schedule_form.prescribe_form,
+            template="outcomes/schedule_fields.html",
+            apply=schedules.schedule_on_prescribing,
+        )
+    )
     extensions.add_reminder_link(patient_web.reminder_link)
     extensions.add_patient_home_panel(patient_web.home_panel)

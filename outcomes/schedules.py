@@ -21,6 +21,30 @@ from prescriptions.schedule import local_date_of, local_today
 # both at the end.
 DEFAULTS = {"psfs": (0, 14, True), "pgic": (14, 14, True)}
 DUE_FOR = timedelta(days=14)
+FIRST_DAY_MAX = 3650
+EVERY_DAYS_MAX = 365
+
+
+def entry_faults(*, first_day: int | None, every_days: int | None, at_end: bool) -> dict:
+    """What is wrong with one instrument's timing, by field (empty when nothing is): the
+    API and the clinician's form both ask this."""
+    if first_day is None and not at_end:
+        return {"first_day": "Give a first day, or ask on the last day, or both."}
+    if every_days is not None and first_day is None:
+        return {"every_days": "Repeating needs a first day to count from."}
+    return {}
+
+
+def describe(first_day: int | None, every_days: int | None, at_end: bool) -> str:
+    """An instrument's timing in words: "at the start, every 14 days and on the last day"."""
+    parts = []
+    if first_day is not None:
+        parts.append("at the start" if first_day == 0 else f"on day {first_day}")
+        if every_days:
+            parts[-1] += f", then every {every_days} days"
+    if at_end:
+        parts.append("on the last day")
+    return " and ".join(parts)
 
 
 def last_scheduled(
@@ -116,9 +140,19 @@ def due_questionnaires(patient: Patient, today: date | None = None) -> list[Due]
     )
 
 
+def schedule_on_prescribing(prescription: Prescription, entries: list[dict] | None) -> None:
+    """The schedule of a new prescription, inside prescription_create's transaction (through
+    prescriptions.extensions): the entries the clinician chose, or the defaults."""
+    if entries is None:
+        schedule_defaults_create(prescription)
+    else:
+        QuestionnaireSchedule.objects.bulk_create(
+            [QuestionnaireSchedule(prescription=prescription, **entry) for entry in entries]
+        )
+
+
 def schedule_defaults_create(prescription: Prescription) -> None:
-    """The default schedule of a new prescription (called by prescription_create through
-    prescriptions.extensions)."""
+    """The default schedule of a new prescription."""
     questionnaires = Questionnaire.objects.filter(slug__in=DEFAULTS)
     QuestionnaireSchedule.objects.bulk_create(
         [

@@ -8,16 +8,17 @@ from django.db.models import OuterRef, Subquery
 from django.views.decorators.http import require_GET
 
 from clinic.web import team_member_required
-from outcomes import scoring
+from outcomes import schedules, scoring
 from outcomes.api.views import summary_csv
 from outcomes.charts import outcome_chart
-from outcomes.models import Questionnaire, QuestionnaireResponse
+from outcomes.models import Questionnaire, QuestionnaireResponse, QuestionnaireSchedule
 from outcomes.selectors import (
     clinic_outcomes,
     first_of_instrument,
     patient_outcomes_with_instruments,
     with_baseline,
 )
+from prescriptions.models import Prescription
 
 PSFS = "psfs"
 
@@ -88,7 +89,25 @@ def patient_section(patient) -> dict:
                 "band": chart.extras.get("band"),
             }
         )
-    return {"outcome_instruments": instruments}
+    return {"outcome_instruments": instruments, "asked": asked_of(patient)}
+
+
+def asked_of(patient) -> list[dict]:
+    """What each of the patient's prescriptions still running asks for, in words: one
+    query."""
+    rows = (
+        QuestionnaireSchedule.objects.filter(prescription__patient=patient)
+        .exclude(prescription__status=Prescription.Status.ENDED)
+        .select_related("questionnaire")
+        .order_by("prescription_id", "questionnaire__slug")
+    )
+    plans: dict[int, list[str]] = {}
+    for row in rows:
+        plans.setdefault(row.prescription_id, []).append(
+            f"the {row.questionnaire.name} "
+            + schedules.describe(row.first_day, row.every_days, row.at_end)
+        )
+    return [{"prescription": pk, "words": "; ".join(words)} for pk, words in plans.items()]
 
 
 @require_GET

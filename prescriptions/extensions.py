@@ -13,7 +13,9 @@ many rows it covers, so the pages' pinned query counts stay constant.
 - export sections: a key of the patient's export and its value;
 - FHIR resources: more resources for the patient's bundle;
 - demo seeders: more history for the patients `seed_demo` has just created;
-- on a new prescription: called inside prescription_create's transaction;
+- prescribe inputs: one more thing a clinician says when prescribing, as an API field of
+  the prescribe request and a fieldset of the prescribe page, applied inside
+  prescription_create's transaction (its default when not given);
 - reminder links: one more link a reminder may carry (at most one: a text message has
   room for one more link only);
 - patient home panels: a card on the patient's own page (/my/).
@@ -49,6 +51,17 @@ class ReminderLink:
     short: str = ""  # the words in a text message, where room is short
 
 
+@dataclass(frozen=True)
+class PrescribeInput:
+    """One more part of a new prescription, owned by the app that registers it."""
+
+    name: str  # the API field, and the prefix of the page's fieldset
+    api_field: Callable  # () -> a DRF field, not required
+    form: Callable  # (data or None, prefix) -> a Django form; `value()` once valid
+    template: str  # draws that form inside the prescribe page, from `form`
+    apply: Callable  # (prescription, value | None: not given) -> None
+
+
 @dataclass
 class Registry:
     patient_sections: list[Section]
@@ -57,7 +70,7 @@ class Registry:
     export_sections: dict[str, Callable]  # key -> (patient) -> JSON-ready value
     fhir_resources: list[Callable]  # (patient, now) -> [resource dicts]
     demo_seeders: list[Callable]  # (patients: {email: Patient}, now) -> a line of output
-    on_prescription_created: list[Callable]  # (prescription) -> None
+    prescribe_inputs: list[PrescribeInput]
     reminder_links: list[Callable]  # (reminder) -> ReminderLink | None
     patient_home_panels: list[Callable]  # (request, patient) -> {"template", …} | None
 
@@ -95,8 +108,8 @@ def add_demo_seeder(seed: Callable) -> None:
     _once(registry.demo_seeders, seed)
 
 
-def add_on_prescription_created(hook: Callable) -> None:
-    _once(registry.on_prescription_created, hook)
+def add_prescribe_input(item: PrescribeInput) -> None:
+    _once(registry.prescribe_inputs, item)
 
 
 def add_reminder_link(hook: Callable) -> None:
@@ -139,9 +152,15 @@ def seed_demo(patients: dict, now) -> list[str]:
     return [line for seed in registry.demo_seeders if (line := seed(patients, now))]
 
 
-def prescription_created(prescription) -> None:
-    for hook in registry.on_prescription_created:
-        hook(prescription)
+def prescribe_inputs() -> list[PrescribeInput]:
+    return list(registry.prescribe_inputs)
+
+
+def prescription_created(prescription, inputs: dict) -> None:
+    """Applies each registered input to the new prescription: the value given when
+    prescribing, None when none was (the input's default)."""
+    for item in registry.prescribe_inputs:
+        item.apply(prescription, inputs.get(item.name))
 
 
 def reminder_link(reminder) -> ReminderLink | None:

@@ -77,7 +77,10 @@ def prescription_create(
     as_needed: bool = True,
     heat_prep: bool = False,
     notes: str = "",
+    inputs: dict | None = None,
 ) -> Prescription:
+    """A new prescription, its slots, its first status and its ledger; `inputs` are the
+    values of what other apps add to prescribing (prescriptions.extensions), by name."""
     # The patient's row lock serialises concurrent prescribing for the same patient.
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if _overlapping(patient, protocol, start_date, end_date).exists():
@@ -107,7 +110,7 @@ def prescription_create(
     )
     ledger.schedule_start(prescription=prescription)
     slots_reschedule(prescription_id=prescription.id)
-    extensions.prescription_created(prescription)
+    extensions.prescription_created(prescription, inputs or {})
     _event(events.Type.PRESCRIPTION_CREATED, prescription)
     return prescription
 

@@ -21,7 +21,7 @@ class QuestionnaireScheduleSerializer(StrictSerializerMixin, serializers.ModelSe
     )
     first_day = serializers.IntegerField(
         min_value=0,
-        max_value=3650,
+        max_value=schedules.FIRST_DAY_MAX,
         allow_null=True,
         required=False,
         default=None,
@@ -29,7 +29,7 @@ class QuestionnaireScheduleSerializer(StrictSerializerMixin, serializers.ModelSe
     )
     every_days = serializers.IntegerField(
         min_value=1,
-        max_value=365,
+        max_value=schedules.EVERY_DAYS_MAX,
         allow_null=True,
         required=False,
         default=None,
@@ -46,14 +46,13 @@ class QuestionnaireScheduleSerializer(StrictSerializerMixin, serializers.ModelSe
         validators = []
 
     def validate(self, attrs):
-        if attrs.get("first_day") is None and not attrs.get("at_end"):
-            raise serializers.ValidationError(
-                {"first_day": ["Give a first day, or ask at the end (at_end), or both."]}
-            )
-        if attrs.get("every_days") is not None and attrs.get("first_day") is None:
-            raise serializers.ValidationError(
-                {"every_days": ["Repeating needs a first day to count from."]}
-            )
+        faults = schedules.entry_faults(
+            first_day=attrs.get("first_day"),
+            every_days=attrs.get("every_days"),
+            at_end=attrs.get("at_end", False),
+        )
+        if faults:
+            raise serializers.ValidationError({name: [text] for name, text in faults.items()})
         return attrs
 
 
@@ -68,6 +67,16 @@ class ScheduleListSerializer(serializers.ListSerializer):
                 f"Each questionnaire once: {', '.join(repeated)} is given twice."
             )
         return entries
+
+
+def prescribe_field() -> ScheduleListSerializer:
+    """The `questionnaires` of a new prescription (POST prescriptions/)."""
+    return ScheduleListSerializer(
+        required=False,
+        help_text="Which questionnaires to ask for, and when; the PSFS at the start and "
+        "every 14 days and the PGIC every 14 days from day 14, both on the last day too, "
+        "when omitted; [] asks for none.",
+    )
 
 
 def _prescription(request, pk: int) -> Prescription:

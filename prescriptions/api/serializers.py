@@ -11,7 +11,7 @@ from clinic.api.validation import (
     StrictSerializerMixin,
 )
 from patients.models import Patient
-from prescriptions import services
+from prescriptions import extensions, services
 from prescriptions.models import (
     CheckIn,
     CheckInSlot,
@@ -204,11 +204,19 @@ class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer)
     def __init__(self, *args, clinic_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = Patient.objects.filter(clinic_id=clinic_id)
+        # What other apps add to prescribing (the questionnaires to ask for, …).
+        for item in extensions.prescribe_inputs():
+            self.fields[item.name] = item.api_field()
 
     def validate_slots(self, slots):
         return _validate_slots(slots)
 
     def validate(self, attrs):
+        attrs["inputs"] = {
+            item.name: attrs.pop(item.name)
+            for item in extensions.prescribe_inputs()
+            if item.name in attrs
+        }
         start = attrs.setdefault("start_date", local_today(attrs["patient"].zone))
         try:
             start_within_a_year(start, attrs["patient"])

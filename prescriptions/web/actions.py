@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.audit import Action, audit_record
 from patients import services as patient_services
 from patients.models import ReminderPreference
-from prescriptions import alerts, services
+from prescriptions import alerts, extensions, services
 from prescriptions.models import Alert, Prescription, Protocol
 from prescriptions.schedule import local_today
 from prescriptions.web.access import back_to, clinician_required, patient_in_reach
@@ -86,8 +86,10 @@ def _plan(data: dict) -> dict:
     return {name: data[name] for name in ("slots", "end_date", "as_needed", "heat_prep", "notes")}
 
 
-def _plan_page(request, form, patient, protocol, *, editing=None):
-    """The plan form, to prescribe (editing None) or to change a prescription's plan."""
+def _plan_page(request, form, patient, protocol, *, editing=None, inputs=()):
+    """The plan form, to prescribe (editing None) or to change a prescription's plan;
+    `inputs`: what other apps add to prescribing, (its template, its form) each."""
+    invalid = form.errors or any(input_form.errors for _, input_form in inputs)
     return render(
         request,
         "staff/prescribe.html",
@@ -97,8 +99,9 @@ def _plan_page(request, form, patient, protocol, *, editing=None):
             "protocol": protocol,
             "form": form,
             "editing": editing,
+            "inputs": [{"template": template, "form": f} for template, f in inputs],
         },
-        status=400 if form.errors else 200,
+        status=400 if invalid else 200,
     )
 
 
@@ -117,7 +120,12 @@ def prescribe(request, pk: int):
         today=today,
         initial={**plan_initial(protocol), "start_date": today},
     )
-    if request.method == "POST" and form.is_valid():
+    inputs = {
+        item.name: (item.template, item.form(request.POST or None, item.name))
+        for item in extensions.prescribe_inputs()
+    }
+    valid = [form.is_valid()] + [f.is_valid() for _, f in inputs.values()]
+    if request.method == "POST" and all(valid):
         data = form.cleaned_data
         try:
             services.prescription_create(
@@ -125,6 +133,7 @@ def prescribe(request, pk: int):
                 clinician=request.user,
                 protocol=protocol,
                 start_date=data["start_date"],
+                inputs={name: f.value() for name, (_, f) in inputs.items()},
                 **_plan(data),
             )
         except ValidationError as error:
@@ -133,7 +142,7 @@ def prescribe(request, pk: int):
             audit_record(request, patients=[patient.id], action=Action.CREATE)
             messages.success(request, f"Knee rocks prescribed for {patient}.")
             return redirect(_patient_url(patient.id))
-    return _plan_page(request, form, patient, protocol)
+    return _plan_page(request, form, patient, protocol, inputs=inputs.values())
 
 
 @require_http_methods(["GET", "POST"])

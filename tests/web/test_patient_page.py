@@ -158,8 +158,8 @@ def test_it_reads_the_page_in_the_same_queries_however_big_the_clinic(
         # history, check-ins by day (4); check-ins of the range (1); prescriptions with
         # their slots, status and plan history (4); alerts (1); reminders (1); the audit
         # trail shown and its count (2); the audit entry of this read (1); the outcomes
-        # card's responses with their questionnaires (1).
-        with django_assert_num_queries(18):
+        # card's responses with their questionnaires (1), and what its plans ask for (1).
+        with django_assert_num_queries(19):
             response = client.get(url(one))
 
     assert response.status_code == 200
