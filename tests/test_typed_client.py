@@ -38,11 +38,11 @@ def client_module(name: str):
     return importlib.import_module(f"kneerocks_client.{name}")
 
 
-def call(endpoint: str, **arguments):
-    """One operation through the client; the parsed answer, which must be its model."""
+def call(endpoint: str, *, status: int = 200, **arguments):
+    """One operation through the client: the answer parsed into its model."""
     module = client_module(f"api.v1.v1_{endpoint}")
     response = module.sync_detailed(**arguments)
-    assert 200 <= response.status_code < 300, response.content
+    assert response.status_code == status, response.content
     return response.parsed
 
 
@@ -76,6 +76,7 @@ def test_it_signs_in_enrols_prescribes_checks_in_and_reads_adherence(
 
     enrolment = call(
         "patients_create",
+        status=201,
         client=doctor,
         body=models.PatientWriteRequest(
             first_name="Nora", last_name="Kim", email="nora.kim@example.com", timezone=ZONE
@@ -88,6 +89,7 @@ def test_it_signs_in_enrols_prescribes_checks_in_and_reads_adherence(
     yesterday = datetime.now(ZoneInfo(ZONE)).date() - timedelta(days=1)
     prescription = call(
         "prescriptions_create",
+        status=201,
         client=doctor,
         body=models.PrescriptionWriteRequest(
             patient=enrolment.id,
@@ -113,7 +115,9 @@ def test_it_signs_in_enrols_prescribes_checks_in_and_reads_adherence(
     morning = datetime.combine(yesterday, time(7, 20), tzinfo=ZoneInfo(ZONE))
     check_in = call(
         "check_ins_create",
+        status=201,
         client=patient,
+        idempotency_key="morning-1",
         body=models.CheckInWriteRequest(
             prescription=prescription.id,
             slot=models.CheckInSlotEnum.MORNING,
@@ -126,6 +130,35 @@ def test_it_signs_in_enrols_prescribes_checks_in_and_reads_adherence(
     assert isinstance(check_in, models.CheckIn)
     assert check_in.local_date == yesterday
     assert check_in.performed_at == morning
+
+    # The answers that say no parse too: each names what went wrong.
+    conflict = call(
+        "check_ins_create",
+        status=409,
+        client=patient,
+        idempotency_key="morning-1",
+        body=models.CheckInWriteRequest(
+            prescription=prescription.id,
+            slot=models.CheckInSlotEnum.NIGHT,
+            performed_at=morning,
+            pain_before=5,
+        ),
+    )
+    assert isinstance(conflict, models.Error)
+    assert "Idempotency-Key" in conflict.detail
+    too_much_pain = call(
+        "check_ins_create",
+        status=400,
+        client=patient,
+        body=models.CheckInWriteRequest(
+            prescription=prescription.id,
+            slot=models.CheckInSlotEnum.OTHER,
+            performed_at=morning,
+            pain_before=11,
+        ),
+    )
+    assert isinstance(too_much_pain, models.BadInput)
+    assert "pain_before" in too_much_pain.additional_properties
 
     report = call(
         "patients_adherence_retrieve",

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
@@ -44,8 +45,10 @@ def date_range(request, tz: ZoneInfo):
 
 
 RANGE_PARAMETERS = [
-    OpenApiParameter("from", str, description="First local date, YYYY-MM-DD"),
-    OpenApiParameter("to", str, description="Last local date, YYYY-MM-DD (default today)"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="First local date, YYYY-MM-DD"),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, description="Last local date, YYYY-MM-DD (default today)"
+    ),
 ]
 
 # --- Output -----------------------------------------------------------------------------
