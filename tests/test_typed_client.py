@@ -14,8 +14,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from knox.models import get_token_model
 
-from tests.factories import PASSWORD, ClinicFactory, ClinicianFactory
+from tests.factories import (
+    PASSWORD,
+    CheckInFactory,
+    ClinicFactory,
+    ClinicianFactory,
+    PrescriptionFactory,
+    StaffFactory,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ZONE = "Europe/Berlin"
@@ -173,3 +181,50 @@ def test_it_signs_in_enrols_prescribes_checks_in_and_reads_adherence(
     assert report.pain.baseline == 6.0
     assert [(day.date, day.completed) for day in report.by_day] == [(yesterday, 1)]
     assert isinstance(report.from_, date)
+
+
+# What a clinic's system reads, as whom; every answer must parse into its model.
+READS = {
+    "clinician": [
+        "me_retrieve", "patients_list", "prescriptions_list", "check_ins_list", "reminders_list",
+        "alerts_list", "adherence_retrieve", "outcomes_list", "team_list", "team_events_list",
+        "clinic_retrieve", "events_list", "protocols_list", "questionnaires_list",
+        "questionnaire_responses_list", "auth_tokens_list",
+    ],
+    "staff": ["patients_list", "adherence_retrieve", "outcomes_list", "alerts_list"],
+    "patient": [
+        "me_retrieve", "me_export_retrieve", "me_calendar_retrieve",
+        "me_reminder_preferences_retrieve", "me_questionnaires_list", "prescriptions_list",
+        "check_ins_list", "reminders_list",
+    ],
+}  # fmt: skip
+PATIENT_READS = ["patients_retrieve", "patients_adherence_retrieve", "patients_outcomes_list"]
+PRESCRIPTION_READS = [
+    "prescriptions_retrieve",
+    "prescriptions_history_list",
+    "prescriptions_schedule_list",
+    "prescriptions_questionnaires_list",
+]
+
+
+def test_it_parses_every_read_of_each_role_into_its_model(generated, live_server, transactional_db):
+    prescription = PrescriptionFactory(patient__timezone=ZONE)
+    # A red flag: an alert, a paused prescription, an event, a questionnaire due.
+    CheckInFactory(prescription=prescription, red_flags=["fever"])
+    people = {
+        "clinician": prescription.clinician,
+        "staff": StaffFactory(clinic=prescription.patient.clinic),
+        "patient": prescription.patient.user,
+    }
+    api = client_module("client")
+    for role, user in people.items():
+        _, token = get_token_model().objects.create(user=user)
+        client = api.AuthenticatedClient(
+            base_url=live_server.url, token=token, raise_on_unexpected_status=True
+        )
+        for endpoint in READS[role]:
+            assert call(endpoint, client=client) is not None, endpoint
+        for endpoint in PATIENT_READS:
+            assert call(endpoint, client=client, id=prescription.patient_id) is not None
+        for endpoint in PRESCRIPTION_READS:
+            assert call(endpoint, client=client, id=prescription.id) is not None

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import LocalDateRangeQuery, as_api_error
 from clinic.audit import Action, audit_record
-from clinic.pagination import PageNumberPagination
+from clinic.pagination import PAGE_PARAMETERS, PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.api.views import ARCHIVED_PARAMETER, archived_filter
 from patients.models import Patient
@@ -203,6 +203,7 @@ class ClinicAdherenceView(CSVExportMixin, APIView):
     @extend_schema(
         parameters=[
             *RANGE_PARAMETERS,
+            *PAGE_PARAMETERS,
             OpenApiParameter(
                 "ordering",
                 str,
