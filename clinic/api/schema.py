@@ -37,7 +37,8 @@ def _answer(description: str, name: str) -> dict:
 
 
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular post-processing hook; answers a view documents itself are kept."""
+    """drf-spectacular post-processing hook; answers a view documents itself are kept, and
+    given the shared body when they describe none (every error answer has one)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("BadInput", BAD_INPUT)
@@ -46,6 +47,15 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             queries = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
             signed_in = any(operation.get("security", [{}]))
+            if not signed_in:
+                # drf-spectacular writes `[{}]` ("anonymous allowed") for a view without
+                # authentication; `[]` says it takes no credentials at all, which typed
+                # clients read as callable without a token.
+                operation["security"] = []
+            for status, answer in responses.items():
+                if status.startswith("4") and "content" not in answer:
+                    shared = "BadInput" if status == "400" else "Error"
+                    answer["content"] = _answer(answer["description"], shared)["content"]
             wanted = {}
             if queries or "requestBody" in operation or method in ("post", "patch"):
                 wanted["400"] = _answer("Bad input, or not possible in this state.", "BadInput")

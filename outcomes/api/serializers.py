@@ -162,3 +162,12 @@ class ClinicOutcomeSerializer(serializers.Serializer):
     responders = serializers.IntegerField(help_text="Among the patients followed up.")
     responder_pct = score_field(allow_null=True)
     median_change = score_field(allow_null=True)
+
+
+class ClinicOutcomePageSerializer(serializers.Serializer):
+    """One page of the clinic's outcomes, as every list of the API answers."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClinicOutcomeSerializer(many=True)

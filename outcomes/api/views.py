@@ -11,11 +11,12 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import IdFilter
 from clinic.audit import Action, AuditedMixin, audit_record, audit_write
-from clinic.pagination import PageNumberPagination
+from clinic.pagination import PAGE_PARAMETERS, PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, PATIENT, RolePermission, in_reach
 from outcomes import selectors, services
 from outcomes.answers import AnswersInvalid
 from outcomes.api.serializers import (
+    ClinicOutcomePageSerializer,
     ClinicOutcomeSerializer,
     PatientOutcomeSerializer,
     QuestionnaireResponseSerializer,
@@ -158,9 +159,10 @@ class ClinicOutcomesView(CSVExportMixin, APIView):
     read_roles = CLINIC_TEAM
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
+        operation_id="v1_outcomes_list",
+        parameters=[*PAGE_PARAMETERS, OpenApiParameter("format", str, enum=["json", "csv"])],
         responses={
-            (200, "application/json"): ClinicOutcomeSerializer(many=True),
+            (200, "application/json"): ClinicOutcomePageSerializer,
             (200, "text/csv"): {"type": "string", "description": "Every row, as CSV"},
         },
     )

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import LocalDateRangeQuery, as_api_error
 from clinic.audit import Action, audit_record
-from clinic.pagination import PageNumberPagination
+from clinic.pagination import PAGE_PARAMETERS, PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
 from patients.api.views import ARCHIVED_PARAMETER, archived_filter
 from patients.models import Patient
@@ -44,8 +45,10 @@ def date_range(request, tz: ZoneInfo):
 
 
 RANGE_PARAMETERS = [
-    OpenApiParameter("from", str, description="First local date, YYYY-MM-DD"),
-    OpenApiParameter("to", str, description="Last local date, YYYY-MM-DD (default today)"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="First local date, YYYY-MM-DD"),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, description="Last local date, YYYY-MM-DD (default today)"
+    ),
 ]
 
 # --- Output -----------------------------------------------------------------------------
@@ -200,6 +203,7 @@ class ClinicAdherenceView(CSVExportMixin, APIView):
     @extend_schema(
         parameters=[
             *RANGE_PARAMETERS,
+            *PAGE_PARAMETERS,
             OpenApiParameter(
                 "ordering",
                 str,

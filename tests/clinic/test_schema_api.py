@@ -38,6 +38,39 @@ def test_it_asks_no_token_of_sign_in_but_documents_its_throttle(paths):
 
     assert "429" in answers
     assert "401" not in answers
+    # No credentials at all (`[]`), so a typed client calls it without a token.
+    assert paths["/api/v1/auth/token/"]["post"]["security"] == []
+    assert paths["/api/v1/auth/activate/"]["post"]["security"] == []
+
+
+def test_it_describes_the_body_of_an_error_a_view_documents_itself(paths):
+    conflict = paths["/api/v1/check-ins/"]["post"]["responses"]["409"]
+    bad_pause = paths["/api/v1/prescriptions/{id}/pause/"]["post"]["responses"]["400"]
+
+    assert conflict["description"] == "Idempotency-Key reused with a different body"
+    assert conflict["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert bad_pause["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BadInput"
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "patients/{id}/adherence/",
+        "adherence/",
+        "check-ins/",
+        "reminders/",
+        "prescriptions/{id}/schedule/",
+    ],
+)
+def test_it_types_a_date_range_as_dates(paths, path):
+    parameters = paths[f"/api/v1/{path}"]["get"]["parameters"]
+    dates = {p["name"]: p["schema"] for p in parameters if p["name"] in ("from", "to")}
+
+    assert dates == {name: {"type": "string", "format": "date"} for name in ("from", "to")}
 
 
 @pytest.mark.parametrize(
