@@ -21,6 +21,8 @@ def register() -> None:
             classes="num nowrap wide-only",
             template="outcomes/staff_psfs_cell.html",
             values=staff_web.latest_psfs_change,
+            csv_headers=staff_web.PSFS_CSV_HEADERS,
+            csv_cells=staff_web.psfs_csv_cells,
         )
     )
     extensions.add_export_section("questionnaire_responses", export.patient_responses)

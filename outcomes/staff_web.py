@@ -152,3 +152,21 @@ def latest_psfs_change(patient_ids: list[int]) -> dict[int, dict]:
             "follow_up": response.id != response.baseline_id,
         }
     return rows
+
+
+PSFS_CSV_HEADERS = ("psfs_baseline", "psfs_latest", "psfs_change", "psfs_responder")
+
+
+def psfs_csv_cells(value: dict | None) -> list:
+    """The clinic CSV's PSFS cells of one patient: empty without an answer, and the latest
+    and change empty until a follow-up."""
+    if value is None:
+        return ["", "", "", ""]
+    if not value["follow_up"]:
+        return [value["baseline_score"], "", "", ""]
+    return [
+        value["baseline_score"],
+        value["score"],
+        value["change"],
+        "true" if value["responder"] else "false",
+    ]

@@ -3,8 +3,11 @@ page alike: the same columns, cells and file name."""
 
 import csv
 from datetime import UTC, date, datetime
+from itertools import islice
 
 from django.http import StreamingHttpResponse
+
+from prescriptions import extensions
 
 CSV_COLUMNS = [
     "patient",
@@ -87,17 +90,22 @@ class _Line:
 BOM = "\ufeff"
 
 
+def csv_columns() -> list[str]:
+    """The CSV's header: the clinic table's columns, then those other apps add (the
+    outcomes' PSFS figures)."""
+    return CSV_COLUMNS + extensions.clinic_csv_headers()
+
+
 def csv_lines(rows, lines_per_chunk: int = 500, *, bom: bool = False):
     """The CSV export in chunks of lines, so that it streams: rows are written as they are
-    read, and handed on a few hundred at a time rather than one by one."""
+    read, and handed on a few hundred at a time rather than one by one (with the other
+    apps' cells for those rows, read a chunk at a time)."""
     writer = csv.writer(_Line())
-    chunk = [BOM if bom else "", writer.writerow(CSV_COLUMNS)]
-    for row in rows:
-        chunk.append(writer.writerow(_cells(row)))
-        if len(chunk) == lines_per_chunk:
-            yield "".join(chunk)
-            chunk = []
-    yield "".join(chunk)
+    yield (BOM if bom else "") + writer.writerow(csv_columns())
+    rows = iter(rows)
+    while chunk := list(islice(rows, lines_per_chunk)):
+        more = extensions.clinic_csv_cells([row["patient"] for row in chunk])
+        yield "".join(writer.writerow(_cells(row) + more[row["patient"]]) for row in chunk)
 
 
 def csv_response(

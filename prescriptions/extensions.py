@@ -40,6 +40,9 @@ class Column:
     classes: str
     template: str  # draws one cell from `value` (None when the patient has none)
     values: Callable  # (patient_ids: list[int]) -> {patient_id: value}
+    # The column in the clinic's CSV: its headers, and the cells of one value (or None).
+    csv_headers: tuple[str, ...] = ()
+    csv_cells: Callable | None = None  # (value | None) -> list of cells
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,23 @@ def clinic_cells(patient_ids: list[int]) -> dict[int, list[dict]]:
         values = column.values(patient_ids) if patient_ids else {}
         for patient_id in patient_ids:
             cells[patient_id].append({"template": column.template, "value": values.get(patient_id)})
+    return cells
+
+
+def clinic_csv_headers() -> list[str]:
+    return [header for column in registry.clinic_columns for header in column.csv_headers]
+
+
+def clinic_csv_cells(patient_ids: list[int]) -> dict[int, list]:
+    """For each patient of a chunk of the CSV, the registered columns' cells (a query per
+    column)."""
+    cells: dict[int, list] = {patient_id: [] for patient_id in patient_ids}
+    for column in registry.clinic_columns:
+        if column.csv_cells is None:
+            continue
+        values = column.values(patient_ids) if patient_ids else {}
+        for patient_id in patient_ids:
+            cells[patient_id].extend(column.csv_cells(values.get(patient_id)))
     return cells
 
 

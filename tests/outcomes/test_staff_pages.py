@@ -2,8 +2,11 @@
 chart per instrument on the patient page, and on /staff/ the clinic's summary and the
 clinic table's PSFS-change column, each in a constant number of queries."""
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -13,6 +16,7 @@ from prescriptions import extensions
 from tests.conftest import client_for, signed_in
 from tests.factories import PatientFactory
 from tests.outcomes.support import pgic, psfs, respond
+from tests.prescriptions.csv_support import csv_text
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +138,38 @@ def test_the_clinic_table_shows_each_patients_latest_psfs_change(staff_a, clinic
     assert '6.0 → 3.0 <span class="poor">(-3.0 worse)</span>' in row_of(page, "Bo Worse")
     assert '5.0 <span class="muted">(baseline)</span>' in row_of(page, "Cy Started")
     assert f'<span class="muted">{DASH}</span></td>' in row_of(page, "Di Never")
+
+
+def test_the_clinic_csv_carries_each_patients_psfs_figures(clinician_a, clinic_a):
+    better = PatientFactory(clinic=clinic_a, first_name="Ada", last_name="Better")
+    started = PatientFactory(clinic=clinic_a, first_name="Cy", last_name="Started")
+    never = PatientFactory(clinic=clinic_a, first_name="Di", last_name="Never")
+    respond(better, "psfs", psfs(2, 3, 4), at(0))
+    respond(better, "psfs", psfs(6, 6, 6), at(28))
+    respond(started, "psfs", psfs(5), at(0))
+
+    response = client_for(clinician_a).get("/api/v1/adherence/", {"format": "csv"})
+
+    rows = {row["patient"]: row for row in csv.DictReader(io.StringIO(csv_text(response)))}
+    figures = ("psfs_baseline", "psfs_latest", "psfs_change", "psfs_responder")
+    assert [rows[str(better.id)][name] for name in figures] == ["3.0", "6.0", "3.0", "true"]
+    assert [rows[str(started.id)][name] for name in figures] == ["5.0", "", "", ""]
+    assert [rows[str(never.id)][name] for name in figures] == ["", "", "", ""]
+
+
+def test_the_clinic_csv_reads_a_chunks_psfs_in_one_query(clinic_a, django_assert_num_queries):
+    """The CSV asks for the PSFS figures a chunk of rows (500) at a time: one query however
+    many patients and answers the chunk holds."""
+    patients = [PatientFactory(clinic=clinic_a) for _ in range(4)]
+    for n, patient in enumerate(patients):
+        for week in range(n * 3):
+            respond(patient, "psfs", psfs(week % 10), at(7 * week))
+
+    with django_assert_num_queries(1):
+        cells = extensions.clinic_csv_cells([patient.id for patient in patients])
+
+    assert cells[patients[0].id] == ["", "", "", ""]
+    assert cells[patients[3].id][:2] == [Decimal("0.0"), Decimal("8.0")]
 
 
 def test_the_clinic_page_sums_up_outcomes_per_instrument(staff_a, clinic_a, patient_b):
