@@ -37,5 +37,5 @@ def register() -> None:
             apply=schedules.schedule_on_prescribing,
         )
     )
-    extensions.add_reminder_link(patient_web.reminder_link)
+    extensions.add_reminder_link(patient_web.reminder_links)
     extensions.add_patient_home_panel(patient_web.home_panel)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Max
 
 from outcomes.models import Questionnaire, QuestionnaireResponse, QuestionnaireSchedule
 from patients.models import Patient
@@ -90,24 +91,71 @@ class Due:
 def due_questionnaires(patient: Patient, today: date | None = None) -> list[Due]:
     """The questionnaires due now for the patient, one per instrument (the latest date when
     two prescriptions ask for it), by slug. Three queries."""
-    zone = patient.zone
-    today = today or local_today(zone)
+    today = today or local_today(patient.zone)
+    return due_on_days([(patient, today)])[patient.id, today]
+
+
+def due_on_days(patient_days: list[tuple[Patient, date]]) -> dict[tuple[int, date], list[Due]]:
+    """`due_questionnaires` of each (patient, their local date) at once, by (patient id,
+    date): three queries however many (a minute's reminders ask it together)."""
+    answer: dict[tuple[int, date], list[Due]] = {(p.id, day): [] for p, day in patient_days}
+    patients = {patient.id: patient for patient, _ in patient_days}
     schedules = list(
-        QuestionnaireSchedule.objects.filter(prescription__patient=patient)
+        QuestionnaireSchedule.objects.filter(prescription__patient_id__in=patients)
         .select_related("questionnaire", "prescription")
         .order_by("id")
     )
     if not schedules:
-        return []
+        return answer
     ended = dict(
-        StatusChange.objects.filter(prescription__patient=patient, status=Prescription.Status.ENDED)
+        StatusChange.objects.filter(
+            prescription__patient_id__in=patients, status=Prescription.Status.ENDED
+        )
         .order_by("effective_at")
         .values_list("prescription_id", "effective_at")
     )
-    found: dict[int, Due] = {}
+    by_patient: dict[int, list[QuestionnaireSchedule]] = {}
     for row in schedules:
+        row.prescription.patient = patients[row.prescription.patient_id]
+        by_patient.setdefault(row.prescription.patient_id, []).append(row)
+    found = {
+        (patient.id, today): _due_by_instrument(by_patient.get(patient.id, []), ended, today)
+        for patient, today in patient_days
+    }
+    asked = {q for dues in found.values() for q in dues}
+    last_answered = (
+        {
+            (patient_id, questionnaire_id): local_date_of(answered_at, patients[patient_id].zone)
+            for patient_id, questionnaire_id, answered_at in QuestionnaireResponse.objects.filter(
+                patient_id__in=patients, questionnaire_id__in=asked
+            )
+            .values("patient_id", "questionnaire_id")
+            .annotate(last=Max("answered_at"))
+            .values_list("patient_id", "questionnaire_id", "last")
+        }
+        if asked
+        else {}
+    )
+    for (patient_id, today), dues in found.items():
+        answer[patient_id, today] = sorted(
+            (
+                due
+                for questionnaire_id, due in dues.items()
+                if last_answered.get((patient_id, questionnaire_id), date.min) < due.due_date
+            ),
+            key=lambda due: due.questionnaire.slug,
+        )
+    return answer
+
+
+def _due_by_instrument(
+    rows: list[QuestionnaireSchedule], ended: dict, today: date
+) -> dict[int, Due]:
+    """Of one patient's schedule rows, the latest date reached per instrument, while it is
+    due (the answers not yet looked at)."""
+    found: dict[int, Due] = {}
+    for row in rows:
         prescription = row.prescription
-        prescription.patient = patient
         when = last_scheduled(
             start=prescription.start_date,
             end=end_of(prescription, ended.get(prescription.id)),
@@ -121,23 +169,7 @@ def due_questionnaires(patient: Patient, today: date | None = None) -> list[Due]
         held = found.get(row.questionnaire_id)
         if held is None or when > held.due_date:
             found[row.questionnaire_id] = Due(row.questionnaire, when, prescription.id)
-    if not found:
-        return []
-    last_answered = {}
-    for questionnaire_id, answered_at in (
-        QuestionnaireResponse.objects.filter(patient=patient, questionnaire_id__in=found)
-        .order_by("answered_at")
-        .values_list("questionnaire_id", "answered_at")
-    ):
-        last_answered[questionnaire_id] = local_date_of(answered_at, zone)
-    return sorted(
-        (
-            due
-            for questionnaire_id, due in found.items()
-            if last_answered.get(questionnaire_id, date.min) < due.due_date
-        ),
-        key=lambda due: due.questionnaire.slug,
-    )
+    return found
 
 
 def schedule_on_prescribing(prescription: Prescription, entries: list[dict] | None) -> None:

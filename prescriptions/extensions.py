@@ -17,7 +17,7 @@ many rows it covers, so the pages' pinned query counts stay constant.
   the prescribe request and a fieldset of the prescribe page, applied inside
   prescription_create's transaction (its default when not given);
 - reminder links: one more link a reminder may carry (at most one: a text message has
-  room for one more link only);
+  room for one more link only), asked for a batch of reminders at once;
 - patient home panels: a card on the patient's own page (/my/).
 
 Each is an explicit list called by name where it matters: unlike a signal, a reader of the
@@ -74,7 +74,7 @@ class Registry:
     fhir_resources: list[Callable]  # (patient, now) -> [resource dicts]
     demo_seeders: list[Callable]  # (patients: {email: Patient}, now) -> a line of output
     prescribe_inputs: list[PrescribeInput]
-    reminder_links: list[Callable]  # (reminder) -> ReminderLink | None
+    reminder_links: list[Callable]  # (reminders) -> {reminder id: ReminderLink}
     patient_home_panels: list[Callable]  # (request, patient) -> {"template", …} | None
 
 
@@ -183,13 +183,15 @@ def prescription_created(prescription, inputs: dict) -> None:
         item.apply(prescription, inputs.get(item.name))
 
 
-def reminder_link(reminder) -> ReminderLink | None:
-    """The first registered link the reminder carries, if any."""
+def reminder_links(reminders: list) -> dict[int, ReminderLink]:
+    """The link each of the reminders carries besides its check-in link, if any (the first
+    registered hook's that has one), asked for a batch of reminders at once (each reminder
+    with its prescription and patient loaded): a constant number of queries per hook."""
+    found: dict[int, ReminderLink] = {}
     for hook in registry.reminder_links:
-        found = hook(reminder)
-        if found is not None:
-            return found
-    return None
+        for reminder_id, link in hook(reminders).items():
+            found.setdefault(reminder_id, link)
+    return found
 
 
 def home_panels(request, patient) -> list[dict]:

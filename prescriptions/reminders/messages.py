@@ -68,9 +68,14 @@ def short_name(first_name: str) -> str:
     return name if len(name) <= FIRST_NAME_MAX else name[:FIRST_NAME_MAX].rstrip(" -")
 
 
-def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Message:
+def reminder_message(
+    reminder: Reminder, *, channel: str | None = None, links: dict | None = None
+) -> Message:
     """The reminder's words for every channel, or only for `channel`'s (the others left
-    empty: an email needs no text message, a text message no email)."""
+    empty: an email needs no text message, a text message no email). `links`: the extra
+    links of a batch of reminders (extensions.reminder_links), else asked for this one."""
+    if links is None:
+        links = extensions.reminder_links([reminder])
     prescription = reminder.prescription
     context = {
         "first_name": short_name(prescription.patient.first_name),
@@ -81,7 +86,7 @@ def reminder_message(reminder: Reminder, *, channel: str | None = None) -> Messa
         "checkin_url": checkin_url(reminder.id),
         "stop_url": stop_url(reminder.id),
         "page_url": _page_url(settings.SITE_URL, get_script_prefix()),
-        "extra_link": extensions.reminder_link(reminder),
+        "extra_link": links.get(reminder.id),
     }
 
     def words(template: str, *, needed_by: tuple[str, ...]) -> str:

@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from patients.models import ReminderPreference
-from prescriptions import channels
+from prescriptions import channels, extensions
 from prescriptions.models import Reminder
 from prescriptions.reminders.messages import Message, reminder_message
 from prescriptions.reminders.plan import LATE_LIMIT
@@ -58,10 +58,11 @@ def _domain(from_email: str) -> str:
     return parseaddr(from_email)[1].rpartition("@")[2] or "kneerocks.local"
 
 
-def prepare(reminder: Reminder, now: datetime) -> Prepared:
+def prepare(reminder: Reminder, now: datetime, links: dict | None = None) -> Prepared:
     """The reminder's message, as it is sent (`reminder.prescription.patient` and
-    `.protocol` loaded)."""
-    message = reminder_message(reminder, channel=reminder.channel)
+    `.protocol` loaded; `links`: its batch's extensions.reminder_links, else asked for
+    this reminder alone)."""
+    message = reminder_message(reminder, channel=reminder.channel, links=links)
     if reminder.channel != Channel.EMAIL:
         return Prepared(message, None)
     email = channels.email_message(
@@ -101,9 +102,10 @@ def reminders_prepare(*, reminder_ids: list[int], now: datetime | None = None) -
     if not reminders:
         return 0
     kept_until = max(r.fire_at for r in reminders) + LATE_LIMIT
+    links = extensions.reminder_links(reminders)
     _cache_call(
         cache.set_many,
-        {_key(r): _packed(prepare(r, now)) for r in reminders},
+        {_key(r): _packed(prepare(r, now, links)) for r in reminders},
         timeout=(kept_until - now).total_seconds(),
     )
     return len(reminders)
@@ -131,10 +133,14 @@ def prepared_for(reminders: list[Keyed], now: datetime) -> dict[int, Prepared]:
     prepared = {r.id: _unpacked(found[keys[r.id]]) for r in reminders if keys[r.id] in found}
     missed = [r.id for r in reminders if r.id not in prepared]
     if missed:
-        for reminder in Reminder.objects.filter(id__in=missed).select_related(
-            "prescription__patient", "prescription__protocol"
-        ):
-            prepared[reminder.id] = prepare(reminder, now)
+        rows = list(
+            Reminder.objects.filter(id__in=missed).select_related(
+                "prescription__patient", "prescription__protocol"
+            )
+        )
+        links = extensions.reminder_links(rows)
+        for reminder in rows:
+            prepared[reminder.id] = prepare(reminder, now, links)
     return prepared
 
 

@@ -12,9 +12,11 @@ from django.test import Client
 from outcomes import links
 from outcomes.schedules import schedule_defaults_create
 from patients.models import ReminderPreference
+from prescriptions import extensions
 from prescriptions.models import Reminder
 from prescriptions.reminders.messages import reminder_message
 from prescriptions.sms_length import sms_segments
+from tests.factories import PatientFactory
 from tests.outcomes.support import psfs, respond
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
 
@@ -102,3 +104,32 @@ def test_a_long_name_and_address_still_make_one_sms(prescription, settings, site
     assert "/c/" in sms
     if site != "https://riverside.kneerocks.app":
         assert "Questions: " in sms
+
+
+def test_a_batch_of_reminders_asks_for_its_links_in_three_queries(
+    clinic_a, django_assert_num_queries
+):
+    reminders = []
+    with time_machine.travel(CREATED, tick=False):
+        for n in range(6):
+            patient = PatientFactory(clinic=clinic_a)
+            prescription = scheduled_prescription(patient, slots=[("morning", "07:00")])
+            schedule_defaults_create(prescription)
+            if n % 2:
+                respond(patient, "psfs", psfs(3), CREATED)
+            for day in (DAY_14, date(2024, 6, 16)):
+                reminders.append(
+                    Reminder(
+                        id=len(reminders) + 1,
+                        prescription=prescription,
+                        slot="morning",
+                        local_date=day,
+                        fire_at=MORNING_14,
+                    )
+                )
+
+    with django_assert_num_queries(3):
+        found = extensions.reminder_links(reminders)
+
+    # Day 14 (the PGIC and the PSFS due) carries it for everyone; the next day nobody.
+    assert sorted(found) == [r.id for r in reminders if r.local_date == DAY_14]
