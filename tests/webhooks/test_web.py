@@ -107,3 +107,14 @@ def test_the_navigation_links_the_page_for_clinicians(clinician_a):
     page = signed_in(clinician_a).get("/staff/team/").content.decode()
 
     assert 'href="/staff/webhooks/"' in page
+
+
+def test_the_security_log_names_each_change_of_an_endpoint(clinician_a):
+    client = signed_in(clinician_a)
+    client.post("/staff/webhooks/add/", {"url": URL, "events": ["*"]})
+    client.post(f"/staff/webhooks/{Endpoint.objects.get().id}/toggle/")
+
+    page = client.get("/staff/team/").content.decode()
+
+    assert f"Webhook {URL} added" in page
+    assert f"Webhook {URL} switched off" in page
