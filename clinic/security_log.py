@@ -19,14 +19,16 @@ def record(
     actor: User | None = None,
     address: str = "",
     username_tried: str = "",
+    clinic_id: int | None = None,
     **details,
 ) -> SecurityEvent:
     """Appends one entry; `details` are small plain values (the way in, a role before and
-    after). Called inside the change's own transaction where there is one."""
+    after). Called inside the change's own transaction where there is one. `clinic_id`
+    for what the system did on its own, with nobody to name (a webhook switched off)."""
     someone = user or actor
     return SecurityEvent.objects.create(
         event=event,
-        clinic_id=getattr(someone, "clinic_id", None),
+        clinic_id=clinic_id or getattr(someone, "clinic_id", None),
         user=user,
         actor=actor,
         address=address[:64],

@@ -71,6 +71,11 @@ def _event_words(entry) -> str:
     ):
         required = details["changes"]["require_second_factor"][1]
         return f"Second factor made {'required' if required else 'optional'} for the team"
+    if entry.event == Event.CLINIC_CHANGED and details.get("webhook"):
+        hook = details["webhook"]
+        if hook.get("change") == "disabled":
+            return f"Webhook {hook.get('url')} switched off after 24 hours of failures"
+        return f"Webhook {hook.get('url')} {hook.get('change')}"
     if entry.event == Event.ROLE_CHANGED and details.get("after"):
         return f"Role changed from {details.get('before')} to {details['after']}"
     return words

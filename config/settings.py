@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "patients",
     "prescriptions",
     "outcomes",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -236,10 +237,18 @@ REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 5 * 60, minimum=1)
 # message (a broker restarted without its data): the tick queues it again.
 REMINDER_STRANDED_AFTER_SECONDS = env_int("REMINDER_STRANDED_AFTER_SECONDS", 10 * 60, minimum=1)
 
-# Webhooks refuse hosts that resolve to private, loopback or link-local addresses, which
-# would let a patient's URL reach internal services. Tests post to a receiver on 127.0.0.1,
-# and a closed network may have its receivers on private addresses: there, turn it on.
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Webhooks (the patients' reminders and the clinics' endpoints) refuse hosts that resolve
+# to private, loopback or link-local addresses, which would let a URL reach internal
+# services, and a clinic's endpoint must be https://. Development, the tests and the demo
+# post to receivers on 127.0.0.1 (a closed network may have them on private addresses):
+# there, WEBHOOKS_ALLOW_LOCAL=1 lifts both rules. WEBHOOK_ALLOW_PRIVATE_ADDRESSES is its
+# older name, still read.
+WEBHOOKS_ALLOW_LOCAL = env_bool(
+    "WEBHOOKS_ALLOW_LOCAL", env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+)
+# How long a worker holds the clinic webhook deliveries it claimed (their lease): longer
+# than a batch takes to post. A worker that dies leaves them to the sweep once it runs out.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 2 * 60, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------
 
@@ -294,6 +303,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prescriptions.tasks.evaluate_alerts",
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
+    },
+    # Clinic webhook deliveries whose next try has come and that no worker holds: retries,
+    # and whatever a worker lost between the commit and its first post (a crash, a broker
+    # that dropped the message). Frequent, as the first retry is due within seconds.
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.sweep",
+        "schedule": 10.0,
+        "options": {"expires": 9},
     },
     # Each clinician's weekly summary, Monday morning UTC; claimed once per clinician-week.
     "clinician-weekly-digest": {

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("prescriptions.api.urls")),
     path("", include("outcomes.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
@@ -36,6 +37,7 @@ urlpatterns = [
     # The clinic team's web page (session sign-in); the API is the product's main surface.
     path("staff/", include("prescriptions.web.urls")),
     path("staff/", include("outcomes.web_urls")),
+    path("staff/webhooks/", include("webhooks.web_urls")),
     path("admin/", admin.site.urls),
     # Opened without signing in: the signed value in the path is the key.
     path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),

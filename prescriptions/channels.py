@@ -25,8 +25,9 @@ patient's webhook secret. Receivers recompute it and reject old timestamps.
 has handled it drops the repeat (a worker stopped mid-send makes the reminder go again).
 
 The host is resolved just before each post and every address it resolves to must be on the
-public internet (unless `settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES`), so a patient's host
-name cannot point the worker at the database, the broker or a cloud metadata service.
+public internet (unless `settings.WEBHOOKS_ALLOW_LOCAL`), so a patient's host name cannot
+point the worker at the database, the broker or a cloud metadata service. `webhook_post`
+does that check and the pinned post for the clinics' webhooks too (webhooks/sending.py).
 """
 
 import hashlib
@@ -153,7 +154,7 @@ def webhook_address(host: str, port: int) -> str:
         addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
     except OSError as error:
         raise DeliveryError(f"webhook: could not resolve the host ({error})") from error
-    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not all(map(is_public_address, addresses)):
+    if not settings.WEBHOOKS_ALLOW_LOCAL and not all(map(is_public_address, addresses)):
         # The reason is shown to the patient, so it does not say which address was found.
         raise PermanentDeliveryError(
             "webhook: the host resolves to an address that is not on the public internet"
@@ -173,9 +174,9 @@ class _TLSHostnameAdapter(HTTPAdapter):
         super().init_poolmanager(*args, server_hostname=self.hostname, **kwargs)
 
 
-def send_webhook(*, url: str, secret: str, payload: dict, idempotency_key: str = "") -> None:
-    if not url:
-        raise PermanentDeliveryError("webhook: no webhook_url is set")
+def webhook_post(*, url: str, body: bytes, headers: dict) -> requests.Response:
+    """POSTs `body` to `url` once its host has passed the address check, pinned to the
+    address that was checked; raises DeliveryError when no answer came."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = webhook_address(parts.hostname or "", port)
@@ -183,10 +184,29 @@ def send_webhook(*, url: str, secret: str, payload: dict, idempotency_key: str =
     literal = f"[{address}]" if ":" in address else address
     # Pinned to the checked address (Host and TLS name kept): DNS rebinding cannot switch it.
     pinned_url = parts._replace(netloc=f"{userinfo}{at}{literal}:{port}").geturl()
+    try:
+        with requests.Session() as session:
+            # A proxy from the environment would connect to the host by name, unchecked.
+            session.trust_env = False
+            session.mount("https://", _TLSHostnameAdapter(parts.hostname))
+            # A redirect is not followed: it could point the worker at an internal service.
+            return session.post(
+                pinned_url,
+                data=body,
+                headers={**headers, "Host": host_header},
+                timeout=WEBHOOK_TIMEOUT_SECONDS,
+                allow_redirects=False,
+            )
+    except requests.RequestException as error:
+        raise DeliveryError(f"webhook: {error.__class__.__name__}") from error
+
+
+def send_webhook(*, url: str, secret: str, payload: dict, idempotency_key: str = "") -> None:
+    if not url:
+        raise PermanentDeliveryError("webhook: no webhook_url is set")
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
-        "Host": host_header,
         "Content-Type": "application/json",
         "X-KneeRocks-Timestamp": timestamp,
         "X-KneeRocks-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
@@ -194,21 +214,7 @@ def send_webhook(*, url: str, secret: str, payload: dict, idempotency_key: str =
     if idempotency_key:
         # The same on every attempt: a receiver drops a repeat it has already handled.
         headers["Idempotency-Key"] = idempotency_key
-    try:
-        with requests.Session() as session:
-            # A proxy from the environment would connect to the host by name, unchecked.
-            session.trust_env = False
-            session.mount("https://", _TLSHostnameAdapter(parts.hostname))
-            # A redirect is not followed: it could point the worker at an internal service.
-            response = session.post(
-                pinned_url,
-                data=body,
-                headers=headers,
-                timeout=WEBHOOK_TIMEOUT_SECONDS,
-                allow_redirects=False,
-            )
-    except requests.RequestException as error:
-        raise DeliveryError(f"webhook: {error.__class__.__name__}") from error
+    response = webhook_post(url=url, body=body, headers=headers)
     if 200 <= response.status_code < 300:
         return
     message = f"webhook: the receiver answered {response.status_code}"

@@ -8,6 +8,8 @@ many rows it covers, so the pages' pinned query counts stay constant.
 - patient sections: a card on the staff patient page, drawn by the app's own template
   from the context its function answers for the patient;
 - clinic sections: a card on /staff/, from the clinic's id;
+- clinic notices: the same, at the top of /staff/, for what the team must see at once (an
+  empty context draws nothing);
 - clinic columns: one more column of the clinic table, its values for a page of patients
   (patient id → value) and the template of one cell;
 - export sections: a key of the patient's export and its value;
@@ -25,7 +27,7 @@ caller sees the call.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Registry:
     prescribe_inputs: list[PrescribeInput]
     reminder_links: list[Callable]  # (reminders) -> {reminder id: ReminderLink}
     patient_home_panels: list[Callable]  # (request, patient) -> {"template", …} | None
+    clinic_notices: list[Section] = field(default_factory=list)
 
 
 registry = Registry([], [], [], {}, [], [], [], [], [])
@@ -93,6 +96,10 @@ def add_patient_section(section: Section) -> None:
 
 def add_clinic_section(section: Section) -> None:
     _once(registry.clinic_sections, section)
+
+
+def add_clinic_notice(section: Section) -> None:
+    _once(registry.clinic_notices, section)
 
 
 def add_clinic_column(column: Column) -> None:
@@ -130,6 +137,12 @@ def patient_sections(patient) -> list[dict]:
 
 def clinic_sections(clinic_id: int) -> list[dict]:
     return [{"template": s.template, **s.context(clinic_id)} for s in registry.clinic_sections]
+
+
+def clinic_notices(clinic_id: int) -> list[dict]:
+    """The notices that have something to say: those whose context is not empty."""
+    found = [(s.template, s.context(clinic_id)) for s in registry.clinic_notices]
+    return [{"template": template, **context} for template, context in found if context]
 
 
 def clinic_cells(patient_ids: list[int]) -> dict[int, list[dict]]:

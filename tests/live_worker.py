@@ -93,6 +93,8 @@ def _start(worker: LiveWorker) -> subprocess.Popen:
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(worker.mail_dir),
         "SMS_FILE_PATH": str(worker.sms_dir),
+        # Webhook receivers in the tests listen on 127.0.0.1.
+        "WEBHOOKS_ALLOW_LOCAL": "1",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("EMAIL_URL", None)

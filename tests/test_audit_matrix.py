@@ -18,6 +18,7 @@ from tests.test_reach_matrix import (
     _clients,
     _query,
     api_routes,
+    fill,
     world,  # noqa: F401  (a fixture)
 )
 
@@ -86,8 +87,7 @@ def test_each_answer_with_a_patients_data_leaves_one_entry_per_patient(audited_w
     for route in api_routes():
         reach = REACH[route]
         method, path = route.split(" ", 1)
-        if "{" in path:
-            path = re.sub(r"\{\w+\}", str(reach.target(w)), path)
+        path = fill(path, reach, w)
         url = f"/api/v1/{path}"
         body = reach.body(w) if reach.body else {}
         for persona, client in _clients(w).items():

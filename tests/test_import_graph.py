@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("clinic", "patients", "prescriptions", "outcomes", "config")
+APPS = ("clinic", "patients", "prescriptions", "outcomes", "webhooks", "config")
 
 
 def project_modules() -> dict[str, Path]:
@@ -108,4 +108,9 @@ def test_it_keeps_each_app_free_of_the_apps_that_build_on_it():
         if name.startswith("patients"):
             assert not {t for t in targets if t.startswith(("prescriptions", "outcomes"))}, name
         if name.startswith("prescriptions"):
+            assert not {t for t in targets if t.startswith(("outcomes", "webhooks"))}, name
+        if not name.startswith(("webhooks", "config")):
+            # Built on the events: only config ties it in.
+            assert not {t for t in targets if t.startswith("webhooks")}, name
+        if name.startswith("webhooks"):
             assert not {t for t in targets if t.startswith("outcomes")}, name

@@ -48,7 +48,7 @@ def logs(caplog):
 def test_a_patients_whole_journey_logs_none_of_their_data(
     logs, clinician_a, staff_a, settings, monkeypatch
 ):
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOKS_ALLOW_LOCAL = True
     doctor = client_for(clinician_a)
 
     # Enrolment, with a first attempt the API refuses (a 400 is logged by Django).

@@ -6,6 +6,7 @@ may use it. To add one, put a row in REACH below:
     "METHOD path/{placeholder}/": Reach(
         expect(anon, clinician, staff, patient, other_patient, clinician_b[, patient_b]),
         target=lambda w: w.<object>.id,   # fills the {placeholder}, if the path has one
+                                          # (a tuple fills several, in order)
         body=lambda w: {...},             # a valid body, so that allowed roles succeed
         query={...},                      # query string, if the route needs one
     ),
@@ -41,6 +42,7 @@ from patients.services import patient_enrol
 from prescriptions.models import Alert, StatusChange
 from tests.conftest import client_for
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
+from webhooks.models import Endpoint
 
 PERSONAS = ("anon", "clinician", "staff", "patient", "other_patient", "clinician_b", "patient_b")
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -233,6 +235,24 @@ REACH: dict[str, Reach] = {
     ),
     "GET me/questionnaires/": Reach(OWN_ACCOUNT),
     "GET outcomes/": Reach(TEAM_ONLY),
+    # --- the clinic's webhooks: its clinicians only ---
+    "GET webhooks/": Reach(expect(401, 200, 403, 403, 403, 200)),
+    "POST webhooks/": Reach(
+        expect(401, 201, 403, 403, 403, 201),
+        body=lambda w: {"url": "https://hooks.example.test/new", "events": ["alert.raised"]},
+    ),
+    "GET webhooks/{pk}/": Reach(CLINICIAN_ACTS, target=lambda w: w.endpoint.id),
+    "PATCH webhooks/{pk}/": Reach(
+        CLINICIAN_ACTS, target=lambda w: w.endpoint.id, body=lambda w: {"is_active": False}
+    ),
+    "DELETE webhooks/{pk}/": Reach(
+        expect(401, 204, 403, 403, 403, 404), target=lambda w: w.endpoint.id
+    ),
+    "GET webhooks/{pk}/deliveries/": Reach(CLINICIAN_ACTS, target=lambda w: w.endpoint.id),
+    "POST webhooks/{pk}/deliveries/{delivery_id}/replay/": Reach(
+        expect(401, 202, 403, 403, 403, 404),
+        target=lambda w: (w.endpoint.id, w.delivery.id),
+    ),
     # --- documents ---
     "GET schema/": Reach(PUBLIC),
 }
@@ -243,6 +263,15 @@ def _readable(pattern: str) -> str:
     pattern = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern)  # path("<int:pk>/")
     pattern = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)  # re_path("(?P<pk>…)")
     return pattern.replace("^", "").replace("$", "")
+
+
+def fill(path: str, reach: Reach, w) -> str:
+    """The path with its placeholders filled by the row's target (a tuple: in order)."""
+    if "{" not in path:
+        return path
+    target = reach.target(w)
+    values = iter(target if isinstance(target, tuple) else (target,) * path.count("{"))
+    return re.sub(r"\{\w+\}", lambda _: str(next(values)), path)
 
 
 def _walk(patterns, prefix=""):
@@ -283,6 +312,9 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         effective_at=timezone.now() - timedelta(days=1),
     )
     archived = PatientFactory(clinic=clinician_a.clinic, archived_at=timezone.now())
+    endpoint = Endpoint.objects.create(
+        clinic=clinician_a.clinic, url="https://hooks.example.test/", events=["*"], secret="whsec_"
+    )
     newcomer = patient_enrol(
         clinic=clinician_a.clinic,
         enrolled_by=clinician_a,
@@ -291,6 +323,9 @@ def world(clinician_a, staff_a, patient_a, other_patient, clinician_b, patient_b
         email="noa@example.test",
     )
     return SimpleNamespace(
+        endpoint=endpoint,
+        # The newcomer's enrolment, for the endpoint.
+        delivery=endpoint.deliveries.get(),
         clinician=clinician_a,
         staff=staff_a,
         patient=patient_a,
@@ -350,8 +385,7 @@ def test_every_role_reaches_exactly_what_it_should(route, world):
     assert route in REACH, f"add a row for {route!r} to REACH in {__name__}"
     reach = REACH[route]
     method, path = route.split(" ", 1)
-    if "{" in path:
-        path = re.sub(r"\{\w+\}", str(reach.target(world)), path)
+    path = fill(path, reach, world)
     url = f"/api/v1/{path}"
     body = reach.body(world) if reach.body else {}
     seen = {}

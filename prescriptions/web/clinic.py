@@ -204,6 +204,7 @@ def home(request):
             "chosen_range": chosen,
             "alerts": open_alerts,
             "sections": extensions.clinic_sections(clinic.id),
+            "notices": extensions.clinic_notices(clinic.id),
             "delivery_problems": failed_reminders(clinic.id).count(),
             "csv_url": reverse("staff-adherence-csv") + _query(request),
             "prev_url": _query(request, page=page.previous_page_number())

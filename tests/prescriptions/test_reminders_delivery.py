@@ -75,7 +75,7 @@ class Receiver:
 @pytest.fixture
 def receiver(settings):
     # The receiver listens on loopback, which webhooks refuse unless told otherwise.
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOKS_ALLOW_LOCAL = True
     receivers = []
 
     def start(status=204):
