@@ -17,7 +17,16 @@ class ScheduleForm(forms.Form):
         """`current`: the schedule rows to start from (a prescription's), else the
         defaults of a new prescription."""
         super().__init__(data, prefix=prefix)
-        self.questionnaires = list(Questionnaire.objects.order_by("slug"))
+        # The defaults first, in the order they are first asked (the PSFS at the start),
+        # then the others by name.
+        self.questionnaires = sorted(
+            Questionnaire.objects.all(),
+            key=lambda q: (
+                q.slug not in schedules.DEFAULTS,
+                schedules.DEFAULTS.get(q.slug, [0])[0],
+                q.name,
+            ),
+        )
         chosen = (
             {row.questionnaire_id: row for row in current}
             if current is not None
