@@ -13,6 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
+from clinic import events
 from clinic.reset_links import reset_link
 from prescriptions import links
 from prescriptions.models import Alert, Reminder
@@ -20,6 +21,8 @@ from prescriptions.schedule import checkin_local_date
 from tests.browser import sign_in
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory
 from tests.outcomes.support import pgic, psfs, respond
+from webhooks.models import Attempt, Delivery
+from webhooks.services import endpoint_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,7 +99,20 @@ def clinic_paths(patient) -> list[str]:
     ]
 
 
-def test_the_clinicians_pages_pass_axe(page, clinician_a, clinic_day):
+@pytest.fixture
+def endpoint(clinic_a, clinician_a):
+    """A clinic webhook with a delivery tried twice: refused, then taken."""
+    endpoint = endpoint_create(
+        clinic_id=clinic_a.id, url="https://records.example/hooks", events=["*"], by=clinician_a
+    )
+    event = events.record(events.Type.PATIENT_UPDATED, clinic_id=clinic_a.id, patient=1)
+    delivery = Delivery.objects.get(endpoint=endpoint, event=event)
+    Attempt.objects.create(delivery=delivery, status_code=500, duration_ms=80, error="")
+    Attempt.objects.create(delivery=delivery, status_code=200, duration_ms=40)
+    return endpoint
+
+
+def test_the_clinicians_pages_pass_axe(page, clinician_a, clinic_day, endpoint):
     sign_in(page, clinician_a.username)
 
     sweep(
@@ -105,6 +121,9 @@ def test_the_clinicians_pages_pass_axe(page, clinician_a, clinic_day):
             *clinic_paths(clinic_day),
             "/staff/patients/new/",
             f"/staff/patients/{clinic_day.id}/prescribe/",
+            f"/staff/prescriptions/{clinic_day.prescriptions.get().id}/questionnaires/",
+            "/staff/webhooks/",
+            f"/staff/webhooks/{endpoint.id}/",
         ],
     )
 
@@ -118,7 +137,15 @@ def test_the_staff_pages_pass_axe(page, staff_a, clinic_day):
 def test_the_clinic_pages_pass_axe_on_a_phone(phone_page, clinician_a, clinic_day):
     sign_in(phone_page, clinician_a.username)
 
-    sweep(phone_page, ["/staff/", f"/staff/patients/{clinic_day.id}/", "/staff/patients/new/"])
+    sweep(
+        phone_page,
+        [
+            "/staff/",
+            f"/staff/patients/{clinic_day.id}/",
+            "/staff/patients/new/",
+            "/staff/webhooks/",
+        ],
+    )
 
 
 def test_the_patients_pages_pass_axe(page, patient_a):
