@@ -1,25 +1,22 @@
 """The chaos bench's clinic webhooks: a receiver, and the worker killed while delivering.
 
-The receiver is an HTTP server on 127.0.0.1 in a thread of the bench. Each POST is checked
-with the Standard Webhooks reference code (`standardwebhooks`), written down with its
-`webhook-id` and the check-in it names, and answered 200 after DELAY seconds (a receiver
-doing its work); a worker killed during that moment has posted it without knowing it
-arrived, and posts it again under the same `webhook-id`, which the receiver can drop.
+The receiver (bench/hook_receiver.py) checks each post with the Standard Webhooks
+reference code (`standardwebhooks`), writes down its `webhook-id` and the check-in it
+names, and answers 200 after DELAY seconds; a worker killed during that moment has posted
+without knowing it arrived, and posts again under the same `webhook-id`, which the
+receiver can drop.
 
 Imported by bench/chaos.py once Django is set up (it needs the chaos bench's database and
 broker); `fault_webhooks_worker_killed` takes that bench's worker and sweep.
 """
 
 import random
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from standardwebhooks import Webhook, WebhookVerificationError
 
 from bench import harness
+from bench.hook_receiver import Receiver
 from clinic import events
 from clinic.models import Clinic, Event, User
 from patients.models import Patient
@@ -30,56 +27,6 @@ from webhooks.models import Delivery
 from webhooks.tasks import sweep
 
 DELAY = 0.05
-
-
-class Receiver:
-    """What came in: each post's webhook-id and the check-in it named, bad signatures."""
-
-    def __init__(self, secret: str = ""):
-        self.secret = secret
-        self.lock = threading.Lock()
-        self.posts: list[tuple[str, int | None]] = []
-        self.bad_signatures = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def _handler(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                try:
-                    payload = Webhook(receiver.secret).verify(body, headers)
-                except WebhookVerificationError:
-                    with receiver.lock:
-                        receiver.bad_signatures += 1
-                    self._answer(400)
-                    return
-                with receiver.lock:
-                    receiver.posts.append((headers["webhook-id"], payload["data"].get("check_in")))
-                time.sleep(DELAY)
-                self._answer(200)
-
-            def _answer(self, status: int):
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.posts)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _seed(patients: int) -> tuple[Clinic, User, list[Prescription]]:
@@ -117,7 +64,7 @@ def fault_webhooks_worker_killed(worker, remaining, count: int = 300, kills: int
     `kills` times, each time a moment after it began posting again; then the bench sweeps
     (as beat does) until every delivery is delivered."""
     clinic, clinician, prescriptions = _seed(patients=30)
-    receiver = Receiver()
+    receiver = Receiver(delay=DELAY)
     endpoint = services.endpoint_create(
         clinic_id=clinic.id, url=receiver.url, events=["check_in.created"], by=clinician
     )
@@ -161,10 +108,9 @@ def webhooks_row(clinic: Clinic, receiver: Receiver, count: int, kills: int) -> 
             clinic=clinic, type=events.Type.CHECK_IN_CREATED
         ).values_list("id", "data__check_in")
     }
-    per_id = Counter(webhook_id for webhook_id, _ in receiver.posts)
-    ids_per_check_in = Counter()
-    for _, check_in in set(receiver.posts):
-        ids_per_check_in[check_in] += 1
+    posts = [(post.webhook_id, post.payload["data"].get("check_in")) for post in receiver.posts]
+    per_id = Counter(webhook_id for webhook_id, _ in posts)
+    ids_per_check_in = Counter(check_in for _, check_in in set(posts))
     received = {webhook_id for webhook_id in per_id if webhook_id in expected}
     return {
         "fault": f"worker SIGKILLed delivering clinic webhooks, {kills} times",
