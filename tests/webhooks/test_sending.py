@@ -200,3 +200,16 @@ def test_the_body_carries_the_type_the_time_and_ids_only(clinic_a, patient_a):
         "timestamp": event.at.isoformat(),
         "data": {"patient": patient_a.id},
     }
+
+
+def test_a_long_list_of_deliveries_is_posted_in_batches_shared_out_as_tasks(monkeypatch):
+    posted, queued = [], []
+    monkeypatch.setattr(sending, "deliver", lambda ids: posted.append(ids) or [])
+    monkeypatch.setattr(
+        "webhooks.tasks.deliver.apply_async", lambda args, **options: queued.append(args[0])
+    )
+
+    tasks.deliver(list(range(1, 121)))
+
+    assert posted == [list(range(1, 51))]
+    assert queued == [list(range(51, 101)), list(range(101, 121))]
