@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from webhooks import sending
 
-# Deliveries one task posts, one after the other, under one lease: a few seconds of posts
-# against a receiver that answers at once, well inside WEBHOOK_LEASE_SECONDS against one
-# that takes a second each.
+# Deliveries one task posts, one after the other, under one lease (sending.deliver leaves
+# the rest to the sweep once the lease is used up): a few seconds against a receiver that
+# answers at once, inside WEBHOOK_LEASE_SECONDS against one that takes a second each.
 BATCH = 50
 
 

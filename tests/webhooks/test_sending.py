@@ -213,3 +213,31 @@ def test_a_long_list_of_deliveries_is_posted_in_batches_shared_out_as_tasks(monk
 
     assert posted == [list(range(1, 51))]
     assert queued == [list(range(51, 101)), list(range(101, 121))]
+
+
+def test_a_batch_whose_lease_ran_out_leaves_the_rest_to_the_sweep(
+    receiver, clinic_a, patient_a, endpoint_for, settings, monkeypatch
+):
+    endpoint_for(clinic_a, url=receiver.url)
+    with time_machine.travel(NOW, tick=False) as clock:
+        first, second = raise_alert(clinic_a, patient_a), raise_alert(clinic_a, patient_a)
+        real_post = sending._post
+
+        def slow_post(delivery):  # a receiver that took the whole lease to answer
+            clock.shift(timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
+            return real_post(delivery)
+
+        monkeypatch.setattr(sending, "_post", slow_post)
+        tasks.deliver([first.id, second.id])
+
+        assert [r.headers["webhook-id"] for r in receiver.received] == [str(first.event_id)]
+        second.refresh_from_db()
+        assert (second.status, second.attempts) == ("pending", 0)
+        monkeypatch.setattr(sending, "_post", real_post)
+        clock.shift(timedelta(seconds=1))
+        tasks.sweep()
+
+    assert [r.headers["webhook-id"] for r in receiver.received] == [
+        str(first.event_id),
+        str(second.event_id),
+    ]
