@@ -1,6 +1,7 @@
 """Chaos bench: faults a deployment meets, and whether any reminder or check-in is lost.
 
     .venv/bin/python bench/chaos.py            # about 5 minutes; exits 1 if anything is lost
+    .venv/bin/python bench/chaos.py webhooks   # only fault 5 (about a minute)
 
 It runs on PostgreSQL (DATABASE_URL, default the database kr_audit_chaos on 127.0.0.1,
 dropped and created afresh) and on a Redis server of its own that it starts on port 6390
@@ -12,14 +13,19 @@ takes 50 ms a message and writes down each Message-ID it receives. The faults:
 2. Redis restarted (without persistence) while reminders wait in it;
 3. two schedulers ticking at the same time (two processes running the tick in a loop);
 4. the database connections dropped (pg_terminate_backend) again and again while patients
-   post check-ins through gunicorn, retrying with the same Idempotency-Key.
+   post check-ins through gunicorn, retrying with the same Idempotency-Key;
+5. the worker killed with SIGKILL while it posts clinic webhooks, five times
+   (bench/chaos_webhooks.py: a receiver taking 50 ms a post checks each signature).
 
 For each: expected, sent (stored, for check-ins), lost, duplicated (a repeat the receiver
 could not drop: another Message-ID or another stored check-in), in doubt (reminders whose
 send had begun when the worker died) and repeats (in-doubt resends the receiver dropped by
 their Message-ID). Targets: lost 0, duplicated 0, in doubt at most SEND_GROUP emails per
 worker process per kill (deliver.py marks emails `sending` a group at a time, since a commit
-per reminder cost more than the sending; each goes again under its Message-ID). The
+per reminder cost more than the sending; each goes again under its Message-ID). Fault 5
+has a table of its own: expected check-in events, received (distinct webhook-ids), lost,
+same-id repeats (allowed: the receiver drops them), other-id duplicates (a check-in under a
+second webhook-id) and bad signatures; targets 0 but for the repeats. The
 results are appended to bench/RESULTS.md (bench/harness.py's format).
 """
 
@@ -62,6 +68,8 @@ ENV = {
     # Short, so that recovery fits in a bench run (production: 5 and 10 minutes).
     "REMINDER_LEASE_SECONDS": str(LEASE_SECONDS),
     "REMINDER_STRANDED_AFTER_SECONDS": "5",
+    "WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
+    "WEBHOOKS_ALLOW_LOCAL": "1",
     "USER_THROTTLE_RATE": "1000000/min",
     "LOG_LEVEL": "WARNING",
     "PYTHONPATH": str(BASE_DIR),
@@ -457,12 +465,36 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def webhooks_fault() -> int:
+    """Fault 5, its table recorded (it stops Redis when done)."""
+    from bench import chaos_webhooks
+
+    worker = Worker()
+    started = time.monotonic()
+    try:
+        row = chaos_webhooks.fault_webhooks_worker_killed(worker, remaining)
+    finally:
+        worker.kill()
+        redis_stop()
+    chaos_webhooks.record(
+        row,
+        f"PostgreSQL {connection.pg_version // 10000}, a Redis of its own (port {REDIS_PORT}), "
+        f"one Celery worker with concurrency {CONCURRENCY}, a receiver taking "
+        f"{chaos_webhooks.DELAY * 1000:.0f} ms a post, lease {LEASE_SECONDS} s, the sweep "
+        f"every second; {row['detail']}; {time.monotonic() - started:.0f} s. Targets: lost 0, "
+        "other-id duplicates 0, bad signatures 0; same-id repeats allowed.",
+    )
+    return 1 if chaos_webhooks.missed(row) else 0
+
+
 def main() -> int:
     # Stopped from outside, it still stops its worker, web server and Redis.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("chaos: stopped"))
     random.seed(int(os.environ.get("CHAOS_SEED", "12")))
     call_command("migrate", verbosity=0)
     redis_start()
+    if sys.argv[1:] == ["webhooks"]:
+        return webhooks_fault()
     worker = Worker()
     started = time.monotonic()
     rows = []
@@ -506,8 +538,9 @@ def main() -> int:
     )
     if failed:
         print(f"chaos: targets missed: {failed}", file=sys.stderr)
-        return 1
-    return 0
+    redis_start()
+    webhooks_missed = webhooks_fault()
+    return 1 if failed or webhooks_missed else 0
 
 
 if __name__ == "__main__":

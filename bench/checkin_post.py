@@ -74,6 +74,35 @@ def patient_and_token(number: int = 0):
     return rx, token
 
 
+def wrk_script(patients: int) -> str:
+    """A wrk script (its path) posting a check-in as each of `patients` patients in turn."""
+    posts = []
+    for number in range(patients):
+        rx, token = patient_and_token(number)
+        body = {
+            "prescription": rx.id,
+            "slot": "other",
+            "performed_at": datetime.now(UTC).isoformat(),
+            "pain_before": 3,
+        }
+        posts.append(f"{{{json.dumps(token)}, {json.dumps(json.dumps(body))}}}")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        # Each request the next patient's token and body (each wrk thread from its own start).
+        script.write(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"local posts = {{{', '.join(posts)}}}\n"
+            "local i = 0\n"
+            "function init() i = math.random(#posts) end\n"
+            "function request()\n"
+            "  i = i % #posts + 1\n"
+            '  wrk.headers["Authorization"] = "Bearer " .. posts[i][1]\n'
+            "  return wrk.format(nil, nil, nil, posts[i][2])\n"
+            "end\n"
+        )
+    return script.name
+
+
 def serve(app: str, port: int, workers: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
         [
@@ -177,30 +206,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    posts = []
-    for number in range(args.patients):
-        rx, token = patient_and_token(number)
-        body = {
-            "prescription": rx.id,
-            "slot": "other",
-            "performed_at": datetime.now(UTC).isoformat(),
-            "pain_before": 3,
-        }
-        posts.append(f"{{{json.dumps(token)}, {json.dumps(json.dumps(body))}}}")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        # Each request the next patient's token and body (each wrk thread from its own start).
-        script.write(
-            'wrk.method = "POST"\n'
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            f"local posts = {{{', '.join(posts)}}}\n"
-            "local i = 0\n"
-            "function init() i = math.random(#posts) end\n"
-            "function request()\n"
-            "  i = i % #posts + 1\n"
-            '  wrk.headers["Authorization"] = "Bearer " .. posts[i][1]\n'
-            "  return wrk.format(nil, nil, nil, posts[i][2])\n"
-            "end\n"
-        )
+    script = wrk_script(args.patients)
     # A budget no run reaches, counted over one second: the history of request times the
     # throttle keeps stays about as long as a real user's at the default 600/min, instead
     # of every request of a minute of load.
@@ -215,21 +221,21 @@ def main() -> None:
     try:
         product_url = f"http://127.0.0.1:{args.port}/api/v1/check-ins/"
         bare_url = f"http://127.0.0.1:{args.port + 1}/checkin/"
-        wrk(product_url, script.name, 2, 2)  # warm up both
-        wrk(bare_url, script.name, 2, 2)
+        wrk(product_url, script, 2, 2)  # warm up both
+        wrk(bare_url, script, 2, 2)
         turns = max(1, args.seconds // args.rounds)
         bare_runs, product_runs = [], []
         for _ in range(args.rounds):
-            bare_runs.append(wrk(bare_url, script.name, args.connections, turns))
-            product_runs.append(wrk(product_url, script.name, args.connections, turns))
+            bare_runs.append(wrk(bare_url, script, args.connections, turns))
+            product_runs.append(wrk(product_url, script, args.connections, turns))
         full_bare, full = combined(bare_runs), combined(product_runs)
-        light = wrk(product_url, script.name, args.light, args.seconds)
+        light = wrk(product_url, script, args.light, args.seconds)
         rss = worker_rss_mb(product)
     finally:
         for server in (product, bare):
             server.terminate()
             server.wait()
-        os.unlink(script.name)
+        os.unlink(script)
 
     share = full["rate"] / full_bare["rate"]
     spread = light["p99"] / light["p50"]

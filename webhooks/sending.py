@@ -75,6 +75,10 @@ def deliver(delivery_ids: list[int]) -> list[int]:
     token, claimed = claim(delivery_ids)
     soon = []
     for delivery in claimed:
+        if timezone.now() >= delivery.lease_until:
+            # Slow answers used the lease up: the rest may be the sweep's now, and posting
+            # them here too would send them twice. They wait for the sweep.
+            break
         wait = attempt(delivery, token)
         if wait is not None and wait <= timedelta(minutes=1):
             soon.append((delivery.id, wait))

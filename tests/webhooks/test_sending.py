@@ -200,3 +200,44 @@ def test_the_body_carries_the_type_the_time_and_ids_only(clinic_a, patient_a):
         "timestamp": event.at.isoformat(),
         "data": {"patient": patient_a.id},
     }
+
+
+def test_a_long_list_of_deliveries_is_posted_in_batches_shared_out_as_tasks(monkeypatch):
+    posted, queued = [], []
+    monkeypatch.setattr(sending, "deliver", lambda ids: posted.append(ids) or [])
+    monkeypatch.setattr(
+        "webhooks.tasks.deliver.apply_async", lambda args, **options: queued.append(args[0])
+    )
+
+    tasks.deliver(list(range(1, 121)))
+
+    assert posted == [list(range(1, 51))]
+    assert queued == [list(range(51, 101)), list(range(101, 121))]
+
+
+def test_a_batch_whose_lease_ran_out_leaves_the_rest_to_the_sweep(
+    receiver, clinic_a, patient_a, endpoint_for, settings, monkeypatch
+):
+    endpoint_for(clinic_a, url=receiver.url)
+    with time_machine.travel(NOW, tick=False) as clock:
+        first, second = raise_alert(clinic_a, patient_a), raise_alert(clinic_a, patient_a)
+        real_post = sending._post
+
+        def slow_post(delivery):  # a receiver that took the whole lease to answer
+            clock.shift(timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
+            return real_post(delivery)
+
+        monkeypatch.setattr(sending, "_post", slow_post)
+        tasks.deliver([first.id, second.id])
+
+        assert [r.headers["webhook-id"] for r in receiver.received] == [str(first.event_id)]
+        second.refresh_from_db()
+        assert (second.status, second.attempts) == ("pending", 0)
+        monkeypatch.setattr(sending, "_post", real_post)
+        clock.shift(timedelta(seconds=1))
+        tasks.sweep()
+
+    assert [r.headers["webhook-id"] for r in receiver.received] == [
+        str(first.event_id),
+        str(second.event_id),
+    ]
