@@ -44,9 +44,13 @@ class Type(models.TextChoices):
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     REMINDER_FAILED = "reminder.failed"
     QUESTIONNAIRE_RESPONSE_CREATED = "questionnaire_response.created"
-    # Beyond the contract's list: a patient's correction of their own check-in.
+    # Beyond the contract's list: a patient's correction of their own check-in, a check-in
+    # adding a warning sign to the patient's open red-flag alert, and a patient's new zone
+    # (beside patient.updated: what reminders and expected sessions follow).
     CHECK_IN_CORRECTED = "check_in.corrected"
     CHECK_IN_WITHDRAWN = "check_in.withdrawn"
+    ALERT_UPDATED = "alert.updated"
+    PATIENT_TIMEZONE_CHANGED = "patient.timezone_changed"
 
 
 TYPES = frozenset(Type.values)
