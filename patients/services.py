@@ -188,11 +188,13 @@ def patient_update(
         patient.timezone = timezone_name
     user.save(update_fields=["first_name", "last_name", "email", "username"])
     patient.save()
-    events.record(events.Type.PATIENT_UPDATED, clinic_id=patient.clinic_id, patient=patient.id)
     if zone_changes:
+        # First: the plan that follows the zone writes the patient's ledger days, which every
+        # writer takes before their stored clinic row (outdated by patient.updated's reader).
         events.record(
             events.Type.PATIENT_TIMEZONE_CHANGED, clinic_id=patient.clinic_id, patient=patient.id
         )
+    events.record(events.Type.PATIENT_UPDATED, clinic_id=patient.clinic_id, patient=patient.id)
     return patient
 
 

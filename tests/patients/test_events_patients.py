@@ -81,8 +81,8 @@ def test_a_patients_own_zone_change_on_me_is_patient_updated_and_its_zone_change
     )
     assert response.status_code == 200
     assert events_since(cursor) == [
-        ("patient.updated", {"patient": patient_a.id}),
         ("patient.timezone_changed", {"patient": patient_a.id}),
+        ("patient.updated", {"patient": patient_a.id}),
     ]
 
 
