@@ -8,9 +8,10 @@ registered in PrescriptionsConfig.ready(), in this order):
 - "red-flag email": once committed, the prescribing clinician is emailed about a red flag
   (a new red-flag alert, or a sign added to the open one).
 
-The zone reader comes first: it writes the patient's ledger days, and every writer takes
-a prescription's days before the patient's ClinicRowVersion row (models/ledger.py), so
-two writers never wait for each other in a circle.
+A zone change writes patient.timezone_changed before patient.updated: the zone reader
+writes the patient's ledger days before the clinic-rows reader takes their
+ClinicRowVersion row, the order every writer keeps (models/ledger.py), so that two writers
+never wait for each other in a circle.
 """
 
 from django.db.models import OuterRef, Subquery
