@@ -23,7 +23,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import Q, Subquery, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.models import Event
@@ -44,9 +47,13 @@ class Type(models.TextChoices):
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     REMINDER_FAILED = "reminder.failed"
     QUESTIONNAIRE_RESPONSE_CREATED = "questionnaire_response.created"
-    # Beyond the contract's list: a patient's correction of their own check-in.
+    # Beyond the contract's list: a patient's correction of their own check-in, a check-in
+    # adding a warning sign to the patient's open red-flag alert, and a patient's new zone
+    # (beside patient.updated: what reminders and expected sessions follow).
     CHECK_IN_CORRECTED = "check_in.corrected"
     CHECK_IN_WITHDRAWN = "check_in.withdrawn"
+    ALERT_UPDATED = "alert.updated"
+    PATIENT_TIMEZONE_CHANGED = "patient.timezone_changed"
 
 
 TYPES = frozenset(Type.values)
@@ -121,6 +128,34 @@ def record_each(type: str, rows: Iterable[tuple[int, dict]]) -> list[Event]:
     return written
 
 
+# The oldest transaction still running when the statement began: every transaction below it
+# has ended, and none that writes from now on can take an id below it.
+OLDEST_RUNNING = RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
+# The reader's own transaction, if it has written: it sees its own events (null otherwise).
+OWN = RawSQL("pg_current_xact_id_if_assigned()::text::bigint", [])
+
+
 def after(*, clinic_id: int, cursor: int = 0):
-    """The clinic's events after the event `cursor`, in the order they were written."""
-    return Event.objects.filter(clinic_id=clinic_id, id__gt=cursor).order_by("id")
+    """The clinic's events after the event `cursor`, in the feed's order.
+
+    On PostgreSQL an id comes from a sequence when the event is inserted, not when its
+    transaction commits: one that took id 10 may commit after one that took id 11, and a
+    poller that saw 11 would never get 10. So the feed answers only the events of
+    transactions that have all ended (their `xid` below the oldest one running), ordered by
+    transaction, then id: no event can ever join that order before an event already
+    answered, and `cursor` stands for its event's place in it (for an id not of this
+    clinic's events, the place of the clinic's last event before it). A transaction reads
+    the events it wrote itself too (tests do; the product's polls write none). SQLite has
+    one writer at a time: ids commit in order.
+    """
+    events = Event.objects.filter(clinic_id=clinic_id)
+    if connection.vendor != "postgresql":
+        return events.filter(id__gt=cursor).order_by("id")
+    seen = events.filter(id__lte=cursor).order_by("-id")
+    xid = Coalesce(Subquery(seen.values("xid")[:1]), Value(-1))
+    last = Coalesce(Subquery(seen.values("id")[:1]), Value(0))
+    return (
+        events.filter(Q(xid__lt=OLDEST_RUNNING) | Q(xid=OWN))
+        .filter(Q(xid__gt=xid) | Q(xid=xid, id__gt=last))
+        .order_by("xid", "id")
+    )

@@ -231,6 +231,17 @@ class SecurityEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event}"
 
 
+class TransactionId(models.Func):
+    """The id of the transaction writing the row, on PostgreSQL (its 64-bit xid8, which
+    never wraps, as a bigint); null elsewhere. An Event's `xid` column default."""
+
+    template = "NULL"
+    output_field = models.BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
 class Event(models.Model):
     """Something that happened to a clinic's clinical data, written in the transaction of
     the change itself (an outbox): a change that rolls back leaves none, a committed one
@@ -248,9 +259,16 @@ class Event(models.Model):
     type = models.CharField(max_length=64)
     at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict)
+    # The writing transaction's id (PostgreSQL; null on SQLite), set by the database: the
+    # feed answers an event once every transaction that could precede it has ended
+    # (clinic.events.after).
+    xid = models.BigIntegerField(null=True, editable=False, db_default=TransactionId())
 
     class Meta:
-        indexes = [models.Index(fields=["clinic", "id"], name="event_by_clinic")]
+        indexes = [
+            models.Index(fields=["clinic", "id"], name="event_by_clinic"),
+            models.Index(fields=["clinic", "xid", "id"], name="event_feed_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.type}"

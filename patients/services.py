@@ -17,7 +17,6 @@ from patients.activation import (  # noqa: F401  (callers find the codes' helper
     patient_pages_url,
 )
 from patients.models import ActivationCode, Patient, ReminderPreference, new_webhook_secret
-from patients.signals import timezone_changed
 
 
 class Enrolment(NamedTuple):
@@ -163,9 +162,10 @@ def patient_update(
 ) -> Patient:
     """Changes the record; the email is also the username, so both move together.
 
-    When the zone changes, `signals.timezone_changed` is sent after commit: expected
-    sessions and reminder times follow the zone, and they live in an app this one does
-    not import. A number that text-message reminders go to is not removed.
+    When the zone changes, expected sessions and reminder times follow it in this
+    transaction: they live in an app this one does not import, which reads the
+    patient.timezone_changed event (prescriptions/readers.py). A number that text-message
+    reminders go to is not removed.
     """
     if phone == "":
         _patient_locked(patient.id)
@@ -174,7 +174,7 @@ def patient_update(
         )
         if texted.exists():
             raise ValidationError({"phone": PHONE_FOR_TEXTS})
-    old_timezone = patient.timezone
+    zone_changes = timezone_name is not None and timezone_name != patient.timezone
     user = patient.user
     if first_name is not None:
         patient.first_name = user.first_name = first_name
@@ -188,14 +188,13 @@ def patient_update(
         patient.timezone = timezone_name
     user.save(update_fields=["first_name", "last_name", "email", "username"])
     patient.save()
-    events.record(events.Type.PATIENT_UPDATED, clinic_id=patient.clinic_id, patient=patient.id)
-    if patient.timezone != old_timezone:
-        patient_id = patient.id
-        transaction.on_commit(
-            lambda: timezone_changed.send(
-                sender=Patient, patient_id=patient_id, previous_timezone=old_timezone
-            )
+    if zone_changes:
+        # First: the plan that follows the zone writes the patient's ledger days, which every
+        # writer takes before their stored clinic row (outdated by patient.updated's reader).
+        events.record(
+            events.Type.PATIENT_TIMEZONE_CHANGED, clinic_id=patient.clinic_id, patient=patient.id
         )
+    events.record(events.Type.PATIENT_UPDATED, clinic_id=patient.clinic_id, patient=patient.id)
     return patient
 
 

@@ -28,7 +28,6 @@ from prescriptions.models import (
     AdherenceDay,
     Alert,
     CheckIn,
-    ClinicRowVersion,
     Prescription,
     ScheduleChange,
     StatusChange,
@@ -399,7 +398,6 @@ def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int | None:
         cursor.execute(
             COUNT_CHECK_IN_STREAK_ROWS,
             [
-                patient_id,
                 *ledger.count_params(checkin),
                 patient_id,
                 now,
@@ -423,14 +421,14 @@ def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int | None:
     return _streak(days, start, today, today, now) if days else None
 
 
-# What ledger.checkin_count does (the stored clinic row outdated, the day counted) and
-# STREAK_ROWS as one statement, one round trip fewer inside the prescription's row lock.
+# What ledger.checkin_count does (the day counted) and STREAK_ROWS as one statement, one
+# round trip fewer inside the prescription's row lock. (The check-in's event outdates the
+# stored clinic row, once the check-in is written: readers.py.)
 # Every part of a statement reads the same snapshot, taken before the count: the counted
 # day comes from the UPDATE's RETURNING, as it is after this check-in (flagged `counted`),
 # the patient's other days of the range from the table.
 COUNT_CHECK_IN_STREAK_ROWS = f"""
-    WITH outdated AS ({ClinicRowVersion.objects.outdate_sql(1)} RETURNING 1),
-    counted AS (
+    WITH counted AS (
         {ledger.COUNT_CHECK_IN} RETURNING local_date, {", ".join(DAY_FIELDS)}
     )
     SELECT rows.*,

@@ -1,10 +1,10 @@
 from django.contrib import admin
 
+from clinic import events
 from clinic.audit import AuditedAdmin
 from prescriptions.models import (
     Alert,
     CheckIn,
-    ClinicRowVersion,
     IdempotencyRecord,
     Prescription,
     PrescriptionSlot,
@@ -52,8 +52,17 @@ class PrescriptionAdmin(AuditedAdmin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # Dates and slots edited here change what the clinic table shows of the patient.
-        ClinicRowVersion.objects.outdate([form.instance.patient_id])
+        # A change of the plan made here is one like any other (in the admin's transaction):
+        # the clinic's systems hear it, and the patient's stored clinic row is outdated.
+        if form.has_changed() or any(formset.has_changed() for formset in formsets):
+            prescription = form.instance
+            type = events.Type.PRESCRIPTION_CHANGED if change else events.Type.PRESCRIPTION_CREATED
+            events.record(
+                type,
+                clinic_id=prescription.patient.clinic_id,
+                patient=prescription.patient_id,
+                prescription=prescription.id,
+            )
 
 
 class RecordAdmin(AuditedAdmin, admin.ModelAdmin):

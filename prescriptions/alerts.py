@@ -2,10 +2,10 @@
 clinician (docs/definitions.md, "Alerts"). The rules themselves are in alert_rules.py.
 
 Red flags are raised at once, inside the check-in's transaction (the check-in service
-pauses the prescription and queues the clinician's email). The other rules run over every
-patient in batches from `evaluate_alerts` (a periodic task and a management command).
-A partial unique constraint keeps one open alert per patient and kind, so raising is
-idempotent however many evaluations race.
+pauses the prescription; the alert's event, once committed, emails the clinician). The
+other rules run over every patient in batches from `evaluate_alerts` (a periodic task
+and a management command). A partial unique constraint keeps one open alert per patient
+and kind, so raising is idempotent however many evaluations race.
 """
 
 import logging
@@ -87,14 +87,13 @@ def alert_raise(alert: Alert) -> tuple[Alert, bool]:
     for _ in range(3):
         try:
             with transaction.atomic():
-                ClinicRowVersion.objects.outdate([alert.patient_id])
                 created = Alert.objects.create(
                     patient_id=alert.patient_id,
                     kind=alert.kind,
                     prescription_id=alert.prescription_id,
                     details=alert.details,
                 )
-                _raised_event(created, alert.patient.clinic_id)
+                _alert_event(created, alert.patient.clinic_id, events.Type.ALERT_RAISED)
             return created, True
         except IntegrityError:
             existing = (
@@ -107,13 +106,14 @@ def alert_raise(alert: Alert) -> tuple[Alert, bool]:
     raise RuntimeError(f"Could not raise a {alert.kind} alert for patient {alert.patient_id}")
 
 
-def _raised_event(alert: Alert, clinic_id: int) -> None:
+def _alert_event(alert: Alert, clinic_id: int, type: str, **more) -> None:
     events.record(
-        events.Type.ALERT_RAISED,
+        type,
         clinic_id=clinic_id,
         patient=alert.patient_id,
         prescription=alert.prescription_id,
         alert=alert.id,
+        **more,
     )
 
 
@@ -122,7 +122,9 @@ def _raised_event(alert: Alert, clinic_id: int) -> None:
 
 def red_flag_alert_raise(checkin: CheckIn) -> tuple[Alert, list[str]]:
     """The open red-flag alert of the patient, with this check-in's signs added to it, and
-    the signs it did not hold yet (all of them for a new alert)."""
+    the signs it did not hold yet (all of them for a new alert). New signs on the open
+    alert are an alert.updated event naming the check-in: the clinician must hear them;
+    the same signs again tell them nothing new while the alert waits for them."""
     flags = sorted(set(checkin.red_flags))
     alert, created = alert_raise(
         Alert(
@@ -145,7 +147,12 @@ def red_flag_alert_raise(checkin: CheckIn) -> tuple[Alert, list[str]]:
     alert.details["red_flags"] = sorted(known | set(flags))
     alert.details.update(red_flag_words(alert.details["red_flags"]))
     alert.save(update_fields=["details"])
-    return alert, [flag for flag in flags if flag not in known]
+    new_flags = [flag for flag in flags if flag not in known]
+    if new_flags:
+        _alert_event(
+            alert, checkin.patient.clinic_id, events.Type.ALERT_UPDATED, check_in=checkin.id
+        )
+    return alert, new_flags
 
 
 def red_flag_words(flags: list[str]) -> dict:
@@ -209,22 +216,19 @@ def outcome_worsening_alert_raise(
 @transaction.atomic
 def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
     now = timezone.now()
-    ClinicRowVersion.objects.outdate([alert.patient_id])  # before the alert's row
+    # Read again with its patient, whose clinic the event belongs to.
+    alert = Alert.objects.select_related("patient").get(id=alert.id)
+    # The event before the alert's row: its reader takes the patient's ClinicRowVersion row,
+    # which every writer takes before an alert's (a red-flag check-in adding to this one).
+    # A claim lost below rolls it back with the rest.
+    _alert_event(alert, alert.patient.clinic_id, events.Type.ALERT_ACKNOWLEDGED)
     # The filtered update is the claim: of two clinicians acknowledging at once, one wins.
     claimed = Alert.objects.filter(id=alert.id, acknowledged_at__isnull=True).update(
         acknowledged_at=now, acknowledged_by=by, note=note
     )
     if not claimed:
         raise AlertAlreadyAcknowledged("This alert has already been acknowledged.")
-    # Read again with its patient, whose clinic the event belongs to (one query, as before).
-    alert = Alert.objects.select_related("patient").get(id=alert.id)
-    events.record(
-        events.Type.ALERT_ACKNOWLEDGED,
-        clinic_id=alert.patient.clinic_id,
-        patient=alert.patient_id,
-        prescription=alert.prescription_id,
-        alert=alert.id,
-    )
+    alert.acknowledged_at, alert.acknowledged_by, alert.note = now, by, note
     return alert
 
 
@@ -338,6 +342,10 @@ def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
     # are the alerts this evaluation raised, each with its event in the same transaction.
     clinic_of = {p.id: p.clinic_id for p in patients}
     with transaction.atomic():
+        # The patients' ClinicRowVersion rows first, as every writer takes them before an
+        # alert's: the events below outdate them (again), but only after the insert, which
+        # would then hold a new session-pain alert while waiting for a check-in that holds
+        # the row and is inserting the same alert: a deadlock.
         ClinicRowVersion.objects.outdate(a.patient_id for a in candidates)
         raised = _insert_new(candidates)
         events.record_each(

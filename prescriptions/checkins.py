@@ -1,6 +1,7 @@
 """Writes on check-ins: the session a patient reports, what the product does about it
-(advice, alerts, a pause and the clinician's email on a red flag), the one-tap check-in
-from a reminder's link, and the patient's own correction of a check-in made by mistake."""
+(advice, alerts, a pause on a red flag, and through its events the clinician's email),
+the one-tap check-in from a reminder's link, and the patient's own correction of a
+check-in made by mistake."""
 
 from datetime import datetime, timedelta
 
@@ -17,7 +18,6 @@ from prescriptions.services import (
     prescription_lock,
     prescription_status_change,
 )
-from prescriptions.tasks import notify_red_flag
 
 PrescriptionStatus = Prescription.Status
 
@@ -80,18 +80,18 @@ def checkin_record_locked(
     checkin_insert(checkin)
     # Both databases' inserts come through here (the API's PostgreSQL path included), in the
     # check-in's transaction.
-    _event(events.Type.CHECK_IN_CREATED, checkin, prescription)
+    _event(events.Type.CHECK_IN_CREATED, checkin.id, prescription)
     checkin_act(checkin, now)
     return checkin
 
 
-def _event(type: str, checkin: CheckIn, prescription: Prescription) -> None:
+def _event(type: str, check_in_id: int, prescription: Prescription) -> None:
     events.record(
         type,
         clinic_id=prescription.patient.clinic_id,
-        patient=checkin.patient_id,
+        patient=prescription.patient_id,
         prescription=prescription.id,
-        check_in=checkin.id,
+        check_in=check_in_id,
     )
 
 
@@ -145,10 +145,10 @@ def checkin_act(checkin: CheckIn, now: datetime) -> None:
 
 
 def _red_flags_act(checkin: CheckIn) -> None:
-    """Raises the red-flag alert, pauses the prescription from the session and, after
-    commit, emails the clinician when the check-in adds a sign the open alert did not
-    hold yet: the same signs again tell them nothing new while the alert waits for them."""
-    alert, new_flags = alerts.red_flag_alert_raise(checkin)
+    """Raises the red-flag alert (or adds the signs to the open one) and pauses the
+    prescription from the session. The clinician's email follows from the alert's event,
+    after commit (readers.red_flag_emails)."""
+    alerts.red_flag_alert_raise(checkin)
     prescription = checkin.prescription
     if prescription.status == PrescriptionStatus.ACTIVE:
         prescription_status_change(
@@ -158,8 +158,6 @@ def _red_flags_act(checkin: CheckIn) -> None:
             by=None,
             reason=f"Red flag reported in check-in {checkin.id}",
         )
-    if new_flags:
-        notify_red_flag.delay_on_commit(alert.id, checkin.id)
 
 
 def _red_flag_pause_instant(prescription: Prescription, performed_at: datetime) -> datetime:
@@ -291,9 +289,10 @@ def _correction_start(checkin: CheckIn, now: datetime) -> tuple[Prescription, Ch
 def _ledger_follow(prescription: Prescription, now: datetime) -> None:
     """The prescription's days counted again from its check-ins as they now stand, by the
     ledger's own rebuild: the same code that must equal what check-ins keep up one by one,
-    so there is no second way of taking a check-in out of a day. It outdates the patient's
-    stored clinic row in this transaction, as every ledger write does."""
-    ledger.ledger_rebuild(prescription_ids=[prescription.id], now=now)
+    so there is no second way of taking a check-in out of a day. Before the correction's
+    event, whose reader outdates the patient's stored clinic row: the prescription's days
+    are taken before that row, as every writer takes them."""
+    ledger.prescription_ledger_rebuild(prescription_id=prescription.id, now=now)
 
 
 @transaction.atomic
@@ -329,8 +328,8 @@ def checkin_correct(*, checkin: CheckIn, by, changes: dict, now: datetime | None
         before=before,
         after=after,
     )
-    _event(events.Type.CHECK_IN_CORRECTED, checkin, prescription)
     _ledger_follow(prescription, now)
+    _event(events.Type.CHECK_IN_CORRECTED, checkin.id, prescription)
     if not checkin.red_flags:
         checkin.advice = checkin_advice(checkin, now)
         checkin.save(update_fields=["advice"])
@@ -362,6 +361,7 @@ def checkin_withdraw(*, checkin: CheckIn, by, now: datetime | None = None) -> No
         before=_snapshot(checkin),
         after=None,
     )
-    _event(events.Type.CHECK_IN_WITHDRAWN, checkin, prescription)
+    check_in_id = checkin.id
     checkin.delete()
     _ledger_follow(prescription, now)
+    _event(events.Type.CHECK_IN_WITHDRAWN, check_in_id, prescription)

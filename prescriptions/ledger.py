@@ -132,8 +132,6 @@ def _write(
     With `counts` (the check-in counts of prescriptions whose days were all deleted), the
     days are written afresh in one insert.
     """
-    # First, as every writer does: of two writers of one patient, the second waits here.
-    ClinicRowVersion.objects.outdate(src.patient_id for src in sources)
     rows = []
     clear_from = defaultdict(list)
     next_until = defaultdict(list)
@@ -177,6 +175,14 @@ def _write(
         Prescription.objects.filter(id__in=ids).update(ledger_until=until)
 
 
+def _outdate(sources) -> None:
+    """The ledger written as time passes or again from its sources: no change happened to
+    the patients, so no event outdates their stored clinic rows; the ledger does it here,
+    after its days (the order every writer keeps, models/ledger.py). A row computed while
+    the tick held these prescriptions (a report's catch-up skips them) must not be read."""
+    ClinicRowVersion.objects.outdate(src.patient_id for src in sources)
+
+
 def ledger_rewrite(*, prescription_id: int, since: datetime, now: datetime | None = None) -> None:
     """A source of this prescription changed from `since` on: its days from then on are
     written again. Called inside the change's transaction."""
@@ -200,6 +206,7 @@ def _write_due(prescriptions, now: datetime) -> int:
             if ids:
                 sources = sources_for(ids)
                 _write(list(sources.values()), {i: s.ledger_until for i, s in sources.items()}, now)
+                _outdate(sources.values())
         done += len(ids)
         if len(ids) < BATCH:
             break
@@ -293,9 +300,8 @@ def count_params(check_in: CheckIn) -> list:
 
 
 def checkin_count(check_in: CheckIn) -> None:
-    """Counts a check-in just stored on its day (inside its transaction), and outdates the
-    patient's stored clinic row."""
-    ClinicRowVersion.objects.outdate([check_in.patient_id])
+    """Counts a check-in just stored on its day (inside its transaction; its event then
+    outdates the patient's stored clinic row)."""
     with connection.cursor() as cursor:
         cursor.execute(COUNT_CHECK_IN, count_params(check_in))
         counted = cursor.rowcount
@@ -378,10 +384,21 @@ def ledger_rebuild(*, prescription_ids=None, now: datetime | None = None, progre
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         with transaction.atomic():
-            AdherenceDay.objects.filter(prescription_id__in=batch).delete()
-            counts = {(r.prescription_id, r.local_date): r for r in check_in_counts(batch)}
-            sources = sources_for(batch)
-            _write(list(sources.values()), dict.fromkeys(sources, EPOCH), now, counts=counts)
+            _outdate(_rebuild(batch, now))
         if progress:
             progress(len(batch))
     return len(ids)
+
+
+def prescription_ledger_rebuild(*, prescription_id: int, now: datetime) -> None:
+    """ledger_rebuild of one prescription, in the caller's transaction, whose event
+    outdates the patient's stored clinic row (a check-in's correction)."""
+    _rebuild([prescription_id], now)
+
+
+def _rebuild(batch: list[int], now: datetime):
+    AdherenceDay.objects.filter(prescription_id__in=batch).delete()
+    counts = {(r.prescription_id, r.local_date): r for r in check_in_counts(batch)}
+    sources = sources_for(batch)
+    _write(list(sources.values()), dict.fromkeys(sources, EPOCH), now, counts=counts)
+    return sources.values()

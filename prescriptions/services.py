@@ -20,7 +20,7 @@ from prescriptions.models import (
     Protocol,
     StatusChange,
 )
-from prescriptions.reminders.plan import patient_slots_reschedule, slots_reschedule
+from prescriptions.reminders.plan import slots_reschedule
 from prescriptions.schedule import local_midnight
 
 PrescriptionStatus = Prescription.Status
@@ -336,16 +336,3 @@ STATUS_EVENTS = {
     PrescriptionStatus.ACTIVE: events.Type.PRESCRIPTION_RESUMED,
     PrescriptionStatus.ENDED: events.Type.PRESCRIPTION_ENDED,
 }
-
-
-def patient_timezone_follow(*, patient_id: int, previous_timezone: str | None = None) -> None:
-    """After a patient's zone changed (patients.signals.timezone_changed, after commit): the
-    sessions still to come and the reminder times follow the new zone; those already
-    expected stay as they were."""
-    with transaction.atomic():
-        for prescription in Prescription.objects.filter(patient_id=patient_id).exclude(
-            status=PrescriptionStatus.ENDED
-        ):
-            previous = ledger.schedule_snapshot(prescription, previous_timezone)
-            ledger.schedule_change(prescription=prescription, previous=previous)
-    patient_slots_reschedule(patient_id=patient_id)

@@ -81,14 +81,13 @@ def test_it_sees_the_imports_it_checks():
 
 
 def test_it_keeps_the_domain_modules_from_importing_the_tasks():
-    """Tasks call the domain; the domain never reaches back. Only the service that owns a
-    write queues a task after commit: the check-in writes, whose red flag emails the
-    clinician."""
+    """Tasks call the domain; the domain never reaches back. Only the events' readers queue
+    a task after commit: a red flag's alert emails the clinician."""
     importers = {
         name for name, targets in import_graph().items() if "prescriptions.tasks" in targets
     }
 
-    assert importers <= {"prescriptions.checkins"}
+    assert importers <= {"prescriptions.readers"}
 
 
 def test_it_keeps_the_tasks_from_importing_the_services_or_the_edges():

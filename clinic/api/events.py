@@ -39,18 +39,19 @@ def _whole(request, name: str, default: int, *, low: int, high: int | None = Non
 
 
 class AfterPagination(BasePagination):
-    """`after` an event id (0, the default, is before the first), `page_size` events at most
-    (default 100): the next events in id order, and the `next` link that continues after
-    the last one (null when there was nothing more)."""
+    """`after` an event id (0, the default, is before the first; read by the view's
+    queryset), `page_size` events at most (default 100): the next events in the feed's
+    order, and the `next` link that continues after the last one (null when there was
+    nothing more)."""
 
     page_size = 100
     max_page_size = 500
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.after = _whole(request, "after", 0, low=0)
         self.size = _whole(request, "page_size", self.page_size, low=1, high=self.max_page_size)
-        rows = list(queryset.filter(id__gt=self.after)[: self.size + 1])
+        # The queryset starts after the cursor already (clinic.events.after keeps the order).
+        rows = list(queryset[: self.size + 1])
         self.more = len(rows) > self.size
         return rows[: self.size]
 
@@ -78,7 +79,10 @@ class AfterPagination(BasePagination):
 class EventList(generics.ListAPIView):
     """The clinic's events in the order they were written, after the cursor `after` (an
     event id): each `{id, type, at, data}`, `data` holding ids only. Poll with the last id
-    seen, or follow `next`."""
+    seen, or follow `next`. An event appears once every change that could come before it
+    has committed or rolled back, so a poll never skips one that commits later; ids grow
+    in that order, except that one written by a change that began earlier may follow a
+    higher id."""
 
     permission_classes = [RolePermission]
     read_roles = CLINIC_TEAM
@@ -87,7 +91,10 @@ class EventList(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return events.after(clinic_id=getattr(self.request.user, "clinic_id", None))
+        return events.after(
+            clinic_id=getattr(self.request.user, "clinic_id", None),
+            cursor=_whole(self.request, "after", 0, low=0),
+        )
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -94,10 +94,12 @@ class ClinicRowVersionManager(models.Manager):
     def outdate(self, patient_ids) -> None:
         """Stored clinic rows of these patients no longer hold.
 
-        Call it inside the write's transaction: a row computed from what the database
-        showed before the write is then a version behind, whenever it is stored. Writers
-        lock a prescription before it and an alert after it, never the other way round,
-        so that two of them never wait for each other in a circle.
+        Called inside the write's transaction, by the reader of the write's event
+        (prescriptions/readers.py), or by the ledger where time passes or it is rebuilt: a
+        row computed from what the database showed before the write is then a version
+        behind, whenever it is stored. Writers take a prescription, then its ledger days,
+        then this row, then an alert, never the other way round, so that two of them never
+        wait for each other in a circle.
         """
         ids = sorted(set(patient_ids))  # one order for every writer: no deadlock between two
         if ids:
@@ -105,20 +107,23 @@ class ClinicRowVersionManager(models.Manager):
                 cursor.execute(self.outdate_sql(len(ids)), ids)
 
     def outdate_sql(self, patients: int) -> str:
-        """The statement of `outdate` for that many patient ids, its parameters."""
+        """The statement of `outdate` for that many patient ids, its parameters. An id that
+        is no patient's is passed over (an event naming one is no reason to fail)."""
         table = self.model._meta.db_table
+        patient_table = self.model._meta.get_field("patient").related_model._meta.db_table
         return (
             f"INSERT INTO {table} (patient_id, version)"
-            f" VALUES {', '.join(['(%s, 1)'] * patients)}"
+            f" SELECT id, 1 FROM {patient_table} WHERE id IN ({', '.join(['%s'] * patients)})"
+            " ORDER BY id"
             f" ON CONFLICT (patient_id) DO UPDATE SET version = {table}.version + 1"
         )
 
 
 class ClinicRowVersion(models.Model):
     """Raised by every write that can change a figure of the patient's clinic-table row, in
-    that write's transaction (`ClinicRowVersion.objects.outdate`): a ClinicRow computed
-    before it no longer holds. A table of its own, so that raising it neither waits for nor
-    overwrites an edit of the patient's record."""
+    that write's transaction (`ClinicRowVersion.objects.outdate`, from the write's event): a
+    ClinicRow computed before it no longer holds. A table of its own, so that raising it
+    neither waits for nor overwrites an edit of the patient's record."""
 
     patient = models.OneToOneField(
         "patients.Patient", on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -74,12 +74,21 @@ def test_a_clinicians_record_update_with_a_channel_is_one_event(patient_a):
     assert events_since(cursor) == [("patient.updated", {"patient": patient_a.id})]
 
 
-def test_a_patients_own_zone_change_on_me_is_patient_updated(patient_a):
+def test_a_patients_own_zone_change_on_me_is_patient_updated_and_its_zone_changed(patient_a):
     cursor = last_event_id()
     response = client_for(patient_a.user).patch(
         "/api/v1/me/", {"timezone": "Asia/Tokyo"}, format="json"
     )
     assert response.status_code == 200
+    assert events_since(cursor) == [
+        ("patient.timezone_changed", {"patient": patient_a.id}),
+        ("patient.updated", {"patient": patient_a.id}),
+    ]
+
+
+def test_an_update_that_keeps_the_zone_writes_no_zone_change(patient_a):
+    cursor = last_event_id()
+    services.patient_update(patient=patient_a, timezone_name=patient_a.timezone, first_name="Adah")
     assert events_since(cursor) == [("patient.updated", {"patient": patient_a.id})]
 
 
