@@ -53,7 +53,9 @@ def test_times_say_their_zone_and_a_check_in_keeps_the_zone_it_was_done_in(
 ):
     patient_update(patient=patient_a, timezone_name="Australia/Darwin")
     rx = PrescriptionFactory(patient=patient_a)
-    done_at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    # 15 hours back: its Darwin date is never after New York's today (Darwin runs 14.5
+    # hours ahead), so the page's range, New York's, holds it at any hour of the day.
+    done_at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=15)
     checkins.checkin_record(prescription=rx, slot="other", performed_at=done_at, pain_before=4)
     # Home again: the page reads in New York time, the check-in still in Darwin's.
     patient_update(patient=patient_a, timezone_name="America/New_York")
