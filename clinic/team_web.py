@@ -94,7 +94,7 @@ def render_team(request, *, status: int = 200, **forms):
     context = {
         "clinic": clinic,
         "nav": "team",
-        "members": list(team.team_members(clinic.id)),
+        "members": list(team.team_members(request.user)),
         "zone": clinic.zone,
         "zone_label": team.zone_label(clinic.timezone),
         "can_manage": request.user.is_clinician,
@@ -143,7 +143,7 @@ def invite(request):
 
 def _member(request, pk: int) -> User:
     """A member of the caller's clinic; a patient or another clinic's member is a 404."""
-    return get_object_or_404(team.team_members(request.user.clinic_id), pk=pk)
+    return get_object_or_404(team.team_members(request.user), pk=pk)
 
 
 def _member_update(request, member: User, done: str, **change) -> HttpResponseRedirect:

@@ -86,9 +86,7 @@ class PrescriptionList(AuditedMixin, generics.ListCreateAPIView):
 
     @extend_schema(request=PrescriptionWriteSerializer, responses={201: PrescriptionSerializer})
     def post(self, request):
-        serializer = PrescriptionWriteSerializer(
-            data=request.data, clinic_id=request.user.clinic_id
-        )
+        serializer = PrescriptionWriteSerializer(data=request.data, user=request.user)
         serializer.is_valid(raise_exception=True)
         try:
             prescription = services.prescription_create(
