@@ -81,8 +81,8 @@ def _event_words(entry) -> str:
     return words
 
 
-def _events_page(request, clinic_id: int):
-    entries = security_log.for_clinic(clinic_id).select_related("user", "actor")
+def _events_page(request):
+    entries = security_log.for_clinic(request.user).select_related("user", "actor")
     page = Paginator(entries, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page:
         entry.words = _event_words(entry)
@@ -105,7 +105,7 @@ def render_team(request, *, status: int = 200, **forms):
         context["settings_form"] = forms.get("settings_form") or ClinicSettingsForm(
             initial={"require_second_factor": clinic.require_second_factor}
         )
-        context["events"] = _events_page(request, clinic.id)
+        context["events"] = _events_page(request)
     return render(request, "team/page.html", context, status=status)
 
 

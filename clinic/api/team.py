@@ -220,4 +220,4 @@ class SecurityEvents(generics.ListAPIView):
     serializer_class = SecurityEventSerializer
 
     def get_queryset(self):
-        return security_log.for_clinic(getattr(self.request.user, "clinic_id", None))
+        return security_log.for_clinic(self.request.user)
