@@ -34,18 +34,23 @@ class RolePermission(BasePermission):
         return user.role in roles
 
 
-def in_reach(queryset: QuerySet, user, *, via: str = "patient") -> QuerySet:
+def in_reach(queryset: QuerySet, user, *, via: str = "patient", team_only: bool = False):
     """The rows of `queryset` the user may see: the clinic team their clinic's, a patient
     their own, anyone else nothing.
 
-    Every API list and detail is scoped by this one rule. `via` is the path from the
-    queryset's model to its patient ("" when the queryset is of patients).
+    This is the one rule of reach: every read of the API, the staff pages and the exports
+    is scoped by it, through each app's selectors (patients.selectors,
+    prescriptions.selectors, …), which name the path once per model. `via` is the path from
+    the queryset's model to its patient ("" when the queryset is of patients). Rows the
+    clinic owns outright, of no patient (its webhooks, its team), pass `team_only`: `via`
+    is then the path to what holds the clinic ("" when the model has it), and no patient
+    reaches them.
     """
     prefix = f"{via}__" if via else ""
     # The schema generator calls views signed out, with a user that has no role.
     role = getattr(user, "role", None)
     if role in CLINIC_TEAM:
         return queryset.filter(**{f"{prefix}clinic_id": user.clinic_id})
-    if role == PATIENT:
+    if role == PATIENT and not team_only:
         return queryset.filter(**{f"{prefix}user": user})
     return queryset.none()

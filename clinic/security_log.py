@@ -8,6 +8,7 @@ actor), and only that clinic's clinicians read it (`team/events/`).
 """
 
 from clinic.models import SecurityEvent, User
+from clinic.permissions import in_reach
 
 Event = SecurityEvent.Kind
 
@@ -37,6 +38,9 @@ def record(
     )
 
 
-def for_clinic(clinic_id: int):
-    """The clinic's log, newest first."""
-    return SecurityEvent.objects.filter(clinic_id=clinic_id).order_by("-at", "-id")
+def for_clinic(user):
+    """The caller's clinic's log, newest first: the clinic team's, under the one rule of
+    reach (clinic.permissions); a patient or someone of no clinic reads none."""
+    return in_reach(SecurityEvent.objects.all(), user, via="", team_only=True).order_by(
+        "-at", "-id"
+    )

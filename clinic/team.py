@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import invitations, security_log, sign_ins, tasks
 from clinic.models import Clinic, Invitation, User
+from clinic.permissions import in_reach
 
 Event = security_log.Event
 TEAM_ROLES = (User.Role.CLINICIAN, User.Role.STAFF)
@@ -27,12 +28,14 @@ NOT_YOURSELF = "You cannot switch off your own account; another clinician can."
 # --- Reading -----------------------------------------------------------------------------
 
 
-def team_members(clinic_id: int) -> QuerySet[User]:
-    """The clinic's clinicians and staff (never its patients), each with `second_factor`:
-    whether they confirmed a TOTP device. One query however many members there are."""
+def team_members(user) -> QuerySet[User]:
+    """The caller's clinic's clinicians and staff (never its patients; none for a patient,
+    under the one rule of reach), each with `second_factor`: whether they confirmed a TOTP
+    device. One query however many members there are."""
     confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    team = User.objects.filter(role__in=TEAM_ROLES)
     return (
-        User.objects.filter(clinic_id=clinic_id, role__in=TEAM_ROLES)
+        in_reach(team, user, via="", team_only=True)
         .annotate(second_factor=Exists(confirmed))
         .order_by("-is_active", "last_name", "first_name", "username", "id")
     )

@@ -81,8 +81,8 @@ def _event_words(entry) -> str:
     return words
 
 
-def _events_page(request, clinic_id: int):
-    entries = security_log.for_clinic(clinic_id).select_related("user", "actor")
+def _events_page(request):
+    entries = security_log.for_clinic(request.user).select_related("user", "actor")
     page = Paginator(entries, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page:
         entry.words = _event_words(entry)
@@ -94,7 +94,7 @@ def render_team(request, *, status: int = 200, **forms):
     context = {
         "clinic": clinic,
         "nav": "team",
-        "members": list(team.team_members(clinic.id)),
+        "members": list(team.team_members(request.user)),
         "zone": clinic.zone,
         "zone_label": team.zone_label(clinic.timezone),
         "can_manage": request.user.is_clinician,
@@ -105,7 +105,7 @@ def render_team(request, *, status: int = 200, **forms):
         context["settings_form"] = forms.get("settings_form") or ClinicSettingsForm(
             initial={"require_second_factor": clinic.require_second_factor}
         )
-        context["events"] = _events_page(request, clinic.id)
+        context["events"] = _events_page(request)
     return render(request, "team/page.html", context, status=status)
 
 
@@ -143,7 +143,7 @@ def invite(request):
 
 def _member(request, pk: int) -> User:
     """A member of the caller's clinic; a patient or another clinic's member is a 404."""
-    return get_object_or_404(team.team_members(request.user.clinic_id), pk=pk)
+    return get_object_or_404(team.team_members(request.user), pk=pk)
 
 
 def _member_update(request, member: User, done: str, **change) -> HttpResponseRedirect:

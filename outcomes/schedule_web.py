@@ -12,7 +12,7 @@ from clinic.audit import Action, audit_record
 from outcomes import schedules
 from outcomes.models import QuestionnaireSchedule
 from outcomes.schedule_form import ScheduleForm
-from prescriptions.models import Prescription
+from prescriptions.selectors import prescriptions_in_reach
 from prescriptions.web.access import clinician_required
 
 
@@ -20,9 +20,7 @@ from prescriptions.web.access import clinician_required
 @clinician_required
 def change_schedule(request, pk: int):
     prescription = get_object_or_404(
-        Prescription.objects.select_related("patient"),
-        pk=pk,
-        patient__clinic_id=request.user.clinic_id,
+        prescriptions_in_reach(request.user).select_related("patient"), pk=pk
     )
     patient = prescription.patient
     current = QuestionnaireSchedule.objects.filter(prescription=prescription)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from clinic.permissions import in_reach
 from outcomes import scoring
 from outcomes.models import Questionnaire, QuestionnaireResponse
 from patients.models import Patient
@@ -17,6 +18,11 @@ from prescriptions.adherence import round1
 # A patient counts as followed up once a response comes this long after their baseline:
 # the clinic's summary judges change at four weeks or more, not after a few days.
 FOLLOW_UP = timedelta(days=28)
+
+
+def responses_in_reach(user) -> QuerySet[QuestionnaireResponse]:
+    """The responses the user may see, under the one rule of reach (clinic.permissions)."""
+    return in_reach(QuestionnaireResponse.objects.all(), user)
 
 
 def first_of_instrument(field: str) -> Subquery:

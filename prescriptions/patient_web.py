@@ -54,6 +54,7 @@ from prescriptions.patient_forms import (
 )
 from prescriptions.quiet_hours import quiet_hours_cover_every_slot
 from prescriptions.schedule import local_today
+from prescriptions.selectors import checkins_in_reach
 from prescriptions.web.charts import pain_days
 
 CHART_DAYS = 28
@@ -288,11 +289,9 @@ def check_in(request, patient):
     return redirect("patient-home")
 
 
-def _own_checkin(patient, pk: int) -> CheckIn:
-    """One of the patient's own check-ins; anyone else's is a 404."""
-    return get_object_or_404(
-        CheckIn.objects.select_related("prescription"), pk=pk, patient_id=patient.id
-    )
+def _own_checkin(request, pk: int) -> CheckIn:
+    """One of the patient's own check-ins (in their reach); anyone else's is a 404."""
+    return get_object_or_404(checkins_in_reach(request.user).select_related("prescription"), pk=pk)
 
 
 def _correction_page(request, patient, checkin, form, *, status=200, refusal=""):
@@ -317,7 +316,7 @@ def _correction_page(request, patient, checkin, form, *, status=200, refusal="")
 @patient_required
 def checkin_correct(request, patient, pk: int):
     """A check-in the patient made by mistake, put right within a day of making it."""
-    checkin = _own_checkin(patient, pk)
+    checkin = _own_checkin(request, pk)
     audit_record(request, patients=[patient.id], action=Action.READ)
     if request.method == "GET":
         initial = {name: getattr(checkin, name) for name in checkins.CORRECTABLE}
@@ -341,7 +340,7 @@ def checkin_correct(request, patient, pk: int):
 @require_POST
 @patient_required
 def checkin_withdraw(request, patient, pk: int):
-    checkin = _own_checkin(patient, pk)
+    checkin = _own_checkin(request, pk)
     try:
         checkins.checkin_withdraw(checkin=checkin, by=request.user)
     except ValidationError as error:

@@ -3,12 +3,14 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
+from clinic.permissions import in_reach
 from webhooks.models import Attempt, Delivery, Endpoint
 
 
 def clinic_endpoints(user):
-    """The caller's clinic's endpoints, oldest first (none for someone of no clinic)."""
-    return Endpoint.objects.filter(clinic_id=getattr(user, "clinic_id", None)).order_by("id")
+    """The caller's clinic's endpoints, oldest first: the clinic team's, under the one rule
+    of reach (clinic.permissions); a patient or someone of no clinic has none."""
+    return in_reach(Endpoint.objects.all(), user, via="", team_only=True).order_by("id")
 
 
 def endpoint_deliveries(user, endpoint_id: int):

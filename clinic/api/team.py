@@ -118,7 +118,7 @@ class TeamList(generics.ListAPIView):
     serializer_class = MemberSerializer
 
     def get_queryset(self):
-        return team.team_members(getattr(self.request.user, "clinic_id", None))
+        return team.team_members(self.request.user)
 
     @extend_schema(request=InvitationSerializer, responses={201: InvitationSerializer})
     def post(self, request):
@@ -145,7 +145,7 @@ class TeamMember(APIView):
 
     @extend_schema(request=MemberChangeSerializer, responses={200: MemberSerializer})
     def patch(self, request, pk: int):
-        members = team.team_members(request.user.clinic_id)
+        members = team.team_members(request.user)
         member = generics.get_object_or_404(members, pk=pk)
         serializer = MemberChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -220,4 +220,4 @@ class SecurityEvents(generics.ListAPIView):
     serializer_class = SecurityEventSerializer
 
     def get_queryset(self):
-        return security_log.for_clinic(getattr(self.request.user, "clinic_id", None))
+        return security_log.for_clinic(self.request.user)

@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import StrictSerializerMixin
 from clinic.audit import Action, audit_record, audit_write
-from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
+from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission
 from outcomes import schedules
 from outcomes.models import Questionnaire, QuestionnaireSchedule
 from prescriptions.models import Prescription
+from prescriptions.selectors import prescriptions_in_reach
 
 
 class QuestionnaireScheduleSerializer(StrictSerializerMixin, serializers.ModelSerializer):
@@ -80,9 +81,7 @@ def prescribe_field() -> ScheduleListSerializer:
 
 
 def _prescription(request, pk: int) -> Prescription:
-    return get_object_or_404(
-        in_reach(Prescription.objects.select_related("patient"), request.user), pk=pk
-    )
+    return get_object_or_404(prescriptions_in_reach(request.user).select_related("patient"), pk=pk)
 
 
 def _rows(prescription: Prescription):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from clinic.api.validation import IdFilter
 from clinic.audit import Action, AuditedMixin, audit_record, audit_write
 from clinic.pagination import PAGE_PARAMETERS, PageNumberPagination
-from clinic.permissions import CLINIC_TEAM, EVERYONE, PATIENT, RolePermission, in_reach
+from clinic.permissions import CLINIC_TEAM, EVERYONE, PATIENT, RolePermission
 from outcomes import selectors, services
 from outcomes.answers import AnswersInvalid
 from outcomes.api.serializers import (
@@ -24,7 +24,7 @@ from outcomes.api.serializers import (
     QuestionnaireSerializer,
 )
 from outcomes.models import Questionnaire, QuestionnaireResponse
-from patients.models import Patient
+from patients.selectors import patients_in_reach
 from prescriptions.api import idempotency
 from prescriptions.api.adherence import CSVExportMixin
 from prescriptions.clinic_csv import BOM, spreadsheet_safe
@@ -47,7 +47,7 @@ class QuestionnaireDetail(generics.RetrieveAPIView):
 
 
 def responses_visible_to(user):
-    return selectors.with_baseline(in_reach(QuestionnaireResponse.objects.all(), user))
+    return selectors.with_baseline(selectors.responses_in_reach(user))
 
 
 class ResponseFilter(django_filters.FilterSet):
@@ -135,7 +135,7 @@ class PatientOutcomesView(APIView):
 
     @extend_schema(responses=PatientOutcomeSerializer(many=True))
     def get(self, request, pk: int):
-        patient = get_object_or_404(in_reach(Patient.objects.all(), request.user, via=""), pk=pk)
+        patient = get_object_or_404(patients_in_reach(request.user), pk=pk)
         audit_record(request, patients=[patient.id], action=Action.READ)
         outcomes = selectors.patient_outcomes(patient)
         return Response(PatientOutcomeSerializer(outcomes, many=True).data)

@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny
@@ -13,14 +13,13 @@ from clinic.api.validation import as_api_error
 from clinic.api.views import MeView as BaseMeView
 from clinic.api.views import token_response
 from clinic.audit import Action, AuditedMixin, audit_record
-from clinic.models import AuditEntry, User
+from clinic.models import AuditEntry
 from clinic.permissions import (
     CLINIC_TEAM,
     CLINICIAN,
     EVERYONE,
     PATIENT,
     RolePermission,
-    in_reach,
 )
 from patients import services
 from patients.api.serializers import (
@@ -32,7 +31,8 @@ from patients.api.serializers import (
     PatientWriteSerializer,
     ReminderPreferenceSerializer,
 )
-from patients.models import Patient, ReminderPreference
+from patients.models import ReminderPreference
+from patients.selectors import patients_in_reach
 
 
 def email_in_use() -> exceptions.ValidationError:
@@ -55,10 +55,6 @@ def archived_filter(request) -> bool:
     return value == "true"
 
 
-def patients_visible_to(user: User) -> QuerySet[Patient]:
-    return in_reach(Patient.objects.select_related("user"), user, via="")
-
-
 class PatientList(AuditedMixin, generics.ListCreateAPIView):
     """The clinic's patients (a patient sees only their own record); clinicians enrol."""
 
@@ -69,7 +65,7 @@ class PatientList(AuditedMixin, generics.ListCreateAPIView):
     audit_patient = "id"
 
     def get_queryset(self):
-        patients = patients_visible_to(self.request.user)
+        patients = patients_in_reach(self.request.user).select_related("user")
         if getattr(self.request.user, "role", None) in CLINIC_TEAM:
             archived = archived_filter(self.request)
             patients = patients.filter(archived_at__isnull=not archived)
@@ -125,7 +121,7 @@ class PatientDetail(AuditedMixin, generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return patients_visible_to(self.request.user)
+        return patients_in_reach(self.request.user).select_related("user")
 
     @extend_schema(request=PatientWriteSerializer, responses={200: PatientSerializer})
     def patch(self, request, *args, **kwargs):
@@ -156,7 +152,9 @@ class PatientActivationCode(APIView):
 
     @extend_schema(request=None, responses={201: ActivationCodeSerializer})
     def post(self, request, pk: int):
-        patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        patient = generics.get_object_or_404(
+            patients_in_reach(request.user).select_related("user"), pk=pk
+        )
         audit_record(request, patients=[patient.id], action=Action.UPDATE)
         code, expires_at = services.activation_code_issue(patient=patient)
         body = {"activation_code": code, "activation_expires_at": expires_at}
@@ -172,7 +170,9 @@ class PatientInvite(APIView):
 
     @extend_schema(request=None, responses={202: None})
     def post(self, request, pk: int):
-        patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        patient = generics.get_object_or_404(
+            patients_in_reach(request.user).select_related("user"), pk=pk
+        )
         try:
             services.patient_invite(patient=patient)
         except DjangoValidationError as error:
@@ -273,7 +273,7 @@ class PatientAudit(generics.ListAPIView):
 
     def get_queryset(self):
         patient = generics.get_object_or_404(
-            patients_visible_to(self.request.user), pk=self.kwargs["pk"]
+            patients_in_reach(self.request.user).select_related("user"), pk=self.kwargs["pk"]
         )
         audit_record(self.request, patients=[patient.id], action=Action.READ)
         return AuditEntry.objects.filter(patient_id=patient.id).order_by("-at", "-id")
@@ -290,7 +290,9 @@ class PatientArchive(APIView):
 
     @extend_schema(request=None, responses={200: PatientSerializer})
     def post(self, request, pk: int):
-        patient = generics.get_object_or_404(patients_visible_to(request.user), pk=pk)
+        patient = generics.get_object_or_404(
+            patients_in_reach(request.user).select_related("user"), pk=pk
+        )
         try:
             if self.restore:
                 patient = services.patient_restore(patient=patient)

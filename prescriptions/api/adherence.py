@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from clinic.api.validation import LocalDateRangeQuery, as_api_error
 from clinic.audit import Action, audit_record
 from clinic.pagination import PAGE_PARAMETERS, PageNumberPagination
-from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission, in_reach
+from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission
 from patients.api.views import ARCHIVED_PARAMETER, archived_filter
-from patients.models import Patient
+from patients.selectors import patients_in_reach
 from prescriptions import adherence, clinic_table
 from prescriptions.api.serializers import INSTANT
 from prescriptions.clinic_csv import csv_response
@@ -163,7 +163,7 @@ class PatientAdherenceView(APIView):
 
     @extend_schema(parameters=RANGE_PARAMETERS, responses=PatientReportSerializer)
     def get(self, request, pk: int):
-        patient = get_object_or_404(in_reach(Patient.objects.all(), request.user, via=""), pk=pk)
+        patient = get_object_or_404(patients_in_reach(request.user), pk=pk)
         start, end = date_range(request, patient.zone)
         audit_record(request, patients=[patient.id], action=Action.READ)
         report = adherence.adherence_report(patient=patient, start=start, end=end)

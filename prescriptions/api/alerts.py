@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 
 from clinic.api.validation import IdFilter, StrictSerializerMixin, TrueFalseFilter
 from clinic.audit import Action, AuditedMixin, audit_record
-from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission, in_reach
+from clinic.permissions import CLINIC_TEAM, CLINICIAN, RolePermission
 from prescriptions import alerts
 from prescriptions.models import Alert
+from prescriptions.selectors import alerts_in_reach
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -70,7 +71,7 @@ class AlertList(AuditedMixin, generics.ListAPIView):
     queryset = Alert.objects.none()
 
     def get_queryset(self):
-        return in_reach(Alert.objects.all(), self.request.user)
+        return alerts_in_reach(self.request.user)
 
 
 class AlertAcknowledge(APIView):
@@ -81,7 +82,7 @@ class AlertAcknowledge(APIView):
 
     @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
     def post(self, request, pk: int):
-        alert = get_object_or_404(in_reach(Alert.objects.all(), request.user), pk=pk)
+        alert = get_object_or_404(alerts_in_reach(request.user), pk=pk)
         audit_record(request, patients=[alert.patient_id], action=Action.UPDATE)
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)

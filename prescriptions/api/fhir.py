@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.audit import Action, audit_record
-from clinic.permissions import EVERYONE, RolePermission, in_reach
-from patients.models import Patient
+from clinic.permissions import EVERYONE, RolePermission
+from patients.selectors import patients_in_reach
 from prescriptions.fhir import patient_bundle
 
 
@@ -66,7 +66,7 @@ class PatientFHIRView(APIView):
         }
     )
     def get(self, request, pk: int):
-        patients = in_reach(Patient.objects.select_related("clinic"), request.user, via="")
+        patients = patients_in_reach(request.user).select_related("clinic")
         patient = get_object_or_404(patients, pk=pk)
         audit_record(request, patients=[patient.id], action=Action.EXPORT)
         return Response(patient_bundle(patient=patient, now=timezone.now()))

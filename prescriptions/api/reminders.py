@@ -17,10 +17,11 @@ from clinic.api.validation import (
     with_local_date_range,
 )
 from clinic.audit import Action, AuditedMixin, audit_record
-from clinic.permissions import EVERYONE, RolePermission, in_reach
-from prescriptions.models import Prescription, Reminder
+from clinic.permissions import EVERYONE, RolePermission
+from prescriptions.models import Reminder
 from prescriptions.reminders.plan import histories_for, plan_for
 from prescriptions.schedule import local_date_of, occurrences
+from prescriptions.selectors import prescriptions_in_reach, reminders_in_reach
 
 # The contract's bound on a schedule request, both ends included.
 SCHEDULE_MAX_DATES = 92
@@ -67,7 +68,7 @@ class ScheduleView(APIView):
     )
     def get(self, request, pk: int):
         prescription = get_object_or_404(
-            in_reach(Prescription.objects.select_related("patient", "protocol"), request.user),
+            prescriptions_in_reach(request.user).select_related("patient", "protocol"),
             pk=pk,
         )
         audit_record(request, patients=[prescription.patient_id], action=Action.READ)
@@ -131,8 +132,8 @@ class ReminderListView(AuditedMixin, generics.ListAPIView):
     audit_patient = "prescription.patient_id"
 
     def get_queryset(self):
-        return in_reach(
-            Reminder.objects.select_related("prescription").order_by("-fire_at", "-id"),
-            self.request.user,
-            via="prescription__patient",
+        return (
+            reminders_in_reach(self.request.user)
+            .select_related("prescription")
+            .order_by("-fire_at", "-id")
         )

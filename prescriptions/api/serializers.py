@@ -11,6 +11,7 @@ from clinic.api.validation import (
     StrictSerializerMixin,
 )
 from patients.models import Patient
+from patients.selectors import patients_in_reach
 from prescriptions import extensions, services
 from prescriptions.models import (
     CheckIn,
@@ -201,9 +202,10 @@ class PrescriptionWriteSerializer(StrictSerializerMixin, serializers.Serializer)
     heat_prep = StrictBooleanField(required=False, default=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
 
-    def __init__(self, *args, clinic_id=None, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = Patient.objects.filter(clinic_id=clinic_id)
+        # A patient out of the caller's reach reads as one that does not exist.
+        self.fields["patient"].queryset = patients_in_reach(user)
         # What other apps add to prescribing (the questionnaires to ask for, …).
         for item in extensions.prescribe_inputs():
             self.fields[item.name] = item.api_field()

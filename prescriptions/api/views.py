@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from clinic.api.validation import IdFilter, as_api_error, with_local_date_range
 from clinic.audit import Action, AuditedMixin, audit_record, audit_write
 from clinic.models import User
-from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission, in_reach
+from clinic.permissions import CLINICIAN, EVERYONE, PATIENT, RolePermission
 from prescriptions import checkins, history, services
 from prescriptions.api import idempotency
 from prescriptions.api.serializers import (
@@ -23,14 +23,15 @@ from prescriptions.api.serializers import (
     ProtocolSerializer,
 )
 from prescriptions.models import CheckIn, CheckInSlot, Prescription, Protocol
+from prescriptions.selectors import checkins_in_reach, prescriptions_in_reach
 
 
 def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:
-    return in_reach(Prescription.objects.select_related("protocol", "patient"), user)
+    return prescriptions_in_reach(user).select_related("protocol", "patient")
 
 
 def checkins_visible_to(user: User) -> QuerySet[CheckIn]:
-    return in_reach(CheckIn.objects.select_related("patient"), user)
+    return checkins_in_reach(user).select_related("patient")
 
 
 class ProtocolList(generics.ListAPIView):
@@ -85,9 +86,7 @@ class PrescriptionList(AuditedMixin, generics.ListCreateAPIView):
 
     @extend_schema(request=PrescriptionWriteSerializer, responses={201: PrescriptionSerializer})
     def post(self, request):
-        serializer = PrescriptionWriteSerializer(
-            data=request.data, clinic_id=request.user.clinic_id
-        )
+        serializer = PrescriptionWriteSerializer(data=request.data, user=request.user)
         serializer.is_valid(raise_exception=True)
         try:
             prescription = services.prescription_create(

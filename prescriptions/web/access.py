@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinic.web import team_member_required
 from patients.models import Patient
+from patients.selectors import patients_in_reach
 
 
 def clinician_required(view):
@@ -22,11 +23,11 @@ def clinician_required(view):
 
 
 def patient_in_reach(request, pk: int) -> Patient:
-    """The patient when they belong to the caller's clinic; another clinic's is a 404."""
+    """The patient when they are in the caller's reach (patients.selectors); another
+    clinic's is a 404."""
     return get_object_or_404(
-        Patient.objects.select_related("user", "clinic", "reminder_preference"),
+        patients_in_reach(request.user).select_related("user", "clinic", "reminder_preference"),
         pk=pk,
-        clinic_id=request.user.clinic_id,
     )
 
 

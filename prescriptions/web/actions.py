@@ -11,8 +11,9 @@ from clinic.audit import Action, audit_record
 from patients import services as patient_services
 from patients.models import ReminderPreference
 from prescriptions import alerts, extensions, services
-from prescriptions.models import Alert, Prescription, Protocol
+from prescriptions.models import Prescription, Protocol
 from prescriptions.schedule import local_today
+from prescriptions.selectors import alerts_in_reach, prescriptions_in_reach
 from prescriptions.web.access import back_to, clinician_required, patient_in_reach
 from prescriptions.web.forms import (
     AcknowledgeForm,
@@ -149,9 +150,10 @@ def prescribe(request, pk: int):
 @clinician_required
 def change_plan(request, pk: int):
     prescription = get_object_or_404(
-        Prescription.objects.select_related("patient", "protocol").prefetch_related("slots"),
+        prescriptions_in_reach(request.user)
+        .select_related("patient", "protocol")
+        .prefetch_related("slots"),
         pk=pk,
-        patient__clinic_id=request.user.clinic_id,
     )
     patient = prescription.patient
     slots = {slot.kind: slot.time for slot in prescription.slots.all()}
@@ -191,9 +193,7 @@ def change_status(request, pk: int, change: str):
     """Pause or resume (one click from the patient's page), or end: ending cannot be
     undone, so the page's End leads here first (GET), to confirm and give the reason."""
     prescription = get_object_or_404(
-        Prescription.objects.select_related("patient"),
-        pk=pk,
-        patient__clinic_id=request.user.clinic_id,
+        prescriptions_in_reach(request.user).select_related("patient"), pk=pk
     )
     patient = prescription.patient
     to, done = STATUS_CHANGES[change]
@@ -234,9 +234,7 @@ def change_status(request, pk: int, change: str):
 @require_POST
 @clinician_required
 def acknowledge(request, pk: int):
-    alert = get_object_or_404(
-        Alert.objects.select_related("patient"), pk=pk, patient__clinic_id=request.user.clinic_id
-    )
+    alert = get_object_or_404(alerts_in_reach(request.user).select_related("patient"), pk=pk)
     target = back_to(request, reverse("staff-home"))
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():

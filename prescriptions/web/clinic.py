@@ -15,8 +15,9 @@ from clinic.web import team_member_required
 from prescriptions import adherence, clinic_table, extensions
 from prescriptions.clinic_csv import csv_response
 from prescriptions.current_prescriptions import prescription_states
-from prescriptions.models import Alert, Prescription, Reminder
+from prescriptions.models import Prescription, Reminder
 from prescriptions.schedule import local_today
+from prescriptions.selectors import alerts_in_reach, reminders_in_reach
 from prescriptions.web.forms import SHOW_CHOICES, ClinicTableForm
 
 PAGE_SIZE = 25
@@ -183,7 +184,8 @@ def home(request):
     # Archived patients are left out unless asked for: a search that finds some says so.
     archived_found = matching(archived, search).count() if search and show != "archived" else 0
     open_alerts = (
-        Alert.objects.filter(patient__clinic_id=clinic.id, acknowledged_at__isnull=True)
+        alerts_in_reach(request.user)
+        .filter(acknowledged_at__isnull=True)
         .select_related("patient")
         .order_by("-created_at", "-id")[:OPEN_ALERTS_SHOWN]
     )
@@ -205,7 +207,7 @@ def home(request):
             "alerts": open_alerts,
             "sections": extensions.clinic_sections(clinic.id),
             "notices": extensions.clinic_notices(clinic.id),
-            "delivery_problems": failed_reminders(clinic.id).count(),
+            "delivery_problems": failed_reminders(request.user).count(),
             "csv_url": reverse("staff-adherence-csv") + _query(request),
             "prev_url": _query(request, page=page.previous_page_number())
             if page.has_previous()
@@ -234,13 +236,9 @@ def adherence_csv(request):
     return csv_response(rows, clinic, start, end, bom=True)
 
 
-def failed_reminders(clinic_id: int):
+def failed_reminders(user):
     since = timezone.now() - timedelta(days=DELIVERY_PROBLEMS_DAYS)
-    return Reminder.objects.filter(
-        prescription__patient__clinic_id=clinic_id,
-        status=Reminder.Status.FAILED,
-        fire_at__gte=since,
-    )
+    return reminders_in_reach(user).filter(status=Reminder.Status.FAILED, fire_at__gte=since)
 
 
 @require_GET
@@ -249,7 +247,7 @@ def deliveries(request):
     """Reminders that could not be delivered, newest first, with what went wrong and the
     contact details to check (a wrong phone number, a dead webhook)."""
     clinic = request.user.clinic
-    failed = failed_reminders(clinic.id).select_related(
+    failed = failed_reminders(request.user).select_related(
         "prescription__patient__reminder_preference"
     )
     page = Paginator(failed.order_by("-fire_at", "-id"), DELIVERY_PAGE_SIZE).get_page(
