@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from outcomes import scoring
 from outcomes.definitions import Scoring
-from prescriptions.web.charts import BOTTOM, WIDTH, Chart, Tick
+from prescriptions.charts import BOTTOM, WIDTH, Chart, Tick
 
 HEIGHT = 200
 # Room each date label needs on the axis, in SVG units.

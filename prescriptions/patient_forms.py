@@ -8,9 +8,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from clinic.forms import SignInForm
 from clinic.zones import ZoneField
-from patients.api.serializers import phone_validator
 from patients.models import ReminderPreference
 from patients.services import activation_code_find
+from patients.validators import phone_validator
 from prescriptions.forms import CheckInForm, SessionDetailsForm
 from prescriptions.models import CheckInSlot
 

@@ -35,6 +35,7 @@ from prescriptions import (
     patient_day,
 )
 from prescriptions.api.me import calendar_url, export_response
+from prescriptions.charts import pain_days
 from prescriptions.current_prescriptions import current_of
 from prescriptions.models import (
     CheckIn,
@@ -55,7 +56,6 @@ from prescriptions.patient_forms import (
 from prescriptions.quiet_hours import quiet_hours_cover_every_slot
 from prescriptions.schedule import local_today
 from prescriptions.selectors import checkins_in_reach
-from prescriptions.web.charts import pain_days
 
 CHART_DAYS = 28
 # The patient's latest check-ins listed on their page (of the last CHART_DAYS days).

@@ -24,22 +24,83 @@ def project_modules() -> dict[str, Path]:
     return modules
 
 
+# A model named by a string ("prescriptions.Prescription") is an import of its app's models.
+RELATIONS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
+
+
+def _string_model(call: ast.Call) -> str | None:
+    """The app a call names a model of by string: apps.get_model("app", "Model"),
+    apps.get_model("app.Model"), or a relation field's ForeignKey("app.Model")."""
+    func = call.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    texts = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if called == "get_model" and texts:
+        return texts[0].partition(".")[0]
+    if called in RELATIONS and texts and "." in texts[0]:
+        return texts[0].partition(".")[0]
+    return None
+
+
+def imports_of(source: str, name: str, *, package: bool, modules) -> set[str]:
+    """The project modules the module `name` (a package when `package`) imports: absolute
+    and relative imports, inside functions too, and models named by string."""
+    here = name.split(".") if package else name.split(".")[:-1]
+    targets = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = here[: len(here) - (node.level - 1)]
+                base = ".".join([*parent, base] if base else parent)
+            # `from a import b` names module a.b when b is one, else something in a.
+            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        elif isinstance(node, ast.Call) and (app := _string_model(node)):
+            names = [f"{app}.models"]
+        else:
+            continue
+        targets |= {target for target in names if target in modules}
+    return targets - {name}
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = project_modules()
-    graph = {}
-    for name, path in modules.items():
-        targets = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                # `from a import b` names module a.b when b is one, else something in a.
-                names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
-            else:
-                continue
-            targets |= {target for target in names if target in modules}
-        graph[name] = targets - {name}
-    return graph
+    return {
+        name: imports_of(
+            path.read_text(), name, package=path.name == "__init__.py", modules=modules
+        )
+        for name, path in modules.items()
+    }
+
+
+# --- Edges and domain ---------------------------------------------------------------------
+# The edges speak HTTP (the API, the pages, their forms, the admin); the domain (models,
+# services, selectors, the rules) never imports them, so it can be called from a task, a
+# command or another app without a request. Wiring ties both together.
+
+# `public`: the pages the signed links open.
+EDGE_NAMES = {"views", "urls", "web_urls", "web", "admin", "middleware", "forms", "public"}
+
+
+def is_edge(name: str) -> bool:
+    parts = name.split(".")
+    last = parts[-1]
+    return (
+        bool({"api", "web", "templatetags"} & set(parts[1:]))
+        or last in EDGE_NAMES
+        or last.endswith(("_web", "_forms"))
+    )
+
+
+def is_wiring(name: str) -> bool:
+    parts = name.split(".")
+    return (
+        parts[0] == "config"
+        or "management" in parts
+        or parts[-1] in {"apps", "hooks", "tasks"}
+        or len(parts) == 1  # an app's package itself
+    )
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -67,6 +128,47 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_it_finds_a_cycle_when_there_is_one():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_it_reads_relative_imports_and_models_named_by_string():
+    modules = {"app", "app.models", "app.rules", "app.sub", "app.sub.deep", "other.models"}
+    source = """
+from . import rules
+from .sub import deep
+from .. import nothing_here
+def later():
+    from app.sub import deep
+apps.get_model("other", "Thing")
+parent = models.ForeignKey("other.Thing", on_delete=models.CASCADE)
+"""
+    found = imports_of(source, "app.models", package=False, modules=modules)
+    assert found == {"app", "app.rules", "app.sub", "app.sub.deep", "other.models"}
+    assert imports_of("from .deep import x", "app.sub", package=True, modules=modules) == {
+        "app.sub.deep"
+    }
+
+
+def test_it_tells_the_edges_from_the_domain():
+    assert is_edge("prescriptions.api.views")
+    assert is_edge("prescriptions.web.actions")
+    assert is_edge("outcomes.staff_web")
+    assert is_edge("prescriptions.patient_forms")
+    assert is_edge("clinic.middleware")
+    assert not is_edge("prescriptions.services")
+    assert not is_edge("prescriptions.charts")
+    assert is_wiring("outcomes.hooks") and is_wiring("config.urls")
+
+
+def test_it_keeps_the_domain_from_importing_the_edges():
+    """Models, services, selectors and rules never reach up into the API or the pages."""
+    crossings = sorted(
+        f"{name} -> {target}"
+        for name, targets in import_graph().items()
+        if not is_edge(name) and not is_wiring(name)
+        for target in targets
+        if is_edge(target)
+    )
+    assert crossings == []
 
 
 def test_it_has_no_import_cycle_among_the_projects_modules():

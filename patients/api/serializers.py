@@ -3,17 +3,14 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from clinic.api.validation import StrictSerializerMixin
 from clinic.models import iana_zones
 from patients import services
 from patients.models import Patient, ReminderPreference
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ().-]{4,30}$", "Enter a phone number such as +1 555 010 0199."
-)
+from patients.validators import phone_validator
 
 
 class PatientSerializer(serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from clinic.api.validation import LocalDateField
 from clinic.templatetags.zones import zone_label
 from clinic.zones import ZoneField
 from patients import services as patient_services
-from patients.api.serializers import phone_validator
+from patients.validators import phone_validator
 from prescriptions import adherence
 from prescriptions.clinic_table import ORDERINGS
 from prescriptions.models import Protocol, SlotKind

@@ -15,11 +15,10 @@ from clinic.audit import Action, audit_record
 from clinic.models import AuditEntry
 from clinic.web import team_member_required
 from patients.services import patient_pages_url
-from prescriptions import adherence, extensions, history
+from prescriptions import adherence, charts, extensions, history
 from prescriptions.current_prescriptions import current_of
 from prescriptions.models import Alert, CheckIn, Prescription, RedFlag, Reminder
 from prescriptions.schedule import local_date_of, local_today
-from prescriptions.web import charts
 from prescriptions.web.access import patient_in_reach
 from prescriptions.web.actions import ENROLLED_CODE
 from prescriptions.web.forms import AcknowledgeForm, RangeForm, StatusChangeForm

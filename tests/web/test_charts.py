@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from prescriptions.web import charts
+from prescriptions import charts
 
 START = date(2026, 5, 1)
 
