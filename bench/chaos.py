@@ -111,8 +111,8 @@ from prescriptions.models import (  # noqa: E402
     StatusChange,
 )
 from prescriptions.reminders.deliver import SEND_GROUP  # noqa: E402
-from prescriptions.reminders.prepare import reminder_message_id  # noqa: E402
 from prescriptions.reminders.tick import reminders_tick  # noqa: E402
+from prescriptions.reminders.transports import reminder_message_id  # noqa: E402
 from prescriptions.tasks import deliver_reminders  # noqa: E402
 
 # Each worker process may be sending one group of emails when it is killed.

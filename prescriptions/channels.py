@@ -1,8 +1,11 @@
-"""The senders behind each reminder channel: email, SMS and webhook.
+"""The wire beneath the reminder channels: email, SMS and webhook.
 
-Every sender raises `DeliveryError` when the message did not go out and a later attempt may
-succeed (the reminder is retried), or `PermanentDeliveryError` when retrying cannot help
-(no phone number, the receiver rejected the request); anything else is a bug.
+What differs per channel (what a reminder needs to be sendable, its words, its limits, what
+happens to a send in doubt) is its transport, in prescriptions/reminders/transports/; these
+are the senders the transports call, and the address-checked POST the clinics' webhooks use
+too. Every sender raises `DeliveryError` when the message did not go out and a later
+attempt may succeed (the reminder is retried), or `PermanentDeliveryError` when retrying
+cannot help (the receiver rejected the request); anything else is a bug.
 
 SMS backends
 ------------
@@ -132,8 +135,6 @@ def sms_backend():
 
 
 def send_sms(*, to: str, body: str, backend=None) -> None:
-    if not to:
-        raise PermanentDeliveryError("sms: the patient has no phone number")
     (backend or sms_backend()).send(to=to, body=body)
 
 
@@ -202,8 +203,6 @@ def webhook_post(*, url: str, body: bytes, headers: dict) -> requests.Response:
 
 
 def send_webhook(*, url: str, secret: str, payload: dict, idempotency_key: str = "") -> None:
-    if not url:
-        raise PermanentDeliveryError("webhook: no webhook_url is set")
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {

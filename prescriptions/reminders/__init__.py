@@ -24,5 +24,8 @@ with an indexed range query, however many patients there are:
    sends what was prepared (or builds it, when the patient's details changed since) and
    records `sent`, ten emails or webhooks at a time.
 
+What differs per channel (email, SMS, the patient's webhook) is its transport, in
+`transports/`: the path asks `transport_for(channel)` and never names a channel.
+
 The patient's reminder preferences (channel, quiet hours, webhook) live in `patients`.
 """

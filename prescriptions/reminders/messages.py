@@ -16,10 +16,10 @@ from django.urls import get_script_prefix, reverse
 
 from prescriptions import extensions, links
 from prescriptions.models import Reminder
-from prescriptions.sms_length import sms_segments
+from prescriptions.reminders.transports import TRANSPORTS, transport_for
 
-# A text message must stay one SMS (see sms_length.py): long first names are cut, and the
-# link is kept short (see links.py).
+# A text message must stay one SMS (see transports/sms_length.py): long first names are
+# cut, and the link is kept short (see links.py).
 FIRST_NAME_MAX = 12
 
 
@@ -71,8 +71,8 @@ def short_name(first_name: str) -> str:
 def reminder_message(
     reminder: Reminder, *, channel: str | None = None, links: dict | None = None
 ) -> Message:
-    """The reminder's words for every channel, or only for `channel`'s (the others left
-    empty: an email needs no text message, a text message no email). `links`: the extra
+    """The reminder's words for every channel, or only for `channel`'s transport (the others
+    left empty: an email needs no text message, a text message no email). `links`: the extra
     links of a batch of reminders (extensions.reminder_links), else asked for this one."""
     if links is None:
         links = extensions.reminder_links([reminder])
@@ -89,48 +89,12 @@ def reminder_message(
         "extra_link": links.get(reminder.id),
     }
 
-    def words(template: str, *, needed_by: tuple[str, ...]) -> str:
-        if channel is not None and channel not in needed_by:
-            return ""
+    @functools.cache
+    def render(template: str) -> str:
         return render_to_string(f"reminders/{template}", context)
 
-    sms = " ".join(words("sms.txt", needed_by=("sms",)).split())
-    if sms:
-        extra = context["extra_link"]
-        sms = one_sms(
-            sms,
-            first_name=context["first_name"],
-            link=context["checkin_url"],
-            extra=f"{extra.short or extra.words}: {extra.url}" if extra else "",
-        )
-    return Message(
-        subject=" ".join(words("subject.txt", needed_by=("email", "webhook")).split()),
-        text=words("email.txt", needed_by=("email", "webhook")),
-        html=words("email.html", needed_by=("email",)),
-        sms=sms,
-        checkin_url=context["checkin_url"],
-        stop_url=context["stop_url"],
-    )
-
-
-def one_sms(sms: str, *, first_name: str, link: str, extra: str = "") -> str:
-    """The text, or a shorter one with the same link when it would be billed as more than
-    one SMS: a clinic's longer wording, € or brackets (two septets each), or one character
-    outside the GSM alphabet (a curly quote, a name such as Łukasz) that cuts an SMS from
-    160 characters to 70. Without the name the short text is plain ASCII.
-
-    `extra` (words and a link) goes at the end while one SMS holds it; where none does, it
-    is left out rather than sent as a second part (the patient's page shows it too)."""
-    texts = (
-        sms,
-        f"{first_name}, time for knee rocks. Check in: {link}",
-        f"Time for knee rocks. Check in: {link}",
-    )
-    if extra:
-        for text in (*texts, f"Knee rocks. Check in: {link}"):
-            if sms_segments(f"{text} {extra}") == 1:
-                return f"{text} {extra}"
-    for text in texts:
-        if sms_segments(text) == 1:
-            return text
-    return text  # only a very long SITE_URL gets here: the link goes whole, in two parts
+    transports = TRANSPORTS.values() if channel is None else [transport_for(channel)]
+    words = {"subject": "", "text": "", "html": "", "sms": ""}
+    for transport in transports:
+        words.update(transport.words(render, context))
+    return Message(**words, checkin_url=context["checkin_url"], stop_url=context["stop_url"])

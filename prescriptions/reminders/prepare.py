@@ -15,7 +15,6 @@ that restarted or is not shared, a preparation that came late) is built on the s
 preparation never decides whether, when or where a reminder goes, and never sends.
 """
 
-import functools
 import hashlib
 import logging
 import pickle
@@ -23,22 +22,21 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.utils import formatdate, parseaddr
+from typing import Any
 from typing import Protocol as Shape
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from patients.models import ReminderPreference
-from prescriptions import channels, extensions
+from prescriptions import extensions
 from prescriptions.models import Reminder
 from prescriptions.reminders.messages import Message, reminder_message
 from prescriptions.reminders.plan import LATE_LIMIT
+from prescriptions.reminders.transports import transport_for
 
 logger = logging.getLogger(__name__)
 
-Channel = ReminderPreference.Channel
 # Part of every key: a change to what is kept makes the old entries misses.
 FORMAT = 1
 
@@ -46,16 +44,9 @@ FORMAT = 1
 @dataclass(frozen=True)
 class Prepared:
     message: Message  # the words of the reminder's channel (the others empty)
-    email: channels.PreparedEmail | None  # an email's, its MIME text generated
-
-
-def reminder_message_id(reminder: Reminder) -> str:
-    return f"<reminder-{reminder.id}@{_domain(settings.DEFAULT_FROM_EMAIL)}>"
-
-
-@functools.lru_cache
-def _domain(from_email: str) -> str:
-    return parseaddr(from_email)[1].rpartition("@")[2] or "kneerocks.local"
+    # What the channel's transport built before the instant: an email's, its MIME text
+    # generated; None for the others.
+    email: Any
 
 
 def prepare(reminder: Reminder, now: datetime, links: dict | None = None) -> Prepared:
@@ -63,28 +54,7 @@ def prepare(reminder: Reminder, now: datetime, links: dict | None = None) -> Pre
     `.protocol` loaded; `links`: its batch's extensions.reminder_links, else asked for
     this reminder alone)."""
     message = reminder_message(reminder, channel=reminder.channel, links=links)
-    if reminder.channel != Channel.EMAIL:
-        return Prepared(message, None)
-    email = channels.email_message(
-        to=reminder.prescription.patient.email,
-        subject=message.subject,
-        body=message.text,
-        html=message.html,
-        headers={
-            # The same for every attempt: a resend after a worker stopped mid-send is
-            # recognised as a repeat by the mail system.
-            "Message-ID": reminder_message_id(reminder),
-            # RFC 2369 and RFC 8058: mail apps offer their own one-click "unsubscribe".
-            "List-Unsubscribe": f"<{message.stop_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # Written at its instant, even when prepared before it.
-            "Date": formatdate(
-                max(reminder.fire_at, now).timestamp(), localtime=settings.EMAIL_USE_LOCALTIME
-            ),
-        },
-    )
-    email.mime = email.generate()
-    return Prepared(message, email)
+    return Prepared(message, transport_for(reminder.channel).prepare(reminder, message, now))
 
 
 def reminders_prepare(*, reminder_ids: list[int], now: datetime | None = None) -> int:

@@ -45,6 +45,7 @@ from prescriptions.reminders.plan import (
     is_late,
     plan_for,
 )
+from prescriptions.reminders.transports import transport_for
 from prescriptions.schedule import Occurrence, next_occurrence
 
 # Slots claimed per transaction: short locks, bounded memory.
@@ -164,15 +165,16 @@ def _recover_undelivered(now: datetime, deliver: Deliver) -> int:
     expired.filter(id__in=released).update(lease_until=None)
     # The channel call had begun: the message may have gone out. Email and webhook go again
     # under the same Message-ID or Idempotency-Key, so the receiver drops a repeat; a text
-    # message cannot be told apart from a repeat, so it is not sent twice.
+    # message cannot be told apart from a repeat, so it is not sent twice (the transport's
+    # `resend_in_doubt`).
     stopped = Reminder.objects.filter(status=ReminderStatus.SENDING, lease_until__lt=now)
     in_doubt = dict(stopped.values_list("id", "channel"))
     if in_doubt:
         logger.warning("%d reminders in doubt after a worker stopped mid-send", len(in_doubt))
-    texts = [id_ for id_, channel in in_doubt.items() if channel == Channel.SMS]
+    resend = [id_ for id_, channel in in_doubt.items() if transport_for(channel).resend_in_doubt]
+    texts = sorted(in_doubt.keys() - set(resend))
     if texts:
         _fail_in_doubt_texts(stopped.filter(id__in=texts))
-    resend = [id_ for id_, channel in in_doubt.items() if channel != Channel.SMS]
     stopped.filter(id__in=resend).update(
         status=ReminderStatus.QUEUED, reason=IN_DOUBT, lease_until=None
     )

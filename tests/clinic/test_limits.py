@@ -14,7 +14,8 @@ from django.test import Client, RequestFactory
 from rest_framework.throttling import UserRateThrottle
 
 from prescriptions.models import Reminder
-from prescriptions.reminders.deliver import SMS_LIMIT_REACHED, reminders_deliver
+from prescriptions.reminders.deliver import reminders_deliver
+from prescriptions.reminders.transports.sms import LIMIT_REACHED as SMS_LIMIT_REACHED
 from tests.clinic.test_settings import start_django
 from tests.conftest import client_for
 from tests.factories import PrescriptionFactory

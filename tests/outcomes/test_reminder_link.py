@@ -15,7 +15,7 @@ from patients.models import ReminderPreference
 from prescriptions import extensions
 from prescriptions.models import Reminder
 from prescriptions.reminders.messages import reminder_message
-from prescriptions.sms_length import sms_segments
+from prescriptions.reminders.transports.sms_length import sms_segments
 from tests.factories import PatientFactory
 from tests.outcomes.support import psfs, respond
 from tests.prescriptions.reminders_support import scheduled_prescription, tick

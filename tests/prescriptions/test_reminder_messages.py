@@ -12,7 +12,7 @@ from patients.models import ReminderPreference
 from prescriptions import links
 from prescriptions.models import CheckIn, Reminder
 from prescriptions.reminders.messages import reminder_message
-from prescriptions.sms_length import sms_segments
+from prescriptions.reminders.transports.sms_length import sms_segments
 from prescriptions.tasks import deliver_reminders
 from tests.prescriptions.reminders_support import scheduled_prescription, tick
 

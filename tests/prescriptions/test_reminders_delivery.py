@@ -20,6 +20,7 @@ from prescriptions.models import Prescription, Reminder, StatusChange
 from prescriptions.reminders import deliver
 from prescriptions.reminders.messages import reminder_message
 from prescriptions.reminders.tick import ARCHIVED
+from prescriptions.reminders.transports import email as email_transport
 from prescriptions.tasks import deliver_reminders
 from tests.factories import CheckInFactory
 from tests.prescriptions.reminders_support import FIRE_AT, queued, scheduled_prescription
@@ -360,8 +361,8 @@ def test_it_sends_a_batch_through_one_email_connection(prescription, monkeypatch
     other = scheduled_prescription()
     ids = [queued(prescription).id, queued(other).id]
     opened = []
-    original = deliver.get_connection
-    monkeypatch.setattr(deliver, "get_connection", lambda: opened.append(1) or original())
+    original = email_transport.get_connection
+    monkeypatch.setattr(email_transport, "get_connection", lambda: opened.append(1) or original())
 
     deliver_reminders.delay(ids)
 

@@ -10,6 +10,7 @@ import time_machine
 from django.core import mail
 
 from patients.models import ReminderPreference
+from prescriptions import channels
 from prescriptions.models import Reminder
 from prescriptions.reminders import deliver
 from prescriptions.reminders.tick import IN_DOUBT, IN_DOUBT_TEXT, _recover_undelivered
@@ -144,13 +145,13 @@ def test_while_a_group_is_sent_the_groups_before_it_are_marked_sent(prescription
     batch = a_batch(2 * deliver.SEND_GROUP + 5)
     Reminder.objects.update(reason=IN_DOUBT)  # going again after a sweep: sent, it is not
     seen = []
-    send = deliver.channels.send_email
+    send = channels.send_email
 
     def send_and_look(message, **kwargs):
         seen.append(dict(Counter(Reminder.objects.values_list("status", flat=True))))
         send(message, **kwargs)
 
-    monkeypatch.setattr(deliver.channels, "send_email", send_and_look)
+    monkeypatch.setattr(channels, "send_email", send_and_look)
 
     with time_machine.travel(FIRE_AT, tick=False):
         deliver.reminders_deliver(reminder_ids=[r.id for r in batch])
@@ -167,7 +168,7 @@ def test_while_a_group_is_sent_the_groups_before_it_are_marked_sent(prescription
 
 def test_what_went_out_before_a_send_broke_is_marked_sent(prescription, monkeypatch):
     batch = a_batch(deliver.SEND_GROUP + 5)
-    send = deliver.channels.send_email
+    send = channels.send_email
     calls = []
 
     def breaks_at_the_thirteenth(message, **kwargs):
@@ -176,7 +177,7 @@ def test_what_went_out_before_a_send_broke_is_marked_sent(prescription, monkeypa
             raise RuntimeError("a bug in the channel")
         send(message, **kwargs)
 
-    monkeypatch.setattr(deliver.channels, "send_email", breaks_at_the_thirteenth)
+    monkeypatch.setattr(channels, "send_email", breaks_at_the_thirteenth)
 
     with time_machine.travel(FIRE_AT, tick=False), pytest.raises(RuntimeError):
         deliver.reminders_deliver(reminder_ids=[r.id for r in batch])

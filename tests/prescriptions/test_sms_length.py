@@ -2,7 +2,7 @@
 
 import pytest
 
-from prescriptions.sms_length import sms_segments
+from prescriptions.reminders.transports.sms_length import sms_segments
 
 
 @pytest.mark.parametrize("length, segments", [(0, 1), (160, 1), (161, 2), (306, 2), (307, 3)])
