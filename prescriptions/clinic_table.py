@@ -184,8 +184,7 @@ class ClinicRows(Sequence):
                 for name in (*ORDERINGS[self.field], "adherence_tenths")
             }
         elif kind == "sums" or self.below_pct is not None:
-            statement.add("sums", clinic_sql.SUMS.format(src="everyone"))
-            joins = " LEFT JOIN sums ON sums.pid = r.id"
+            joins = statement.per_patient("sums", clinic_sql.SUMS, "everyone", "a")
             columns = dict(clinic_sql.SUMS_COLUMNS)
         if kind == "extras":
             columns |= clinic_sql.EXTRAS_COLUMNS
@@ -242,8 +241,7 @@ class ClinicRows(Sequence):
     def _computed_sql(self, statement: clinic_sql.Statement, extra: str = "") -> str:
         """The rows of the patients of `r` computed whole, in COLUMNS' order (then `extra`)."""
         joins = statement.days_path("", "r", self._fill)
-        statement.add("first", clinic_sql.FIRST.format(src="r", **self._fill))
-        joins += " LEFT JOIN first ON first.pid = r.id"
+        joins += statement.per_patient("first", clinic_sql.FIRST, "r", "rx", **self._fill)
         columns = {k: v.format(p="") for k, v in clinic_sql.DAYS_COLUMNS.items()}
         columns |= {
             "baseline_tenths": clinic_sql.BASELINE_TENTHS.format(**self._fill),
@@ -346,7 +344,7 @@ class ClinicRows(Sequence):
                 "first.first_start", adherence.PAIN_WINDOW_DAYS - 1
             ),
         }
-        statement = clinic_sql.Statement()
+        statement = clinic_sql.Statement(lateral=dialect["lateral"])
         statement.add(
             "everyone",
             clinic_sql.PATIENTS.format(
