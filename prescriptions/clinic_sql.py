@@ -59,6 +59,12 @@ SELECT p.id, p.first_name, p.last_name, p.activated, p.timezone,
 FROM ({patients}) p
 WHERE p.clinic_id = %(clinic)s{stale}
 """
+# Its columns, by name: a page's patients are read back from `keyed` with them, rather
+# than joined again to the clinic's patients (without statistics, a nested loop over them).
+PATIENT_COLUMNS = (
+    "id, first_name, last_name, activated, timezone, d_from, d_to, today, recent_from,"
+    " future_from, midnight"
+)
 
 # Every range lies in first_from..last_to: it lets the database skip the other days.
 LEDGER = """

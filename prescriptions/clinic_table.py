@@ -189,7 +189,7 @@ class ClinicRows(Sequence):
         if kind == "extras":
             columns |= clinic_sql.EXTRAS_COLUMNS
         listed = "".join(f", {sql} AS {name}" for name, sql in columns.items())
-        keyed = f"SELECT r.id, r.first_name, r.last_name{listed} FROM everyone r{joins}"
+        keyed = f"SELECT r.*{listed} FROM everyone r{joins}"
         if self.below_pct is not None:
             params["below"] = self.below_pct * 10
             keyed = f"SELECT * FROM ({keyed}) k WHERE adherence_tenths < %(below)s"
@@ -224,8 +224,7 @@ class ClinicRows(Sequence):
             self._add_keyed(statement, params)
             statement.add(
                 "r",
-                f"SELECT e.* FROM (SELECT id FROM keyed ORDER BY {self._order_by()}{cut}) k"
-                " JOIN everyone e ON e.id = k.id",
+                f"SELECT {clinic_sql.PATIENT_COLUMNS} FROM keyed ORDER BY {self._order_by()}{cut}",
             )
         else:
             statement.add("r", "SELECT * FROM everyone", inline=True)
