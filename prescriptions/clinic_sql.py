@@ -12,9 +12,14 @@ What an ordering needs, cheapest first:
 - `extras`: a probe per patient (last check-in, open alerts);
 - everything (the pain change, which needs each patient's first week as well).
 
-A patient's prescriptions may share a date; only those patients' days are grouped by date
-(`days`), everyone else's ledger rows already are their days, so no large sort or hash
-by date is needed.
+Each per-patient part is read by the patient's own index, so that no plan depends on the
+planner's statistics (a fresh restore or a bulk load has none): on PostgreSQL as a
+LATERAL subquery per patient, one probe of the ledger's (patient, date) index each, a
+cost linear in the patients whatever the planner guesses their number to be. Joined as
+an aggregate instead, a guess of one patient (what `clinic_id = … AND archived_at IS
+NULL` reads without statistics) made it a nested loop that computed every patient's
+sums again for each patient: 60 s for 1,000 patients, against 50 ms. SQLite, which has
+no LATERAL, joins every patient's sums grouped by patient (`per_patient`).
 """
 
 from dataclasses import dataclass, field
@@ -31,6 +36,7 @@ DIALECTS = {
         # written in Python (about 5 µs a value); datetime.fromisoformat reads this text
         # in a fraction of that, which counts in a CSV of 10,000 rows.
         "instant_text": "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+        "lateral": True,
     },
     "sqlite": {
         "plus_days": "date({}, '+' || {} || ' days')",
@@ -39,32 +45,32 @@ DIALECTS = {
         "least": "MIN({}, {})",
         "true": "1",
         "instant_text": "{}",  # stored as ISO text in UTC already
+        "lateral": False,
     },
 }
 
 # `patients` is the SQL of the patients asked for, as a table in FROM rather than a test
-# `id IN (...)`: the database flattens it into this query, so each ledger row is joined to
-# the patients once, and what a part of the statement does not read (`activated`, a
-# subquery) is not computed for it.
+# `id IN (...)`: the database flattens it into this query, and what a part of the
+# statement does not read (`activated`, a subquery) is not computed for it.
 PATIENTS = """
 SELECT p.id, p.first_name, p.last_name, p.activated, p.timezone,
     {d_from} AS d_from, {d_to} AS d_to, {today} AS today, {recent_from} AS recent_from,
-    {future_from} AS future_from, {midnight} AS midnight,
-    -- With several prescriptions, a patient's ledger rows may share a date.
-    COALESCE(counted.prescriptions, 0) AS prescriptions
+    {future_from} AS future_from, {midnight} AS midnight
 FROM ({patients}) p
-LEFT JOIN (
-    SELECT rx.patient_id, COUNT(*) AS prescriptions FROM prescriptions_prescription rx
-    GROUP BY rx.patient_id
-) counted ON counted.patient_id = p.id
 WHERE p.clinic_id = %(clinic)s{stale}
 """
+# Its columns, by name: a page's patients are read back from `keyed` with them, rather
+# than joined again to the clinic's patients (without statistics, a nested loop over them).
+PATIENT_COLUMNS = (
+    "id, first_name, last_name, activated, timezone, d_from, d_to, today, recent_from,"
+    " future_from, midnight"
+)
 
 # Every range lies in first_from..last_to: it lets the database skip the other days.
 LEDGER = """
-FROM prescriptions_adherenceday a
-JOIN {src} r ON a.patient_id = r.id AND a.local_date BETWEEN r.d_from AND r.d_to
-WHERE a.local_date BETWEEN %(first_from)s AND %(last_to)s"""
+FROM prescriptions_adherenceday a{join}
+WHERE a.patient_id = r.id AND a.local_date BETWEEN r.d_from AND r.d_to
+    AND a.local_date BETWEEN %(first_from)s AND %(last_to)s"""
 
 # Sessions fallen due by now, and those of them done, on one ledger row.
 EXPECTED = """(CASE WHEN a.morning_due_at <= %(now)s THEN 1 ELSE 0 END
@@ -83,35 +89,20 @@ OPEN = """(CASE WHEN a.morning_due_at IS NOT NULL AND a.morning_check_ins = 0 TH
 RECENT = "CASE WHEN a.local_date >= r.recent_from THEN {} ELSE 0 END"
 
 SUMS = f"""
-SELECT a.patient_id AS pid,
-    SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
+SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
     SUM({RECENT.format(EXPECTED)}) AS week_expected,
     SUM({RECENT.format(COMPLETED)}) AS week_completed,
     SUM(a.check_ins) AS check_ins, SUM({WAITING}) AS waiting,
     SUM(a.night_check_ins) AS nights
-{LEDGER}
-GROUP BY a.patient_id
+{LEDGER}{{group}}
 """
 
-# Every patient's days, one row per patient and date, in two parts. The ledger rows of a
-# patient with one prescription already are their days: those are summed per patient
-# straight from the scan (no CTE between, so PostgreSQL scans and sums in parallel). The
-# rows of patients with several are grouped by date first, and only when the clinic has
-# such patients. The casts keep PostgreSQL's sums of sums integers (it sums a bigint as
-# numeric), so the rounding divisions stay integral.
-SINGLE_DAYS = f"""
-SELECT a.patient_id AS pid, a.local_date AS day,
-    CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END AS past,
-    CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END AS is_today,
-    CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,
-    {EXPECTED} AS expected, {COMPLETED} AS completed,
-    CASE WHEN a.active THEN 1 ELSE 0 END AS active,
-    a.check_ins AS check_ins, {WAITING} AS waiting, a.night_check_ins AS nights,
-    a.pain_before_sum AS pain, {WANTED} AS wanted, {OPEN} AS open
-{LEDGER} AND r.prescriptions < 2
-"""
-SHARED_DAYS = f"""
-SELECT a.patient_id AS pid, a.local_date AS day,
+# A patient's days, one row per date: a patient's prescriptions may share one. Read in the
+# ledger's (patient, date) order, so grouped as read, without a sort. The casts keep
+# PostgreSQL's sums of sums integers (it sums a bigint as numeric), so the rounding
+# divisions stay integral.
+DAYS = f"""
+SELECT {{pid}}a.local_date AS day,
     MAX(CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END) AS past,
     MAX(CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END) AS is_today,
     MAX(CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END) AS recent,
@@ -123,13 +114,8 @@ SELECT a.patient_id AS pid, a.local_date AS day,
     CAST(SUM(a.night_check_ins) AS INTEGER) AS nights,
     CAST(SUM(a.pain_before_sum) AS INTEGER) AS pain,
     CAST(SUM({WANTED}) AS INTEGER) AS wanted, CAST(SUM({OPEN}) AS INTEGER) AS open
-{LEDGER} AND r.prescriptions > 1
-    AND EXISTS (
-        SELECT 1 FROM prescriptions_prescription x
-        JOIN patients_patient xp ON xp.id = x.patient_id AND xp.clinic_id = %(clinic)s
-        GROUP BY x.patient_id HAVING COUNT(*) > 1
-    )
-GROUP BY a.patient_id, a.local_date
+{LEDGER}
+GROUP BY {{by}}a.local_date
 """
 
 # Per patient, with the last past day that missed a session (the streak runs after it):
@@ -150,9 +136,9 @@ ROW_SUMS = """,
     SUM(d.check_ins) AS check_ins, SUM(d.waiting) AS waiting, SUM(d.nights) AS nights,
     SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
     SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed"""
-PER_PATIENT = "\nFROM ({days}) d\nGROUP BY d.pid\n"
-AGG = "SELECT d.pid," + KEY_SUMS + ROW_SUMS + PER_PATIENT
-AGG_KEY = "SELECT d.pid," + KEY_SUMS + PER_PATIENT
+PER_PATIENT = "\nFROM ({days}) d{group}\n"
+AGG = "SELECT {pid}" + KEY_SUMS + ROW_SUMS + PER_PATIENT
+AGG_KEY = "SELECT {pid}" + KEY_SUMS + PER_PATIENT
 
 # The streak: the past active days with sessions after the last one that missed some
 # (every one of them complete, then), read by the ledger's (patient, date) index from that
@@ -182,21 +168,19 @@ AHEAD = LEDGER_AHEAD.format(which=f"a.check_ins > 0 AND (a.active OR {SPANNED})"
 AHEAD_ACTIVE = LEDGER_AHEAD.format(which=f"a.active AND NOT {SPANNED}")
 
 FUTURE = """
-SELECT rx.patient_id AS pid, SUM({future_days}) AS days
-FROM prescriptions_prescription rx JOIN {src} r ON r.id = rx.patient_id
-WHERE rx.status = 'active' AND {future_days} > 0
-GROUP BY rx.patient_id
+SELECT {pid}SUM({future_days}) AS days
+FROM prescriptions_prescription rx{join}
+WHERE rx.patient_id = r.id AND rx.status = 'active' AND {future_days} > 0{group}
 """
 
 # The start of each patient's first prescription that ran (had an active day).
 FIRST = """
-SELECT rx.patient_id AS pid, MIN(rx.start_date) AS first_start
-FROM prescriptions_prescription rx JOIN {src} r ON r.id = rx.patient_id
-WHERE EXISTS (
+SELECT {pid}MIN(rx.start_date) AS first_start
+FROM prescriptions_prescription rx{join}
+WHERE rx.patient_id = r.id AND EXISTS (
     SELECT 1 FROM prescriptions_adherenceday ran
     WHERE ran.prescription_id = rx.id AND ran.active = {true}
-)
-GROUP BY rx.patient_id
+){group}
 """
 
 # The pain of the first week, in tenths: a probe of the ledger's (patient, date) index per
@@ -272,27 +256,49 @@ EXTRAS_COLUMNS = {"last_check_in": LAST_CHECK_IN, "open_alerts": OPEN_ALERTS}
 
 @dataclass
 class Statement:
-    """A WITH statement put together CTE by CTE."""
+    """A WITH statement put together CTE by CTE. `lateral`: the per-patient parts are read
+    for each patient of `r` by index (PostgreSQL), else joined grouped by patient."""
 
+    lateral: bool
     ctes: list[str] = field(default_factory=list)
 
     def add(self, name: str, sql: str, *, inline: bool = False) -> None:
-        """`inline`: computed afresh where it is read (not materialized once), so that the
-        database may scan the ledger joined to it in parallel."""
+        """`inline`: computed afresh where it is read (not materialized once)."""
         self.ctes.append(f"{name} AS {'NOT MATERIALIZED ' if inline else ''}({sql.strip()})")
 
+    def scope(self, alias: str, src: str) -> dict:
+        """What fills a per-patient part's {pid}, {join}, {group} and {by} (what its GROUP
+        BY starts with) for the table read as `alias`: the patient `r`'s rows alone
+        (lateral), or those of every patient of `src`, grouped by patient as `pid`."""
+        if self.lateral:
+            return {"pid": "", "join": "", "group": "", "by": ""}
+        return {
+            "pid": f"{alias}.patient_id AS pid, ",
+            "join": f" JOIN {src} r ON r.id = {alias}.patient_id",
+            "group": f"\nGROUP BY {alias}.patient_id",
+            "by": f"{alias}.patient_id, ",
+        }
+
+    def join(self, name: str, sql: str) -> str:
+        """The join that brings a per-patient part's columns to the rows of `r`."""
+        if self.lateral:
+            return f" LEFT JOIN LATERAL ({sql.strip()}) {name} ON TRUE"
+        return f" LEFT JOIN ({sql.strip()}) {name} ON {name}.pid = r.id"
+
+    def per_patient(self, name: str, sql: str, src: str, alias: str, **fill) -> str:
+        return self.join(name, sql.format(**self.scope(alias, src), **fill))
+
     def days_path(self, p: str, src: str, fill: dict, *, agg: str = AGG) -> str:
-        """The CTEs of the `days` path over the patients of `src`; answers the joins that
-        bring its columns to `r` rows (`{p}agg`, `{p}future`)."""
-        self.add(
-            f"{p}agg",
-            agg.format(days=SINGLE_DAYS.format(src=src))
-            + " UNION ALL "
-            + agg.format(days=SHARED_DAYS.format(src=src)),
+        """The joins of the `days` path for the rows of `r` (`{p}agg`, `{p}future`)."""
+        days = DAYS.format(**self.scope("a", src))
+        by_patient = (
+            {"pid": "", "group": ""}
+            if self.lateral
+            else {"pid": "d.pid, ", "group": "\nGROUP BY d.pid"}
         )
-        self.add(f"{p}future", FUTURE.format(src=src, **fill))
-        joins = (f" LEFT JOIN {p}{name} ON {p}{name}.pid = r.id" for name in ("agg", "future"))
-        return "".join(joins)
+        return self.join(f"{p}agg", agg.format(days=days, **by_patient)) + self.per_patient(
+            f"{p}future", FUTURE, src, "rx", **fill
+        )
 
     def sql(self, select: str) -> str:
         return "WITH " + ",\n".join(self.ctes) + "\n" + select

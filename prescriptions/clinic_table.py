@@ -184,13 +184,12 @@ class ClinicRows(Sequence):
                 for name in (*ORDERINGS[self.field], "adherence_tenths")
             }
         elif kind == "sums" or self.below_pct is not None:
-            statement.add("sums", clinic_sql.SUMS.format(src="everyone"))
-            joins = " LEFT JOIN sums ON sums.pid = r.id"
+            joins = statement.per_patient("sums", clinic_sql.SUMS, "everyone", "a")
             columns = dict(clinic_sql.SUMS_COLUMNS)
         if kind == "extras":
             columns |= clinic_sql.EXTRAS_COLUMNS
         listed = "".join(f", {sql} AS {name}" for name, sql in columns.items())
-        keyed = f"SELECT r.id, r.first_name, r.last_name{listed} FROM everyone r{joins}"
+        keyed = f"SELECT r.*{listed} FROM everyone r{joins}"
         if self.below_pct is not None:
             params["below"] = self.below_pct * 10
             keyed = f"SELECT * FROM ({keyed}) k WHERE adherence_tenths < %(below)s"
@@ -225,8 +224,7 @@ class ClinicRows(Sequence):
             self._add_keyed(statement, params)
             statement.add(
                 "r",
-                f"SELECT e.* FROM (SELECT id FROM keyed ORDER BY {self._order_by()}{cut}) k"
-                " JOIN everyone e ON e.id = k.id",
+                f"SELECT {clinic_sql.PATIENT_COLUMNS} FROM keyed ORDER BY {self._order_by()}{cut}",
             )
         else:
             statement.add("r", "SELECT * FROM everyone", inline=True)
@@ -242,8 +240,7 @@ class ClinicRows(Sequence):
     def _computed_sql(self, statement: clinic_sql.Statement, extra: str = "") -> str:
         """The rows of the patients of `r` computed whole, in COLUMNS' order (then `extra`)."""
         joins = statement.days_path("", "r", self._fill)
-        statement.add("first", clinic_sql.FIRST.format(src="r", **self._fill))
-        joins += " LEFT JOIN first ON first.pid = r.id"
+        joins += statement.per_patient("first", clinic_sql.FIRST, "r", "rx", **self._fill)
         columns = {k: v.format(p="") for k, v in clinic_sql.DAYS_COLUMNS.items()}
         columns |= {
             "baseline_tenths": clinic_sql.BASELINE_TENTHS.format(**self._fill),
@@ -346,7 +343,7 @@ class ClinicRows(Sequence):
                 "first.first_start", adherence.PAIN_WINDOW_DAYS - 1
             ),
         }
-        statement = clinic_sql.Statement()
+        statement = clinic_sql.Statement(lateral=dialect["lateral"])
         statement.add(
             "everyone",
             clinic_sql.PATIENTS.format(

@@ -25,8 +25,12 @@ def backfill(apps, schema_editor):
     ScheduleChange.objects.bulk_create(changes, batch_size=2000)
     # The ledger's own writer, which reads the models as this migration leaves them.
     from prescriptions.ledger import ledger_rebuild
+    from prescriptions.models import ledger_analyze
 
     ledger_rebuild()
+    # Statistics of the rewritten ledger now, not when autovacuum runs (reports planned
+    # over guesses meanwhile).
+    ledger_analyze()
 
 
 class Migration(migrations.Migration):

@@ -12,8 +12,12 @@ def rebuild(apps, schema_editor):
         return  # a new database: nothing written under the old rule
     # The ledger's own writer, as 0006 does, which reads the models as they stand here.
     from prescriptions.ledger import ledger_rebuild
+    from prescriptions.models import ledger_analyze
 
     ledger_rebuild()
+    # Statistics of the rewritten ledger now, not when autovacuum runs (reports planned
+    # over guesses meanwhile).
+    ledger_analyze()
 
 
 class Migration(migrations.Migration):

@@ -10,7 +10,12 @@ from prescriptions.models.activity import (
     IdempotencyRecord,
     Reminder,
 )
-from prescriptions.models.ledger import AdherenceDay, ClinicRow, ClinicRowVersion
+from prescriptions.models.ledger import (
+    AdherenceDay,
+    ClinicRow,
+    ClinicRowVersion,
+    ledger_analyze,
+)
 from prescriptions.models.prescription import (
     EPOCH,
     CheckInSlot,
@@ -51,5 +56,6 @@ __all__ = [
     "SlotKind",
     "StatusChange",
     "heat_minutes",
+    "ledger_analyze",
     "status_read",
 ]

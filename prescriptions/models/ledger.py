@@ -131,3 +131,19 @@ class ClinicRowVersion(models.Model):
     version = models.PositiveBigIntegerField(default=0)
 
     objects = ClinicRowVersionManager()
+
+
+def ledger_analyze() -> None:
+    """Fresh planner statistics for the tables a rebuild of the ledger rewrites wholesale
+    (the ledger, the patients' row versions), and for those it reads them with. Until
+    autovacuum gets to them, PostgreSQL would plan the clinic table and the tick over
+    guesses (a fresh load reads as a few rows). SQLite has ANALYZE too."""
+    tables = [
+        AdherenceDay._meta.db_table,
+        ClinicRowVersion._meta.db_table,
+        Prescription._meta.db_table,
+        AdherenceDay._meta.get_field("patient").related_model._meta.db_table,
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

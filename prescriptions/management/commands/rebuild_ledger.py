@@ -5,7 +5,7 @@ before and after unless the ledger had drifted from its sources."""
 from django.core.management.base import BaseCommand
 
 from prescriptions.ledger import ledger_rebuild
-from prescriptions.models import Prescription
+from prescriptions.models import Prescription, ledger_analyze
 
 
 class Command(BaseCommand):
@@ -27,4 +27,7 @@ class Command(BaseCommand):
 
         count = ledger_rebuild(prescription_ids=prescription, progress=progress)
         self.stderr.write("")
+        # A rewritten ledger has no statistics until autovacuum gets to it: the reports
+        # would be planned over guesses meanwhile.
+        ledger_analyze()
         self.stdout.write(f"Rebuilt the ledger of {count} prescriptions.")
