@@ -22,6 +22,7 @@ def register() -> None:
             template="outcomes/staff_psfs_cell.html",
             values=staff_web.latest_psfs_change,
             csv_headers=staff_web.PSFS_CSV_HEADERS,
+            csv_values=staff_web.clinic_psfs_change,
             csv_cells=staff_web.psfs_csv_cells,
         )
     )

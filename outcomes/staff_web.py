@@ -4,7 +4,7 @@ never imports outcomes, so outcomes registers these in OutcomesConfig.ready().""
 
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.views.decorators.http import require_GET
 
 from clinic.web import team_member_required
@@ -129,15 +129,22 @@ def latest_psfs_change(patient_ids: list[int]) -> dict[int, dict]:
     baseline: {patient_id: {baseline_score, score, change, responder, worse}}. One query
     for the page's patients (the latest response per patient, with its baseline from a
     subquery)."""
+    return _latest_psfs(Q(patient_id__in=patient_ids))
+
+
+def clinic_psfs_change(clinic_id: int) -> dict[int, dict]:
+    """`latest_psfs_change` of every patient of the clinic, in one query (the clinic's CSV)."""
+    return _latest_psfs(Q(patient__clinic_id=clinic_id))
+
+
+def _latest_psfs(whose: Q) -> dict[int, dict]:
     psfs = QuestionnaireResponse.objects.filter(questionnaire__slug=PSFS)
     latest_id = Subquery(
         psfs.filter(patient_id=OuterRef("patient_id"))
         .order_by("-answered_at", "-id")
         .values("id")[:1]
     )
-    latest = psfs.filter(patient_id__in=patient_ids, id=latest_id).annotate(
-        baseline_id=first_of_instrument("id")
-    )
+    latest = psfs.filter(whose, id=latest_id).annotate(baseline_id=first_of_instrument("id"))
     rows = {}
     for response in with_baseline(latest):
         rules = response.questionnaire.scoring

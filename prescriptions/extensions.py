@@ -42,8 +42,10 @@ class Column:
     classes: str
     template: str  # draws one cell from `value` (None when the patient has none)
     values: Callable  # (patient_ids: list[int]) -> {patient_id: value}
-    # The column in the clinic's CSV: its headers, and the cells of one value (or None).
+    # The column in the clinic's CSV: its headers, every patient's value of the clinic in one
+    # query, and the cells of one value (or None).
     csv_headers: tuple[str, ...] = ()
+    csv_values: Callable | None = None  # (clinic_id) -> {patient_id: value}
     csv_cells: Callable | None = None  # (value | None) -> list of cells
 
 
@@ -159,16 +161,19 @@ def clinic_csv_headers() -> list[str]:
     return [header for column in registry.clinic_columns for header in column.csv_headers]
 
 
-def clinic_csv_cells(patient_ids: list[int]) -> dict[int, list]:
-    """For each patient of a chunk of the CSV, the registered columns' cells (a query per
-    column)."""
-    cells: dict[int, list] = {patient_id: [] for patient_id in patient_ids}
-    for column in registry.clinic_columns:
-        if column.csv_cells is None:
-            continue
-        values = column.values(patient_ids) if patient_ids else {}
-        for patient_id in patient_ids:
-            cells[patient_id].extend(column.csv_cells(values.get(patient_id)))
+def clinic_csv_cells(clinic_id: int) -> Callable[[int], list]:
+    """The registered columns' cells of the clinic's CSV: read for the whole clinic at once
+    (a query per column, however many patients), answered per patient id."""
+    columns = [c for c in registry.clinic_columns if c.csv_values and c.csv_cells]
+    values = [column.csv_values(clinic_id) for column in columns]
+
+    def cells(patient_id: int) -> list:
+        return [
+            cell
+            for column, found in zip(columns, values, strict=True)
+            for cell in column.csv_cells(found.get(patient_id))
+        ]
+
     return cells
 
 

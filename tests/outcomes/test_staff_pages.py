@@ -157,19 +157,23 @@ def test_the_clinic_csv_carries_each_patients_psfs_figures(clinician_a, clinic_a
     assert [rows[str(never.id)][name] for name in figures] == ["", "", "", ""]
 
 
-def test_the_clinic_csv_reads_a_chunks_psfs_in_one_query(clinic_a, django_assert_num_queries):
-    """The CSV asks for the PSFS figures a chunk of rows (500) at a time: one query however
-    many patients and answers the chunk holds."""
+def test_the_clinic_csv_reads_the_psfs_in_one_query(clinic_a, clinic_b, django_assert_num_queries):
+    """The CSV asks for the clinic's PSFS figures once: one query however many patients and
+    answers the clinic holds, and none of another clinic's."""
     patients = [PatientFactory(clinic=clinic_a) for _ in range(4)]
     for n, patient in enumerate(patients):
         for week in range(n * 3):
             respond(patient, "psfs", psfs(week % 10), at(7 * week))
 
-    with django_assert_num_queries(1):
-        cells = extensions.clinic_csv_cells([patient.id for patient in patients])
+    elsewhere = PatientFactory(clinic=clinic_b)
+    respond(elsewhere, "psfs", psfs(4), at(0))
 
-    assert cells[patients[0].id] == ["", "", "", ""]
-    assert cells[patients[3].id][:2] == [Decimal("0.0"), Decimal("8.0")]
+    with django_assert_num_queries(1):
+        cells = extensions.clinic_csv_cells(clinic_a.id)
+
+    assert cells(patients[0].id) == ["", "", "", ""]
+    assert cells(patients[3].id)[:2] == [Decimal("0.0"), Decimal("8.0")]
+    assert cells(elsewhere.id) == ["", "", "", ""]
 
 
 def test_the_clinic_page_sums_up_outcomes_per_instrument(staff_a, clinic_a, patient_b):

@@ -369,8 +369,8 @@ def test_it_exports_with_the_same_few_queries_however_big_the_clinic(
 
     # Token and user (2), clinic (1), the patients exported and their audit entries (2),
     # the zones and whether the ledger is written up to now (1), every row from one cursor
-    # (1), read while the answer streams, and the PSFS figures outcomes adds, read for each
-    # chunk of 500 rows as it goes out (1 here).
+    # (1), read while the answer streams, and the PSFS figures outcomes adds, read once for
+    # the clinic (1).
     with django_assert_num_queries(8):
         response = client.get(URL, {"format": "csv"})
         text = csv_text(response)
