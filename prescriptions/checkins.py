@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic import events
-from prescriptions import adherence, advice, alerts, ledger
-from prescriptions.models import CheckIn, CheckInCorrection, CheckInSlot, Prescription
+from prescriptions import adherence, alerts, ledger
+from prescriptions.models import CheckIn, CheckInCorrection, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
 from prescriptions.services import (
     locked_prescriptions,
@@ -124,15 +124,13 @@ def checkin_insert(checkin: CheckIn) -> None:
 def checkin_advice(checkin: CheckIn, now: datetime, streak: int | None = None) -> str:
     """What the patient reads after this check-in ("" when nothing needs saying); `streak`
     is the patient's current streak when it was read with the count."""
-    if checkin.red_flags:
-        return advice.red_flag(checkin.red_flags)
-    if checkin.pain_rose:
-        return advice.EASE_OFF
-    if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
-        return advice.NIGHT
-    if streak is None:
-        streak = adherence.current_streak_days(patient=checkin.patient, now=now)
-    return advice.streak(streak) if streak >= advice.STREAK_MIN_DAYS else ""
+
+    def streak_days() -> int:
+        if streak is not None:
+            return streak
+        return adherence.current_streak_days(patient=checkin.patient, now=now)
+
+    return alerts.checkin_advice_words(checkin, streak_days)
 
 
 def checkin_act(checkin: CheckIn, now: datetime) -> None:

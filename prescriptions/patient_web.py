@@ -28,7 +28,7 @@ from patients.services import (
 )
 from prescriptions import (
     adherence,
-    advice,
+    alerts,
     checkins,
     extensions,
     patient_charts,
@@ -282,7 +282,7 @@ def check_in(request, patient):
             {
                 "checkin": checkin,
                 "just_now": True,
-                "emergency": advice.is_emergency(checkin.red_flags),
+                "emergency": alerts.is_emergency(checkin.red_flags),
             },
         )
     messages.success(request, checkin.advice or "Saved. Thank you!")

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.audit import Action, audit_record
 from patients.models import Patient
 from patients.services import reminders_stop
-from prescriptions import advice, checkins, links, patient_day
+from prescriptions import alerts, checkins, links, patient_day
 from prescriptions.calendar import calendar_feed
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckIn, Reminder
@@ -52,7 +52,7 @@ def _done(request, reminder: Reminder, checkin: CheckIn, *, just_now: bool):
         "patient": patient,
         "checkin": checkin,
         "just_now": just_now,
-        "emergency": advice.is_emergency(checkin.red_flags),
+        "emergency": alerts.is_emergency(checkin.red_flags),
     }
     if checkin.red_flags:
         return render(request, "patient/stop.html", context)

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from celery import shared_task
 from django.utils import timezone
 
-from prescriptions import alerts, clinic_store, digest
+from prescriptions import alerts, clinic_store
 from prescriptions.reminders import deliver, prepare, tick
 
 # --- Reminders ---------------------------------------------------------------------------
@@ -73,8 +73,8 @@ def notify_red_flag(alert_id: int, checkin_id: int | None = None) -> None:
 def send_weekly_digests() -> None:
     """Fans the week's digests out, one task per clinician (each claimed once)."""
     now = timezone.now()
-    for clinician in digest.digest_clinicians():
-        week_start = digest.last_complete_week(clinician.clinic.zone, now)
+    for clinician in alerts.digest_clinicians():
+        week_start = alerts.last_complete_week(clinician.clinic.zone, now)
         send_clinician_digest.delay(clinician.id, week_start.isoformat())
 
 
@@ -87,4 +87,4 @@ def send_weekly_digests() -> None:
     max_retries=5,
 )
 def send_clinician_digest(clinician_id: int, week_start: str) -> None:
-    digest.digest_send(clinician_id=clinician_id, week_start=date.fromisoformat(week_start))
+    alerts.digest_send(clinician_id=clinician_id, week_start=date.fromisoformat(week_start))

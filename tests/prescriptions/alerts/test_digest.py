@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from prescriptions import digest
+from prescriptions.alerts import digest
 from prescriptions.models import Alert, DigestClaim
 from prescriptions.tasks import send_weekly_digests
 from tests.factories import CheckInFactory, ClinicianFactory, PrescriptionFactory

@@ -1,5 +1,5 @@
 """Alerts: raising them once, the quiet period after one, acknowledging and telling the
-clinician (docs/definitions.md, "Alerts"). The rules themselves are in alert_rules.py.
+clinician (docs/definitions.md, "Alerts"). The rules themselves are in rules.py.
 
 Red flags are raised at once, inside the check-in's transaction (the check-in service
 pauses the prescription; the alert's event, once committed, emails the clinician). The
@@ -22,8 +22,8 @@ from clinic import events
 from clinic.models import User
 from patients.models import Patient
 from prescriptions import adherence
-from prescriptions.advice import is_emergency
-from prescriptions.alert_rules import (
+from prescriptions.alerts.advice import is_emergency
+from prescriptions.alerts.rules import (
     LOW_ADHERENCE_DAYS,
     NO_CHECK_IN_DAYS,
     SESSION_PAIN_DAYS,

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core import mail
 
-from prescriptions import advice
+from prescriptions.alerts import advice
 from prescriptions.models import AdherenceDay, Alert, Prescription, Protocol
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory

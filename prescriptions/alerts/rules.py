@@ -2,7 +2,7 @@
 
 Each rule reads one patient's data loaded by `adherence.report_data`, with no query of its
 own, and answers the unsaved alert it calls for, or None. Raising, the quiet period after
-an acknowledgement and red flags are the business of alerts.py.
+an acknowledgement and red flags are the business of raising.py.
 """
 
 from datetime import date, datetime, timedelta
