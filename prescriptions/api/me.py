@@ -16,7 +16,7 @@ from clinic.permissions import PATIENT, RolePermission
 from patients.models import Patient
 from patients.services import calendar_feed_reset
 from prescriptions import links
-from prescriptions.export import patient_export
+from prescriptions.interop import patient_export
 
 
 class CalendarUrlSerializer(serializers.Serializer):
