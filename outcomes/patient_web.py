@@ -19,7 +19,7 @@ from outcomes.models import Questionnaire
 from patients.models import Patient
 from prescriptions.extensions import ReminderLink
 from prescriptions.patient_web import patient_required
-from prescriptions.reminders.messages import site_url
+from prescriptions.reminders import site_url
 from prescriptions.schedule import local_today
 
 LABEL_SUFFIX = "_label"

@@ -53,7 +53,7 @@ from prescriptions.patient_forms import (
     WebCheckInForm,
     ZoneAndPhoneForm,
 )
-from prescriptions.quiet_hours import quiet_hours_cover_every_slot
+from prescriptions.reminders import quiet_hours_cover_every_slot
 from prescriptions.schedule import local_today
 from prescriptions.selectors import checkins_in_reach
 

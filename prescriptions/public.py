@@ -9,15 +9,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.audit import Action, audit_record
 from patients.models import Patient
 from patients.services import reminders_stop
-from prescriptions import alerts, checkins, links, patient_day
-from prescriptions.calendar import calendar_feed
+from prescriptions import alerts, checkins, patient_day, reminders
 from prescriptions.forms import CheckInForm
 from prescriptions.models import CheckIn, Reminder
 
 
 @require_GET
 def calendar(request, token: str):
-    found = links.calendar_patient_version(token)
+    found = reminders.calendar_patient_version(token)
     if found is None:
         raise Http404
     patient_id, version = found
@@ -25,7 +24,9 @@ def calendar(request, token: str):
     if patient is None:
         raise Http404
     audit_record(request, patients=[patient.id], action=Action.READ)
-    response = HttpResponse(calendar_feed(patient), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        reminders.calendar_feed(patient), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = 'inline; filename="knee-rocks.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
@@ -35,7 +36,7 @@ def calendar(request, token: str):
 
 
 def _link_reminder(token: str) -> Reminder | None:
-    reminder_id = links.checkin_reminder_id(token)
+    reminder_id = reminders.checkin_reminder_id(token)
     if reminder_id is None:
         return None
     return (
@@ -118,7 +119,7 @@ def checkin(request, token: str):
 def stop_reminders(request, token: str):
     """GET asks (mail scanners open links, and must not stop anything); POST stops, from
     the page's button or the mail app's own unsubscribe (List-Unsubscribe-Post)."""
-    reminder_id = links.stop_reminder_id(token)
+    reminder_id = reminders.stop_reminder_id(token)
     reminder = (
         Reminder.objects.select_related("prescription__patient").filter(id=reminder_id).first()
         if reminder_id is not None

@@ -27,7 +27,7 @@ from prescriptions.models import (
     Prescription,
     ScheduleChange,
 )
-from prescriptions.reminders.plan import patient_slots_reschedule
+from prescriptions.reminders import patient_slots_reschedule
 from prescriptions.tasks import notify_red_flag
 
 Type = events.Type

@@ -20,7 +20,7 @@ from prescriptions.models import (
     Protocol,
     StatusChange,
 )
-from prescriptions.reminders.plan import slots_reschedule
+from prescriptions.reminders import slots_reschedule
 from prescriptions.schedule import local_midnight
 
 PrescriptionStatus = Prescription.Status

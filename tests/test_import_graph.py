@@ -178,7 +178,7 @@ def test_it_has_no_import_cycle_among_the_projects_modules():
 def test_it_sees_the_imports_it_checks():
     graph = import_graph()
 
-    assert "prescriptions.reminders.plan" in graph["prescriptions.services"]
+    assert "prescriptions.reminders" in graph["prescriptions.services"]
     assert "prescriptions.alerts" in graph["prescriptions.tasks"]
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 
-from prescriptions import links
 from prescriptions.models import Alert, CheckIn, Prescription, Reminder
+from prescriptions.reminders import links
 from tests.factories import CheckInFactory, PrescriptionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]

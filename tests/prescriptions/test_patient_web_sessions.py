@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from prescriptions import links, patient_day
+from prescriptions import patient_day
 from prescriptions.models import Reminder
+from prescriptions.reminders import links
 from tests.conftest import signed_in
 from tests.factories import CheckInFactory, PrescriptionFactory
 

@@ -10,9 +10,8 @@ import time_machine
 from django.core import mail
 
 from patients.models import ReminderPreference
-from prescriptions import channels
 from prescriptions.models import Reminder
-from prescriptions.reminders import deliver
+from prescriptions.reminders import channels, deliver
 from prescriptions.reminders.tick import IN_DOUBT, IN_DOUBT_TEXT, _recover_undelivered
 from tests.prescriptions.reminders_support import FIRE_AT, queued, scheduled_prescription, tick
 
@@ -112,7 +111,7 @@ def test_a_webhook_carries_the_reminder_as_its_idempotency_key(prescription, mon
     )
     posted = []
     monkeypatch.setattr(
-        "prescriptions.channels.send_webhook", lambda **kwargs: posted.append(kwargs)
+        "prescriptions.reminders.channels.send_webhook", lambda **kwargs: posted.append(kwargs)
     )
     morning = queued(prescription, channel="webhook")
 

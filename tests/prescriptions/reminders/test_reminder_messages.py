@@ -9,8 +9,8 @@ from django.core import mail
 from django.test import Client
 
 from patients.models import ReminderPreference
-from prescriptions import links
 from prescriptions.models import CheckIn, Reminder
+from prescriptions.reminders import links
 from prescriptions.reminders.messages import reminder_message
 from prescriptions.reminders.transports.sms_length import sms_segments
 from prescriptions.tasks import deliver_reminders

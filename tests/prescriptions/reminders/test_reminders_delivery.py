@@ -15,9 +15,9 @@ from django.core import mail
 from requests.adapters import HTTPAdapter
 
 from patients.models import Patient, ReminderPreference
-from prescriptions import links
+from prescriptions import reminders
 from prescriptions.models import Prescription, Reminder, StatusChange
-from prescriptions.reminders import deliver
+from prescriptions.reminders import deliver, links
 from prescriptions.reminders.messages import reminder_message
 from prescriptions.reminders.tick import ARCHIVED
 from prescriptions.reminders.transports import email as email_transport
@@ -167,7 +167,7 @@ def test_it_posts_a_signed_webhook_the_receiver_can_verify(prescription, receive
 
 def test_it_retries_a_failing_webhook_then_records_the_failure(prescription, receiver, monkeypatch):
     delays = []
-    monkeypatch.setattr(deliver, "retry_delay", lambda attempts: delays.append(attempts) or 0)
+    monkeypatch.setattr(reminders, "retry_delay", lambda attempts: delays.append(attempts) or 0)
     hook = receiver(status=503)
     prefer(prescription, channel="webhook", webhook_url=hook.url)
     reminder = queued(prescription, channel="webhook")

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from patients.models import ReminderPreference
-from prescriptions.quiet_hours import quiet_hours_cover_every_slot, reminder_clock_time
+from prescriptions.reminders.quiet_hours import quiet_hours_cover_every_slot, reminder_clock_time
 from tests.factories import PASSWORD, PrescriptionFactory
 
 T = time.fromisoformat

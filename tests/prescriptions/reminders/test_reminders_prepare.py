@@ -10,8 +10,7 @@ import time_machine
 from django.core import mail
 
 from patients.models import ReminderPreference
-from prescriptions import links
-from prescriptions.reminders import prepare
+from prescriptions.reminders import links, prepare
 from prescriptions.reminders.plan import CHECKED_IN
 from prescriptions.reminders.tick import CHANNEL_NONE
 from prescriptions.tasks import deliver_reminders, prepare_reminders
@@ -193,7 +192,7 @@ def test_what_was_prepared_is_found_at_the_instant_and_not_built_again(
         patient=prescription.patient,
         defaults={"channel": channel, "webhook_url": "https://hooks.example.test/kr"},
     )
-    monkeypatch.setattr("prescriptions.channels.send_webhook", lambda **kwargs: None)
+    monkeypatch.setattr("prescriptions.reminders.channels.send_webhook", lambda **kwargs: None)
     reminder = queued(prescription, slot=slot, channel=channel)
     with time_machine.travel(BEFORE, tick=False):
         prepare_reminders.delay([reminder.id])
