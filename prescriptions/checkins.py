@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic import events
-from prescriptions import adherence, alerts, ledger
+from prescriptions import adherence, alerts
 from prescriptions.models import CheckIn, CheckInCorrection, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
 from prescriptions.services import (
@@ -290,7 +290,7 @@ def _ledger_follow(prescription: Prescription, now: datetime) -> None:
     so there is no second way of taking a check-in out of a day. Before the correction's
     event, whose reader outdates the patient's stored clinic row: the prescription's days
     are taken before that row, as every writer takes them."""
-    ledger.prescription_ledger_rebuild(prescription_id=prescription.id, now=now)
+    adherence.prescription_ledger_rebuild(prescription_id=prescription.id, now=now)
 
 
 @transaction.atomic
@@ -310,7 +310,11 @@ def checkin_correct(*, checkin: CheckIn, by, changes: dict, now: datetime | None
         setattr(checkin, name, value)
     # The session decides the date (a bedtime one after midnight counts for the evening
     # before), read in the zone the check-in was done in, not the patient's present one.
-    tz = ledger.sources_for([prescription.id])[prescription.id].schedule_at(checkin.performed_at).tz
+    tz = (
+        adherence.sources_for([prescription.id])[prescription.id]
+        .schedule_at(checkin.performed_at)
+        .tz
+    )
     checkin.local_date = checkin_local_date(checkin.performed_at, tz, checkin.slot)
     after = _snapshot(checkin)
     if after == before:

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from prescriptions import ledger
-from prescriptions.ledger_days import KINDS
+from prescriptions import adherence
 from prescriptions.models import AdherenceDay, CheckIn
 from prescriptions.schedule import checkin_local_date
 
@@ -35,13 +34,13 @@ def sessions_now(patient, now: datetime | None = None) -> list[Session]:
     as a report would."""
     now = now or timezone.now()
     tz = patient.zone
-    dates = {kind: checkin_local_date(now, tz, kind) for kind in KINDS}
-    ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
+    dates = {kind: checkin_local_date(now, tz, kind) for kind in adherence.KINDS}
+    adherence.ledger_catch_up(patient_ids=[patient.id], now=now)
     found: dict[str, Session] = {}
     for row in AdherenceDay.objects.filter(
         patient_id=patient.id, local_date__in=set(dates.values())
     ):
-        for kind in KINDS:
+        for kind in adherence.KINDS:
             due_at = getattr(row, f"{kind}_due_at")
             if row.local_date != dates[kind] or due_at is None:
                 continue
@@ -76,5 +75,5 @@ def zones_done_in(check_ins: list[CheckIn]) -> dict[int, ZoneInfo]:
     """Each check-in's id → the zone its patient was in when they did it, as the ledger's
     schedule history records the zone in force at that instant (the patient's present zone
     for a prescription that has no history). Four queries however many check-ins."""
-    sources = ledger.sources_for({c.prescription_id for c in check_ins})
+    sources = adherence.sources_for({c.prescription_id for c in check_ins})
     return {c.id: sources[c.prescription_id].schedule_at(c.performed_at).tz for c in check_ins}

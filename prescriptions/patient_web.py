@@ -36,7 +36,6 @@ from prescriptions import (
 )
 from prescriptions.api.me import calendar_url, export_response
 from prescriptions.charts import pain_days
-from prescriptions.current_prescriptions import current_of
 from prescriptions.models import (
     CheckIn,
     CheckInCorrection,
@@ -112,10 +111,10 @@ def sign_out(request):
 
 
 def current_prescription(patient) -> Prescription | None:
-    """The patient's current prescription (see `current_of`)."""
+    """The patient's current prescription (see `adherence.current_of`)."""
     # Through the patient, so each prescription knows its patient's zone.
     prescriptions = patient.prescriptions.select_related("protocol").prefetch_related("slots")
-    return current_of(prescriptions, local_today(patient.zone))
+    return adherence.current_of(prescriptions, local_today(patient.zone))
 
 
 def chart(by_day: list[dict]) -> dict:

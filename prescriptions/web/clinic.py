@@ -14,7 +14,6 @@ from clinic.audit import Action, audit_record
 from clinic.web import team_member_required
 from prescriptions import adherence, clinic_table, extensions
 from prescriptions.clinic_csv import csv_response
-from prescriptions.current_prescriptions import prescription_states
 from prescriptions.models import Prescription, Reminder
 from prescriptions.schedule import local_today
 from prescriptions.selectors import alerts_in_reach, reminders_in_reach
@@ -119,7 +118,7 @@ def home(request):
     page = paginator.get_page(form.cleaned_data.get("page") or 1)
     shown = list(page.object_list)
     audit_record(request, patients=[r["patient"] for r in shown], action=Action.READ)
-    states = prescription_states([r["patient"] for r in shown], timezone.now())
+    states = adherence.prescription_states([r["patient"] for r in shown], timezone.now())
     # Other apps' columns (outcomes: the latest PSFS change) are read for the page's rows
     # alone, one query each, beside the stored rows rather than inside them: the page's
     # count stays constant, and the stored-row machinery knows nothing of them.

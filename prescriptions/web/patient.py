@@ -16,7 +16,6 @@ from clinic.models import AuditEntry
 from clinic.web import team_member_required
 from patients.services import patient_pages_url
 from prescriptions import adherence, charts, extensions, history
-from prescriptions.current_prescriptions import current_of
 from prescriptions.models import Alert, CheckIn, Prescription, RedFlag, Reminder
 from prescriptions.schedule import local_date_of, local_today
 from prescriptions.web.access import patient_in_reach
@@ -147,7 +146,7 @@ def patient_page(request, pk: int):
     for rx in prescriptions:
         rx.history = [history_words(e) for e in history.prescription_history(rx)]
         rx.ended_on = ended_on(rx)
-    current = current_of(prescriptions, today)
+    current = adherence.current_of(prescriptions, today)
     alerts = list(
         Alert.objects.filter(patient=patient)
         .select_related("acknowledged_by")

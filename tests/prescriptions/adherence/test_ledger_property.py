@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from patients.services import patient_update
-from prescriptions import checkins, ledger, services
-from prescriptions.adherence import adherence_report, clinic_patients
+from prescriptions import checkins, services
+from prescriptions.adherence import adherence_report, clinic_patients, ledger
 from prescriptions.clinic_table import clinic_adherence
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import PatientFactory, knee_rocks
-from tests.prescriptions.test_ledger import kept_rows
+from tests.prescriptions.adherence.test_ledger import kept_rows
 
 TIMES = ["00:30", "02:30", "06:45", "07:00", "21:30", "23:45"]
 ZONES = ["America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Sydney"]

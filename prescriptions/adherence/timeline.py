@@ -32,7 +32,7 @@ class Timeline:
     def __post_init__(self) -> None:
         # A prescription is active from 00:00 local of its start date, in the zone it began
         # in, whatever instant its first status row carries; changes recorded later in the
-        # history override it (as the ledger has it, see ledger_days.Sources).
+        # history override it (as the ledger has it, see days.Sources).
         self.changes = [(local_midnight(self.start_date, self.began_in or self.tz), ACTIVE)]
         self.last_day = self.end_date
 

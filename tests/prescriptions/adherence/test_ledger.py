@@ -7,8 +7,8 @@ import time_machine
 from django.core.management import call_command
 
 from patients.models import ReminderPreference
-from prescriptions import checkins, ledger, services
-from prescriptions.adherence import adherence_report
+from prescriptions import checkins, services
+from prescriptions.adherence import adherence_report, ledger
 from prescriptions.models import AdherenceDay, Prescription
 from tests.conftest import client_for
 from tests.factories import PatientFactory, knee_rocks

@@ -10,11 +10,12 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from prescriptions import alerts, checkins, clinic_store, ledger, services
+from prescriptions import alerts, checkins, clinic_store, services
+from prescriptions.adherence import ledger
 from prescriptions.models import AdherenceDay, Alert, ClinicRow
 from tests.conftest import client_for, signed_in
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory, knee_rocks
-from tests.prescriptions.test_ledger import kept_rows
+from tests.prescriptions.adherence.test_ledger import kept_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from prescriptions import services
-from prescriptions.current_prescriptions import current_of
+from prescriptions.adherence import current_of
 from prescriptions.models import Prescription, status_read
 from prescriptions.schedule import local_today
 from tests.conftest import client_for

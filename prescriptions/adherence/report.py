@@ -10,20 +10,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+import prescriptions.adherence.ledger as ledger
 from clinic.models import User
 from patients.models import Patient
-from prescriptions import ledger
-from prescriptions.ledger import KINDS
+from prescriptions.adherence.days import KINDS
+from prescriptions.adherence.timeline import Timeline
 from prescriptions.models import (
     AdherenceDay,
     Alert,
@@ -33,7 +32,6 @@ from prescriptions.models import (
     StatusChange,
 )
 from prescriptions.schedule import db_date, local_date_of
-from prescriptions.timeline import Timeline
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
@@ -283,7 +281,7 @@ def report_from(
         "adherence_pct": round1(completed_total * 100, expected_total),
         "active_days": active_days,
         "days_with_session": days_with_session,
-        "current_streak_days": _streak(data.days, start, end, today, now),
+        "current_streak_days": streak_in(data.days, start, end, today, now),
         "extra_sessions": extra_total,
         "night_sessions": night_total,
         "pain": pain_summary(data, start, end),
@@ -300,7 +298,7 @@ def _all_of_today_done(rows) -> bool:
     return bool(wanted) and all(getattr(row, kind) for row, kind in wanted)
 
 
-def _streak(days: dict[date, list[DayRow]], start: date, end: date, today: date, now) -> int:
+def streak_in(days: dict[date, list[DayRow]], start: date, end: date, today: date, now) -> int:
     """`current_streak_days`, counting back from `end`: days after today and past days not
     active or expecting nothing are passed over, and so is today until it is complete."""
     streak = 0
@@ -340,108 +338,6 @@ def adherence_report(
     now = now or timezone.now()
     data = report_data([patient], start=start, end=end, now=now)
     return report_from(data[patient.id], start, end, now)
-
-
-def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int:
-    """The `current_streak_days` of the patient's default report (the 28 days up to today),
-    read from the ledger's rows of those days alone, for a check-in's advice: one query, and
-    two more when the ledger is behind and must first be caught up, as a report does."""
-    now = now or timezone.now()
-    start, today = default_range(local_date_of(now, patient.zone))
-    found = _streak_rows(patient.id, start, today, now)
-    if not found or found[0].behind:
-        ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
-        found = _streak_rows(patient.id, start, today, now)
-    days = defaultdict(list)
-    for row in found:
-        days[row.local_date].append(DayRow._make(_day_fields(row)))
-    return _streak(days, start, today, today, now)
-
-
-# Whether one of the patient's prescriptions has its ledger behind (patient, now).
-BEHIND = f"""EXISTS(
-    SELECT 1 FROM {Prescription._meta.db_table} p
-    WHERE p.patient_id = %s AND p.ledger_until <= %s
-) AS behind"""
-
-# Written out once rather than built by the ORM at every check-in: building and compiling
-# the query cost more CPU than the database spent answering it (bench/RESULTS.md). Whether
-# one of the patient's prescriptions is behind travels on every row, as `behind`.
-STREAK_ROWS = f"""
-    SELECT d.id, d.local_date, {", ".join(f"d.{name}" for name in DAY_FIELDS)},
-        {BEHIND}
-    FROM {AdherenceDay._meta.db_table} d
-    WHERE d.patient_id = %s AND d.local_date BETWEEN %s AND %s
-"""
-_day_fields = attrgetter(*DAY_FIELDS)
-
-
-def _streak_rows(patient_id: int, start: date, end: date, now: datetime) -> list[AdherenceDay]:
-    ops = connection.ops
-    instant = ops.adapt_datetimefield_value(now)
-    dates = (ops.adapt_datefield_value(start), ops.adapt_datefield_value(end))
-    return list(AdherenceDay.objects.raw(STREAK_ROWS, [patient_id, instant, patient_id, *dates]))
-
-
-def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int | None:
-    """Counts a check-in on its day (ledger.checkin_count) and answers the patient's
-    current_streak_days after it, on PostgreSQL from the count's own statement; None when
-    the streak is still to be read (another database, a day the ledger had no row for, a
-    ledger behind or without a row in the range: current_streak_days then does as ever)."""
-    if connection.vendor != "postgresql":
-        ledger.checkin_count(checkin)
-        return None
-    patient_id = checkin.patient_id
-    start, today = default_range(local_date_of(now, checkin.patient.zone))
-    prescription_id, local_date = checkin.prescription_id, checkin.local_date
-    with connection.cursor() as cursor:
-        cursor.execute(
-            COUNT_CHECK_IN_STREAK_ROWS,
-            [
-                *ledger.count_params(checkin),
-                patient_id,
-                now,
-                patient_id,
-                start,
-                today,
-                prescription_id,
-                local_date,
-            ],
-        )
-        found = cursor.fetchall()
-    if not any(row[0] for row in found):
-        ledger.checkin_day_create(checkin)
-        return None
-    days = defaultdict(list)
-    for _, day, *fields, behind in found:
-        if behind:
-            return None
-        if start <= day <= today:
-            days[day].append(DayRow._make(fields))
-    return _streak(days, start, today, today, now) if days else None
-
-
-# What ledger.checkin_count does (the day counted) and STREAK_ROWS as one statement, one
-# round trip fewer inside the prescription's row lock. (The check-in's event outdates the
-# stored clinic row, once the check-in is written: readers.py.)
-# Every part of a statement reads the same snapshot, taken before the count: the counted
-# day comes from the UPDATE's RETURNING, as it is after this check-in (flagged `counted`),
-# the patient's other days of the range from the table.
-COUNT_CHECK_IN_STREAK_ROWS = f"""
-    WITH counted AS (
-        {ledger.COUNT_CHECK_IN} RETURNING local_date, {", ".join(DAY_FIELDS)}
-    )
-    SELECT rows.*,
-        {BEHIND}
-    FROM (
-        SELECT TRUE AS counted, local_date, {", ".join(DAY_FIELDS)} FROM counted
-        UNION ALL
-        SELECT FALSE, d.local_date, {", ".join(f"d.{name}" for name in DAY_FIELDS)}
-        FROM {AdherenceDay._meta.db_table} d
-        WHERE d.patient_id = %s AND d.local_date BETWEEN %s AND %s
-            AND NOT (d.prescription_id = %s AND d.local_date = %s)
-    ) rows
-"""
 
 
 def clinic_patients(clinic_id: int, *, archived: bool = False):
