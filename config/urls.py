@@ -35,7 +35,7 @@ urlpatterns = [
     # Accounts (every role): before the two areas below, whose paths they share.
     path("", include("clinic.web_urls")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
-    path("staff/", include("prescriptions.web.urls")),
+    path("staff/", include("prescriptions.staff_web.urls")),
     path("staff/", include("outcomes.web_urls")),
     path("staff/webhooks/", include("webhooks.web_urls")),
     path("admin/", admin.site.urls),

@@ -87,7 +87,7 @@ def is_edge(name: str) -> bool:
     parts = name.split(".")
     last = parts[-1]
     return (
-        bool({"api", "web", "templatetags"} & set(parts[1:]))
+        bool({"api", "web", "staff_web", "patient_web", "templatetags"} & set(parts[1:]))
         or last in EDGE_NAMES
         or last.endswith(("_web", "_forms"))
     )
@@ -151,6 +151,9 @@ parent = models.ForeignKey("other.Thing", on_delete=models.CASCADE)
 def test_it_tells_the_edges_from_the_domain():
     assert is_edge("prescriptions.api.views")
     assert is_edge("prescriptions.web.actions")
+    assert is_edge("prescriptions.staff_web.actions")
+    assert is_edge("prescriptions.staff_web")
+    assert is_edge("prescriptions.patient_web.public")
     assert is_edge("outcomes.staff_web")
     assert is_edge("prescriptions.patient_forms")
     assert is_edge("clinic.middleware")

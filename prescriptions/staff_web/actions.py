@@ -14,8 +14,8 @@ from prescriptions import alerts, extensions, services
 from prescriptions.models import Prescription, Protocol
 from prescriptions.schedule import local_today
 from prescriptions.selectors import alerts_in_reach, prescriptions_in_reach
-from prescriptions.web.access import back_to, clinician_required, patient_in_reach
-from prescriptions.web.forms import (
+from prescriptions.staff_web.access import back_to, clinician_required, patient_in_reach
+from prescriptions.staff_web.forms import (
     AcknowledgeForm,
     ArchiveForm,
     EnrolForm,

@@ -17,7 +17,7 @@ from prescriptions.clinic_csv import csv_response
 from prescriptions.models import Prescription, Reminder
 from prescriptions.schedule import local_today
 from prescriptions.selectors import alerts_in_reach, reminders_in_reach
-from prescriptions.web.forms import SHOW_CHOICES, ClinicTableForm
+from prescriptions.staff_web.forms import SHOW_CHOICES, ClinicTableForm
 
 PAGE_SIZE = 25
 OPEN_ALERTS_SHOWN = 20

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from clinic import web as auth
-from prescriptions.web import actions, clinic, patient
+from prescriptions.staff_web import actions, clinic, patient
 
 urlpatterns = [
     path("", clinic.home, name="staff-home"),

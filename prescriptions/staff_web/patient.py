@@ -18,9 +18,9 @@ from patients.services import patient_pages_url
 from prescriptions import adherence, charts, extensions, history
 from prescriptions.models import Alert, CheckIn, Prescription, RedFlag, Reminder
 from prescriptions.schedule import local_date_of, local_today
-from prescriptions.web.access import patient_in_reach
-from prescriptions.web.actions import ENROLLED_CODE
-from prescriptions.web.forms import AcknowledgeForm, RangeForm, StatusChangeForm
+from prescriptions.staff_web.access import patient_in_reach
+from prescriptions.staff_web.actions import ENROLLED_CODE
+from prescriptions.staff_web.forms import AcknowledgeForm, RangeForm, StatusChangeForm
 
 CHECK_INS_SHOWN = 20
 ALERTS_SHOWN = 30
