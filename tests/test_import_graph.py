@@ -156,6 +156,7 @@ def test_it_tells_the_edges_from_the_domain():
     assert is_edge("prescriptions.patient_web.public")
     assert is_edge("outcomes.staff_web")
     assert is_edge("prescriptions.patient_forms")
+    assert is_edge("prescriptions.patient_web.forms")
     assert is_edge("clinic.middleware")
     assert not is_edge("prescriptions.services")
     assert not is_edge("prescriptions.charts")

@@ -70,7 +70,7 @@ def test_it_reads_the_edges():
     assert {
         "prescriptions/staff_web/actions.py",
         "prescriptions/api/views.py",
-        "prescriptions/patient_web.py",
+        "prescriptions/patient_web/home.py",
         "outcomes/schedule_web.py",
         "webhooks/web.py",
         "clinic/team_web.py",

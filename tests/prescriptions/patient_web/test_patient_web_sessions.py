@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from prescriptions import patient_day
 from prescriptions.models import Reminder
+from prescriptions.patient_web import day as patient_day
 from prescriptions.reminders import links
 from tests.conftest import signed_in
 from tests.factories import CheckInFactory, PrescriptionFactory

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from prescriptions.patient_charts import pain_trend
+from prescriptions.patient_web.charts import pain_trend
 from tests.conftest import signed_in
 from tests.factories import CheckInFactory, PrescriptionFactory
 

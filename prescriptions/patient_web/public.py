@@ -6,12 +6,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+import prescriptions.patient_web.day as patient_day
 from clinic.audit import Action, audit_record
 from patients.models import Patient
 from patients.services import reminders_stop
-from prescriptions import alerts, checkins, patient_day, reminders
-from prescriptions.forms import CheckInForm
+from prescriptions import alerts, checkins, reminders
 from prescriptions.models import CheckIn, Reminder
+from prescriptions.patient_web.forms import CheckInForm
 
 
 @require_GET
