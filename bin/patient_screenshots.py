@@ -23,8 +23,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from patients.models import Patient  # noqa: E402
 from prescriptions import checkins, services  # noqa: E402
 from prescriptions.models import CheckIn, Prescription  # noqa: E402
-from prescriptions.reminders.deliver import reminders_deliver  # noqa: E402
-from prescriptions.reminders.tick import reminders_tick  # noqa: E402
+from prescriptions.reminders import reminders_deliver, reminders_tick  # noqa: E402
 
 # The demo patients reminded by email (Oliver's reminders go by text message), spread
 # over the day: New York, Kolkata, Sydney.

@@ -224,8 +224,8 @@ else:
         raise ImproperlyConfigured("Set EMAIL_URL or EMAIL_BACKEND when DEBUG is off")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Knee Rocks <reminders@kneerocks.local>")
 
-# Dotted path of the SMS sender; see prescriptions/channels.py for the interface.
-SMS_BACKEND = env_str("SMS_BACKEND", "prescriptions.channels.FileSMSBackend")
+# Dotted path of the SMS sender; see prescriptions/reminders/channels.py for the interface.
+SMS_BACKEND = env_str("SMS_BACKEND", "prescriptions.reminders.channels.FileSMSBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 # Text messages cost money and wake people up: at most this many reminders by SMS per
 # patient and local date, whatever the prescriptions ask for (the rest are skipped).

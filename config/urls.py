@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from clinic.views import api_not_found, healthz
 from outcomes import patient_web as outcomes_web
-from prescriptions import public
+from prescriptions.patient_web import link_urlpatterns
 
 api_v1 = [
     path("", include("clinic.api.urls")),
@@ -35,14 +35,12 @@ urlpatterns = [
     # Accounts (every role): before the two areas below, whose paths they share.
     path("", include("clinic.web_urls")),
     # The clinic team's web page (session sign-in); the API is the product's main surface.
-    path("staff/", include("prescriptions.web.urls")),
+    path("staff/", include("prescriptions.staff_web.urls")),
     path("staff/", include("outcomes.web_urls")),
     path("staff/webhooks/", include("webhooks.web_urls")),
     path("admin/", admin.site.urls),
     # Opened without signing in: the signed value in the path is the key.
-    path("cal/<str:token>.ics", public.calendar, name="calendar-feed"),
-    path("c/<str:token>/", public.checkin, name="checkin-link"),
-    path("stop/<str:token>/", public.stop_reminders, name="stop-reminders"),
+    path("", include(link_urlpatterns)),
     path("q/<str:token>/", outcomes_web.answer_from_link, name="questionnaire-link"),
     # Before the rest of the patient's pages, whose prefix it shares.
     path(
@@ -51,7 +49,7 @@ urlpatterns = [
         name="patient-questionnaire",
     ),
     # The patient's own page (session sign-in with email and password).
-    path("my/", include("prescriptions.patient_web")),
+    path("my/", include("prescriptions.patient_web.urls")),
 ]
 
 # Outside /api/, the product's own pages (JSON under /api/), never Django's built-in ones.

@@ -11,8 +11,7 @@ question of its own, as it was computed when the patient answered.
 from django.conf import settings
 
 from outcomes.models import Questionnaire, QuestionnaireResponse
-from prescriptions.export import columns
-from prescriptions.fhir import reference, resource
+from prescriptions.interop import columns, reference, resource
 
 # Who typed the answers in is the clinic's bookkeeping; the patient is the subject.
 RESPONSE_FIELDS = columns(

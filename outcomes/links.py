@@ -1,5 +1,5 @@
 """The signed link a reminder carries to the questionnaires due that day, opened without
-signing in (as the check-in link: prescriptions/links.py says why signed, not stored).
+signing in (as the check-in link: prescriptions/reminders/links.py says why signed, not stored).
 
 The token names the patient and the scheduled date; the questionnaires it opens are those
 still due for that date. It is spent once they are answered (the database says so: a

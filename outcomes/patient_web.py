@@ -19,7 +19,7 @@ from outcomes.models import Questionnaire
 from patients.models import Patient
 from prescriptions.extensions import ReminderLink
 from prescriptions.patient_web import patient_required
-from prescriptions.reminders.messages import site_url
+from prescriptions.reminders import site_url
 from prescriptions.schedule import local_today
 
 LABEL_SUFFIX = "_label"
@@ -157,8 +157,9 @@ def _link_due(token: str):
     return patient, due, None
 
 
-# The signed link is the credential (as the check-in link's: prescriptions/public.py), and a
-# CSRF refusal would throw away what the patient entered in a browser that drops cookies.
+# The signed link is the credential (as the check-in link's: prescriptions/patient_web/
+# public.py), and a CSRF refusal would throw away what the patient entered in a browser
+# that drops cookies.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def answer_from_link(request, token: str):

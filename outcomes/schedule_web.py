@@ -13,7 +13,7 @@ from outcomes import schedules
 from outcomes.models import QuestionnaireSchedule
 from outcomes.schedule_form import ScheduleForm
 from prescriptions.selectors import prescriptions_in_reach
-from prescriptions.web.access import clinician_required
+from prescriptions.staff_web import clinician_required
 
 
 @require_http_methods(["GET", "POST"])

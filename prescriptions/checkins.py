@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic import events
-from prescriptions import adherence, advice, alerts, ledger
-from prescriptions.models import CheckIn, CheckInCorrection, CheckInSlot, Prescription
+from prescriptions import adherence, alerts
+from prescriptions.models import CheckIn, CheckInCorrection, Prescription
 from prescriptions.schedule import checkin_local_date, local_midnight
 from prescriptions.services import (
     locked_prescriptions,
@@ -124,15 +124,13 @@ def checkin_insert(checkin: CheckIn) -> None:
 def checkin_advice(checkin: CheckIn, now: datetime, streak: int | None = None) -> str:
     """What the patient reads after this check-in ("" when nothing needs saying); `streak`
     is the patient's current streak when it was read with the count."""
-    if checkin.red_flags:
-        return advice.red_flag(checkin.red_flags)
-    if checkin.pain_rose:
-        return advice.EASE_OFF
-    if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
-        return advice.NIGHT
-    if streak is None:
-        streak = adherence.current_streak_days(patient=checkin.patient, now=now)
-    return advice.streak(streak) if streak >= advice.STREAK_MIN_DAYS else ""
+
+    def streak_days() -> int:
+        if streak is not None:
+            return streak
+        return adherence.current_streak_days(patient=checkin.patient, now=now)
+
+    return alerts.checkin_advice_words(checkin, streak_days)
 
 
 def checkin_act(checkin: CheckIn, now: datetime) -> None:
@@ -292,7 +290,7 @@ def _ledger_follow(prescription: Prescription, now: datetime) -> None:
     so there is no second way of taking a check-in out of a day. Before the correction's
     event, whose reader outdates the patient's stored clinic row: the prescription's days
     are taken before that row, as every writer takes them."""
-    ledger.prescription_ledger_rebuild(prescription_id=prescription.id, now=now)
+    adherence.prescription_ledger_rebuild(prescription_id=prescription.id, now=now)
 
 
 @transaction.atomic
@@ -312,7 +310,11 @@ def checkin_correct(*, checkin: CheckIn, by, changes: dict, now: datetime | None
         setattr(checkin, name, value)
     # The session decides the date (a bedtime one after midnight counts for the evening
     # before), read in the zone the check-in was done in, not the patient's present one.
-    tz = ledger.sources_for([prescription.id])[prescription.id].schedule_at(checkin.performed_at).tz
+    tz = (
+        adherence.sources_for([prescription.id])[prescription.id]
+        .schedule_at(checkin.performed_at)
+        .tz
+    )
     checkin.local_date = checkin_local_date(checkin.performed_at, tz, checkin.slot)
     after = _snapshot(checkin)
     if after == before:

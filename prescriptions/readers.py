@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 
 from clinic import events
 from clinic.models import Event
-from prescriptions import ledger
+from prescriptions import adherence
 from prescriptions.models import (
     AdherenceDay,
     Alert,
@@ -27,7 +27,7 @@ from prescriptions.models import (
     Prescription,
     ScheduleChange,
 )
-from prescriptions.reminders.plan import patient_slots_reschedule
+from prescriptions.reminders import patient_slots_reschedule
 from prescriptions.tasks import notify_red_flag
 
 Type = events.Type
@@ -85,8 +85,8 @@ def zone_follow(written: list[Event]) -> None:
         # The schedule before the change, recorded first for a prescription that has none
         # recorded: in the zone its days were written in (none written: nothing to keep).
         zone = prescription.zone_in_force or prescription.patient.timezone
-        previous = ledger.schedule_snapshot(prescription, zone)
-        ledger.schedule_change(prescription=prescription, previous=previous)
+        previous = adherence.schedule_snapshot(prescription, zone)
+        adherence.schedule_change(prescription=prescription, previous=previous)
     for patient_id in sorted(patient_ids):
         patient_slots_reschedule(patient_id=patient_id)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic import events
 from clinic.models import User
 from patients.models import Patient
-from prescriptions import extensions, ledger
+from prescriptions import adherence, extensions
 from prescriptions.models import (
     EPOCH,
     PlanChange,
@@ -20,7 +20,7 @@ from prescriptions.models import (
     Protocol,
     StatusChange,
 )
-from prescriptions.reminders.plan import slots_reschedule
+from prescriptions.reminders import slots_reschedule
 from prescriptions.schedule import local_midnight
 
 PrescriptionStatus = Prescription.Status
@@ -108,7 +108,7 @@ def prescription_create(
         effective_at=local_midnight(start_date, patient.zone),
         recorded_by=clinician,
     )
-    ledger.schedule_start(prescription=prescription)
+    adherence.schedule_start(prescription=prescription)
     slots_reschedule(prescription_id=prescription.id)
     extensions.prescription_created(prescription, inputs or {})
     _event(events.Type.PRESCRIPTION_CREATED, prescription)
@@ -231,12 +231,12 @@ def prescription_update(
         prescription.notes = notes
     prescription.save()
     if slots is not None:
-        previous = ledger.schedule_snapshot(prescription)
+        previous = adherence.schedule_snapshot(prescription)
         _slots_replace(prescription, slots)
-        if ledger.schedule_snapshot(prescription) != previous:
-            ledger.schedule_change(prescription=prescription, previous=previous)
+        if adherence.schedule_snapshot(prescription) != previous:
+            adherence.schedule_change(prescription=prescription, previous=previous)
     if dates_move:
-        ledger.ledger_rewrite(prescription_id=prescription.id, since=EPOCH)
+        adherence.ledger_rewrite(prescription_id=prescription.id, since=EPOCH)
     slots_reschedule(prescription_id=prescription.id)
     after = plan_fields(prescription)
     changed = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
@@ -325,7 +325,7 @@ def prescription_status_change(
     )
     prescription.status = to
     prescription.save(update_fields=["status", "updated_at"])
-    ledger.ledger_rewrite(prescription_id=prescription.id, since=effective)
+    adherence.ledger_rewrite(prescription_id=prescription.id, since=effective)
     slots_reschedule(prescription_id=prescription.id)
     _event(STATUS_EVENTS[to], prescription)
     return prescription

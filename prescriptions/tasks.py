@@ -3,8 +3,7 @@ from datetime import date, datetime
 from celery import shared_task
 from django.utils import timezone
 
-from prescriptions import alerts, clinic_store, digest
-from prescriptions.reminders import deliver, prepare, tick
+from prescriptions import alerts, clinic_store, reminders
 
 # --- Reminders ---------------------------------------------------------------------------
 
@@ -13,7 +12,7 @@ from prescriptions.reminders import deliver, prepare, tick
 def reminders_tick() -> int:
     """The scheduler's minute: slots due by the next minute become reminders, queued for
     delivery in batches at their instant."""
-    return tick.reminders_tick(deliver=deliver_reminders.delay, deliver_at=_deliver_at)
+    return reminders.reminders_tick(deliver=deliver_reminders.delay, deliver_at=_deliver_at)
 
 
 def _deliver_at(reminder_ids: list[int], eta: datetime) -> None:
@@ -25,16 +24,16 @@ def _deliver_at(reminder_ids: list[int], eta: datetime) -> None:
 @shared_task(ignore_result=True)
 def prepare_reminders(reminder_ids: list[int]) -> None:
     """Builds the messages of a batch due in the minute to come (see prepare.py)."""
-    prepare.reminders_prepare(reminder_ids=reminder_ids)
+    reminders.reminders_prepare(reminder_ids=reminder_ids)
 
 
 @shared_task(ignore_result=True)
 def deliver_reminders(reminder_ids: list[int]) -> None:
     """Sends a batch of reminders. One that failed and may succeed later is retried on its
     own, so the rest of its batch is never sent twice."""
-    retry = deliver.reminders_deliver(reminder_ids=reminder_ids)
+    retry = reminders.reminders_deliver(reminder_ids=reminder_ids)
     for reminder_id, attempts in retry.items():
-        deliver_reminders.apply_async(([reminder_id],), countdown=deliver.retry_delay(attempts))
+        deliver_reminders.apply_async(([reminder_id],), countdown=reminders.retry_delay(attempts))
 
 
 # --- Clinic table ------------------------------------------------------------------------
@@ -73,8 +72,8 @@ def notify_red_flag(alert_id: int, checkin_id: int | None = None) -> None:
 def send_weekly_digests() -> None:
     """Fans the week's digests out, one task per clinician (each claimed once)."""
     now = timezone.now()
-    for clinician in digest.digest_clinicians():
-        week_start = digest.last_complete_week(clinician.clinic.zone, now)
+    for clinician in alerts.digest_clinicians():
+        week_start = alerts.last_complete_week(clinician.clinic.zone, now)
         send_clinician_digest.delay(clinician.id, week_start.isoformat())
 
 
@@ -87,4 +86,4 @@ def send_weekly_digests() -> None:
     max_retries=5,
 )
 def send_clinician_digest(clinician_id: int, week_start: str) -> None:
-    digest.digest_send(clinician_id=clinician_id, week_start=date.fromisoformat(week_start))
+    alerts.digest_send(clinician_id=clinician_id, week_start=date.fromisoformat(week_start))

@@ -87,7 +87,7 @@ def is_edge(name: str) -> bool:
     parts = name.split(".")
     last = parts[-1]
     return (
-        bool({"api", "web", "templatetags"} & set(parts[1:]))
+        bool({"api", "web", "staff_web", "patient_web", "templatetags"} & set(parts[1:]))
         or last in EDGE_NAMES
         or last.endswith(("_web", "_forms"))
     )
@@ -151,8 +151,12 @@ parent = models.ForeignKey("other.Thing", on_delete=models.CASCADE)
 def test_it_tells_the_edges_from_the_domain():
     assert is_edge("prescriptions.api.views")
     assert is_edge("prescriptions.web.actions")
+    assert is_edge("prescriptions.staff_web.actions")
+    assert is_edge("prescriptions.staff_web")
+    assert is_edge("prescriptions.patient_web.public")
     assert is_edge("outcomes.staff_web")
     assert is_edge("prescriptions.patient_forms")
+    assert is_edge("prescriptions.patient_web.forms")
     assert is_edge("clinic.middleware")
     assert not is_edge("prescriptions.services")
     assert not is_edge("prescriptions.charts")
@@ -178,7 +182,7 @@ def test_it_has_no_import_cycle_among_the_projects_modules():
 def test_it_sees_the_imports_it_checks():
     graph = import_graph()
 
-    assert "prescriptions.reminders.plan" in graph["prescriptions.services"]
+    assert "prescriptions.reminders" in graph["prescriptions.services"]
     assert "prescriptions.alerts" in graph["prescriptions.tasks"]
 
 
@@ -215,3 +219,58 @@ def test_it_keeps_each_app_free_of_the_apps_that_build_on_it():
             assert not {t for t in targets if t.startswith("webhooks")}, name
         if name.startswith("webhooks"):
             assert not {t for t in targets if t.startswith("outcomes")}, name
+
+
+# --- Wings --------------------------------------------------------------------------------
+# A wing is a package directly under an app whose `__init__` is its face: it names what
+# other modules may call (`__all__`). Outside the wing, code imports the face, never the
+# modules behind it, so a wing can be rearranged inside without its callers changing.
+
+
+def wings(modules: dict[str, Path]) -> set[str]:
+    return {
+        name
+        for name, path in modules.items()
+        if path.name == "__init__.py"
+        and len(name.split(".")) == 2
+        and "__all__" in path.read_text()
+    }
+
+
+def reaches_inside(graph: dict[str, set[str]], faces: set[str]) -> list[str]:
+    """Each import of a wing's inner module from outside that wing."""
+    return sorted(
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        for target in targets
+        for wing in faces
+        if target.startswith(f"{wing}.") and not (name == wing or name.startswith(f"{wing}."))
+    )
+
+
+def test_it_finds_a_reach_into_a_wing():
+    graph = {
+        "app.services": {"app.wing", "app.wing.inner"},
+        "app.wing": {"app.wing.inner"},
+        "app.wing.inner": {"app.wing.other", "app.models"},
+        "app.wing.other": set(),
+    }
+
+    assert reaches_inside(graph, {"app.wing"}) == ["app.services -> app.wing.inner"]
+    del graph["app.services"]
+    assert reaches_inside(graph, {"app.wing"}) == []
+
+
+def test_it_knows_the_wings():
+    assert {
+        "prescriptions.adherence",
+        "prescriptions.alerts",
+        "prescriptions.reminders",
+        "prescriptions.interop",
+        "prescriptions.staff_web",
+        "prescriptions.patient_web",
+    } <= wings(project_modules())
+
+
+def test_no_module_reaches_into_a_wing_past_its_face():
+    assert reaches_inside(import_graph(), wings(project_modules())) == []

@@ -22,8 +22,8 @@ from django_otp.oath import totp
 from rest_framework.test import APIClient
 
 from patients.models import Patient, ReminderPreference
-from prescriptions import links
 from prescriptions.models import Reminder
+from prescriptions.reminders import links
 from prescriptions.reminders.deliver import reminders_deliver
 from tests.conftest import client_for
 

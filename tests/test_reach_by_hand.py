@@ -20,7 +20,9 @@ BY_CLINIC = re.compile(r"^(\w+__)?clinic(_id)?$")
 
 
 def is_edge(path: Path) -> bool:
-    return bool({"api", "web"} & set(path.parts)) or path.name.endswith(("web.py", "views.py"))
+    return bool({"api", "web", "staff_web", "patient_web"} & set(path.parts)) or path.name.endswith(
+        ("web.py", "views.py")
+    )
 
 
 def edge_modules() -> list[Path]:
@@ -66,9 +68,9 @@ def test_it_reads_the_edges():
     names = {str(path.relative_to(ROOT)) for path in edge_modules()}
 
     assert {
-        "prescriptions/web/actions.py",
+        "prescriptions/staff_web/actions.py",
         "prescriptions/api/views.py",
-        "prescriptions/patient_web.py",
+        "prescriptions/patient_web/home.py",
         "outcomes/schedule_web.py",
         "webhooks/web.py",
         "clinic/team_web.py",

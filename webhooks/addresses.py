@@ -1,6 +1,6 @@
 """Which URLs a clinic may register: checked when an endpoint is added or changed (the API
 and the page answer 400 on `url`), and again at every post, after the host name is
-resolved (prescriptions.channels.webhook_address), as a name may resolve elsewhere later."""
+resolved (prescriptions.reminders.webhook_address), as a name may resolve elsewhere later."""
 
 import ipaddress
 from urllib.parse import urlsplit
@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from clinic.events import TYPES
-from prescriptions.channels import is_public_address
+from prescriptions.reminders import is_public_address
 
 ALL = "*"
 LOCAL_NAMES = ("localhost", ".localhost")

@@ -5,7 +5,7 @@ held by another worker, endpoint switched on), so a task delivered twice, or a t
 the sweep, post once. Each try is signed the Standard Webhooks way: `webhook-id` is the
 event's id, the same on every try and every replay, so a receiver drops a repeat;
 `webhook-timestamp` is the moment of this try. The host is checked and the post pinned to
-the checked address by prescriptions.channels.webhook_post, as for patients' webhooks.
+the checked address by prescriptions.reminders.webhook_post, as for patients' webhooks.
 
 A 2xx answer delivers; anything else (another status, a timeout, an address refused) is
 retried on the schedule of webhooks.retries. Every try leaves an Attempt row. An endpoint
@@ -26,7 +26,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from clinic import security_log
-from prescriptions import channels
+from prescriptions import reminders
 from webhooks import retries
 from webhooks.models import Attempt, Delivery, Endpoint
 
@@ -94,8 +94,8 @@ def _post(delivery: Delivery) -> tuple[int | None, str, int]:
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        response = channels.webhook_post(url=endpoint.url, body=body, headers=headers)
-    except channels.DeliveryError as failure:
+        response = reminders.webhook_post(url=endpoint.url, body=body, headers=headers)
+    except reminders.DeliveryError as failure:
         error = str(failure).removeprefix("webhook: ")
     else:
         status_code = response.status_code

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from clinic.audit import Action, audit_record
 from clinic.permissions import EVERYONE, RolePermission
 from patients.selectors import patients_in_reach
-from prescriptions.fhir import patient_bundle
+from prescriptions.interop import patient_bundle
 
 
 class FHIRJSONRenderer(renderers.JSONRenderer):

@@ -15,8 +15,8 @@ from clinic.audit import Action, audit_record
 from clinic.permissions import PATIENT, RolePermission
 from patients.models import Patient
 from patients.services import calendar_feed_reset
-from prescriptions import links
-from prescriptions.export import patient_export
+from prescriptions import reminders
+from prescriptions.interop import patient_export
 
 
 class CalendarUrlSerializer(serializers.Serializer):
@@ -26,7 +26,7 @@ class CalendarUrlSerializer(serializers.Serializer):
 
 
 def calendar_url(request, patient: Patient) -> str:
-    token = links.calendar_token(patient.id, patient.calendar_feed_version)
+    token = reminders.calendar_token(patient.id, patient.calendar_feed_version)
     return request.build_absolute_uri(reverse("calendar-feed", args=[token]))
 
 

@@ -19,7 +19,7 @@ from clinic.api.validation import (
 from clinic.audit import Action, AuditedMixin, audit_record
 from clinic.permissions import EVERYONE, RolePermission
 from prescriptions.models import Reminder
-from prescriptions.reminders.plan import histories_for, plan_for
+from prescriptions.reminders import histories_for, plan_for
 from prescriptions.schedule import local_date_of, occurrences
 from prescriptions.selectors import prescriptions_in_reach, reminders_in_reach
 

@@ -24,7 +24,7 @@ def backfill(apps, schema_editor):
         )
     ScheduleChange.objects.bulk_create(changes, batch_size=2000)
     # The ledger's own writer, which reads the models as this migration leaves them.
-    from prescriptions.ledger import ledger_rebuild
+    from prescriptions.adherence import ledger_rebuild
     from prescriptions.models import ledger_analyze
 
     ledger_rebuild()

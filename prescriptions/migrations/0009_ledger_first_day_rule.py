@@ -11,7 +11,7 @@ def rebuild(apps, schema_editor):
     if not Prescription.objects.exists():
         return  # a new database: nothing written under the old rule
     # The ledger's own writer, as 0006 does, which reads the models as they stand here.
-    from prescriptions.ledger import ledger_rebuild
+    from prescriptions.adherence import ledger_rebuild
     from prescriptions.models import ledger_analyze
 
     ledger_rebuild()

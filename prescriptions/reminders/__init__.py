@@ -25,7 +25,64 @@ with an indexed range query, however many patients there are:
    records `sent`, ten emails or webhooks at a time.
 
 What differs per channel (email, SMS, the patient's webhook) is its transport, in
-`transports/`: the path asks `transport_for(channel)` and never names a channel.
+`transports/`: the path asks `transport_for(channel)` and never names a channel;
+`channels.py` is the wire beneath them (SMTP, the SMS backend, the signed and
+address-checked POST, which the clinics' webhooks use too).
+
+Beside the path: `links.py` signs the links a reminder carries (check-in, stop, calendar),
+`calendar.py` answers the iCalendar feed of the plan, `quiet_hours.py` warns when quiet
+hours would silence every session.
 
 The patient's reminder preferences (channel, quiet hours, webhook) live in `patients`.
 """
+
+from prescriptions.reminders.calendar import calendar_feed
+from prescriptions.reminders.channels import (
+    DeliveryError,
+    is_public_address,
+    webhook_address,
+    webhook_post,
+)
+from prescriptions.reminders.deliver import reminders_deliver, retry_delay
+from prescriptions.reminders.links import (
+    calendar_patient_version,
+    calendar_token,
+    checkin_reminder_id,
+    checkin_token,
+    stop_reminder_id,
+    stop_token,
+)
+from prescriptions.reminders.messages import site_url
+from prescriptions.reminders.plan import (
+    histories_for,
+    patient_slots_reschedule,
+    plan_for,
+    slots_reschedule,
+)
+from prescriptions.reminders.prepare import reminders_prepare
+from prescriptions.reminders.quiet_hours import quiet_hours_cover_every_slot
+from prescriptions.reminders.tick import reminders_tick
+
+__all__ = [
+    "DeliveryError",
+    "calendar_feed",
+    "calendar_patient_version",
+    "calendar_token",
+    "checkin_reminder_id",
+    "checkin_token",
+    "histories_for",
+    "is_public_address",
+    "patient_slots_reschedule",
+    "plan_for",
+    "quiet_hours_cover_every_slot",
+    "reminders_deliver",
+    "reminders_prepare",
+    "reminders_tick",
+    "retry_delay",
+    "site_url",
+    "slots_reschedule",
+    "stop_reminder_id",
+    "stop_token",
+    "webhook_address",
+    "webhook_post",
+]

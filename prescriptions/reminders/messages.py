@@ -14,7 +14,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 
-from prescriptions import extensions, links
+import prescriptions.reminders.links as links
+from prescriptions import extensions
 from prescriptions.models import Reminder
 from prescriptions.reminders.transports import TRANSPORTS, transport_for
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 from clinic import events
 from clinic.models import Heartbeat
 from patients.models import ReminderPreference
-from prescriptions import ledger
+from prescriptions import adherence
 from prescriptions.models import PrescriptionSlot, Reminder, heat_minutes
 from prescriptions.reminders.plan import (
     CHECKED_IN,
@@ -91,7 +91,7 @@ def reminders_tick(
             break
     _recover_undelivered(now, deliver)
     # After the reminders, which are in a hurry: the days that began since the last tick.
-    ledger.ledger_tick(now=now)
+    adherence.ledger_tick(now=now)
     Heartbeat.beat("scheduler", now)
     return queued
 

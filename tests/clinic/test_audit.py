@@ -260,7 +260,7 @@ def test_a_test_that_commits_can_still_empty_the_database_afterwards(clinic_a):
 
 
 def test_a_calendar_app_reading_the_secret_feed_is_recorded_without_an_actor(patient_a):
-    from prescriptions import links
+    from prescriptions.reminders import links
 
     token = links.calendar_token(patient_a.id, patient_a.calendar_feed_version)
     assert Client().get(f"/cal/{token}.ics").status_code == 200

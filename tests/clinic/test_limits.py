@@ -182,7 +182,7 @@ def test_a_database_gone_mid_request_shows_a_page_saying_so(clinician_a, monkeyp
     def gone(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("prescriptions.web.clinic.table_view", gone)
+    monkeypatch.setattr("prescriptions.staff_web.clinic.table_view", gone)
     client = Client()
     client.force_login(clinician_a)
     response = client.get("/staff/")

@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patients.services import patient_archive, patient_update
-from prescriptions import alerts, checkins, clinic_store, clinic_table, ledger, services
+from prescriptions import alerts, checkins, clinic_store, clinic_table, services
+from prescriptions.adherence import ledger
 from prescriptions.models import Alert, ClinicRow
 from tests.clock_changes import CLOCK_CHANGES
 from tests.conftest import client_for
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory, knee_rocks
-from tests.prescriptions.test_ledger_property import step as ledger_step
+from tests.prescriptions.adherence.test_ledger_property import step as ledger_step
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from prescriptions.adherence import adherence_report
 from prescriptions.ledger import ledger_rebuild
 from prescriptions.models import AdherenceDay, CheckIn, Prescription
-from tests.prescriptions.test_ledger import kept_rows
+from tests.prescriptions.adherence.test_ledger import kept_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -296,7 +296,7 @@ def test_a_reminder_failure_whose_event_fails_is_not_marked(texted, monkeypatch)
 
 
 def test_a_text_in_doubt_that_the_sweep_fails_commits_with_reminder_failed(texted):
-    from tests.prescriptions.test_reminders_leases import killed_after_claiming, sweep
+    from tests.prescriptions.reminders.test_reminders_leases import killed_after_claiming, sweep
 
     texted.patient.phone = "+1 555 0100"
     texted.patient.save()

@@ -11,7 +11,8 @@ from django.core import mail
 from clinic import events
 from patients.models import Patient
 from patients.services import patient_update
-from prescriptions import checkins, ledger, services
+from prescriptions import adherence, checkins, services
+from prescriptions.adherence import ledger
 from prescriptions.models import Alert, ClinicRowVersion, PrescriptionSlot, ScheduleChange
 from tests.events_support import Boom, events_since, last_event_id, rolled_back
 from tests.factories import PatientFactory, PrescriptionFactory, knee_rocks
@@ -118,7 +119,7 @@ def test_a_plan_that_cannot_follow_leaves_the_zone_as_it_was(rx, monkeypatch):
     def boom(**kwargs):
         raise Boom
 
-    monkeypatch.setattr(ledger, "schedule_change", boom)
+    monkeypatch.setattr(adherence, "schedule_change", boom)
 
     with pytest.raises(Boom):
         patient_update(patient=rx.patient, timezone_name="Asia/Tokyo")

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from clinic import events
 from clinic.reset_links import reset_link
-from prescriptions import links
 from prescriptions.models import Alert, Reminder
+from prescriptions.reminders import links
 from prescriptions.schedule import checkin_local_date
 from tests.browser import sign_in
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory

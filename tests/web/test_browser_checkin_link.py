@@ -7,8 +7,8 @@ from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
-from prescriptions import links
 from prescriptions.models import CheckIn, Prescription, Reminder
+from prescriptions.reminders import links
 from prescriptions.reminders.tick import reminders_tick
 from prescriptions.schedule import checkin_local_date
 from prescriptions.tasks import deliver_reminders

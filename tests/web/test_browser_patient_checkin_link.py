@@ -3,8 +3,8 @@ the pain before is chosen, and the warning signs stay on the page, clear of the 
 
 import os
 
-from prescriptions import links
 from prescriptions.models import CheckIn
+from prescriptions.reminders import links
 from tests.browser import PHONE
 from tests.web.test_browser_checkin_link import tap, todays_reminder
 

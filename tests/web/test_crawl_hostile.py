@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from prescriptions import links
 from prescriptions.models import Alert, Reminder
+from prescriptions.reminders import links
 from tests.factories import CheckInFactory, PrescriptionFactory
 from tests.web.crawler import Crawl
 

@@ -17,8 +17,8 @@ from clinic.models import Clinic, User
 from patients.models import Patient, ReminderPreference
 from patients.services import activation_code_issue, patient_activate, patient_enrol
 from prescriptions import alerts, extensions
+from prescriptions.adherence import ledger_rewrite
 from prescriptions.checkins import checkin_record
-from prescriptions.ledger import ledger_rewrite
 from prescriptions.models import EPOCH, CheckIn, Prescription, Protocol, Reminder
 from prescriptions.schedule import local_instant, local_midnight, local_today
 from prescriptions.services import prescription_create

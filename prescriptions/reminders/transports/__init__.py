@@ -4,7 +4,7 @@ asks `transport_for(reminder.channel)` instead of naming a channel.
 
 The channel values are the patient's preference's (patients.models.ReminderPreference
 .Channel); `none` has no transport: a reminder is never queued for it. The wire beneath
-(SMTP, the SMS backend, the signed and address-checked POST) is prescriptions/channels.py.
+(SMTP, the SMS backend, the signed and address-checked POST) is channels.py, beside this folder.
 """
 
 from prescriptions.reminders.transports.base import (

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ClassVar, Protocol
 
-from prescriptions.channels import DeliveryError, PermanentDeliveryError
+from prescriptions.reminders.channels import DeliveryError, PermanentDeliveryError
 
 __all__ = ["DeliveryError", "PermanentDeliveryError", "Sendable", "Transport", "Unknown"]
 

@@ -12,8 +12,8 @@ from email.utils import formatdate, parseaddr
 from django.conf import settings
 from django.core.mail import get_connection
 
+import prescriptions.reminders.channels as channels
 from patients.models import ReminderPreference
-from prescriptions import channels
 from prescriptions.reminders.transports.base import Transport, one_line
 
 

@@ -8,8 +8,8 @@ are kept to one SMS (sms_length.py): a clinic's longer wording falls back to a s
 
 from django.conf import settings
 
+import prescriptions.reminders.channels as channels
 from patients.models import ReminderPreference
-from prescriptions import channels
 from prescriptions.reminders.transports.base import (
     PermanentDeliveryError,
     Transport,

@@ -5,8 +5,8 @@ Every attempt carries `Idempotency-Key: reminder-<id>`, so a receiver that has h
 reminder drops the repeat: a send in doubt goes again.
 """
 
+import prescriptions.reminders.channels as channels
 from patients.models import ReminderPreference
-from prescriptions import channels
 from prescriptions.reminders.transports.base import (
     PermanentDeliveryError,
     Transport,

@@ -1,0 +1,76 @@
+"""Adherence: what each prescription expected, what the patient did, and how their pain
+moved (docs/definitions.md).
+
+ledger.py keeps one row per prescription and local date, written from the sources (slots,
+zones, status history) as the days come, and rebuilt from them on demand; days.py works
+out a prescription's days from its sources (pure time arithmetic); counts.py counts each
+check-in on its day; timeline.py tells when a prescription was active; report.py reads a
+patient's report (and the clinic's patients) from the ledger; streak.py the current streak
+at a check-in; current.py which prescription is a patient's current one. Other modules
+call only what this face names.
+"""
+
+from prescriptions.adherence.current import current_of, prescription_state, prescription_states
+from prescriptions.adherence.days import KINDS
+from prescriptions.adherence.ledger import (
+    ledger_catch_up,
+    ledger_rebuild,
+    ledger_rewrite,
+    ledger_tick,
+    prescription_ledger_rebuild,
+    schedule_change,
+    schedule_snapshot,
+    schedule_start,
+    sources_for,
+)
+from prescriptions.adherence.report import (
+    DEFAULT_RANGE_DAYS,
+    MAX_RANGE_DAYS,
+    MEANINGFUL_PAIN_CHANGE,
+    PAIN_WINDOW_DAYS,
+    RECENT_WEEK_DAYS,
+    DayRow,
+    PatientData,
+    adherence_report,
+    clinic_patients,
+    default_range,
+    pain_summary,
+    report_data,
+    report_from,
+    resolve_range,
+    round1,
+)
+from prescriptions.adherence.streak import checkin_count_and_streak, current_streak_days
+
+__all__ = [
+    "DEFAULT_RANGE_DAYS",
+    "KINDS",
+    "MAX_RANGE_DAYS",
+    "MEANINGFUL_PAIN_CHANGE",
+    "PAIN_WINDOW_DAYS",
+    "RECENT_WEEK_DAYS",
+    "DayRow",
+    "PatientData",
+    "adherence_report",
+    "checkin_count_and_streak",
+    "clinic_patients",
+    "current_of",
+    "current_streak_days",
+    "default_range",
+    "ledger_catch_up",
+    "ledger_rebuild",
+    "ledger_rewrite",
+    "ledger_tick",
+    "pain_summary",
+    "prescription_ledger_rebuild",
+    "prescription_state",
+    "prescription_states",
+    "report_data",
+    "report_from",
+    "resolve_range",
+    "round1",
+    "schedule_change",
+    "schedule_snapshot",
+    "schedule_start",
+    "sources_for",
+]

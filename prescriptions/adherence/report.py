@@ -1,0 +1,372 @@
+"""Adherence: what was expected of a patient, what they did, and how their pain moved.
+
+Both come from the ledger (ledger.py): one row per prescription and local date with the
+instant each session fell due and the check-ins of that day. One patient's report reads
+their rows; the clinic's report is one SQL aggregate over every patient's rows, sorted,
+filtered and paginated in the database. The definitions are those of docs/definitions.md.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+import prescriptions.adherence.ledger as ledger
+from clinic.models import User
+from patients.models import Patient
+from prescriptions.adherence.days import KINDS
+from prescriptions.adherence.timeline import Timeline
+from prescriptions.models import (
+    AdherenceDay,
+    Alert,
+    CheckIn,
+    Prescription,
+    ScheduleChange,
+    StatusChange,
+)
+from prescriptions.schedule import db_date, local_date_of
+
+DEFAULT_RANGE_DAYS = 28
+MAX_RANGE_DAYS = 366
+PAIN_WINDOW_DAYS = 7
+# The clinic table shows each patient's last week beside the whole range.
+RECENT_WEEK_DAYS = 7
+MEANINGFUL_PAIN_CHANGE = Decimal(2)
+
+
+def round1(numerator, denominator) -> Decimal | None:
+    """numerator / denominator to one decimal, halves rounded up (4.25 → 4.3)."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def default_range(today: date) -> tuple[date, date]:
+    return today - timedelta(days=DEFAULT_RANGE_DAYS - 1), today
+
+
+def resolve_range(today: date, start: date | None, end: date | None) -> tuple[date, date]:
+    """The range a caller asked for, either end optional: by default the 28 days up to
+    today (or up to `start` when that lies ahead). Raises ValidationError naming the field."""
+    chosen_end = end is not None
+    if end is None:
+        end = max(today, start) if start else today
+    if start is None:
+        start = default_range(end)[0]
+        blame = "to"
+    else:
+        # Blame the end the caller chose, `to` when they chose both.
+        blame = "to" if chosen_end else "from"
+    if start > end:
+        raise ValidationError({"from": "`from` must not be after `to`."})
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationError({blame: f"The range may cover at most {MAX_RANGE_DAYS} days."})
+    return start, end
+
+
+def dates_between(start: date, end: date):
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+class DayRow(NamedTuple):
+    """One prescription's local date, as the ledger has it."""
+
+    prescription_id: int
+    active: bool
+    morning_due_at: datetime | None
+    bedtime_due_at: datetime | None
+    morning: int
+    bedtime: int
+    night: int
+    total: int
+    pain_sum: int
+    pain_rises: int
+
+    def due(self, kind: str) -> datetime | None:
+        return self.morning_due_at if kind == "morning" else self.bedtime_due_at
+
+    def expected_kinds(self, now: datetime) -> list[str]:
+        """The sessions of the day that have fallen due."""
+        return [kind for kind in KINDS if (at := self.due(kind)) is not None and at <= now]
+
+    def waiting(self, now: datetime) -> int:
+        """Check-ins done ahead of a session still to fall due (after an early reminder):
+        one per such session, which it will complete, so neither completed nor extra."""
+        return sum(
+            1
+            for kind in KINDS
+            if (at := self.due(kind)) is not None and at > now and getattr(self, kind) > 0
+        )
+
+
+@dataclass
+class PatientData:
+    patient: Patient
+    tz: ZoneInfo
+    timelines: list[Timeline] = field(default_factory=list)
+    days: dict[date, list[DayRow]] = field(default_factory=lambda: defaultdict(list))
+
+    # The start of the patient's first prescription, leaving out any with no active day
+    # in the ledger (called off before it began, or still to come).
+    first_start: date | None = None
+
+    def checked_in(self, day: date) -> bool:
+        return any(r.total for r in self.days.get(day, ()))
+
+    def pain_totals(self, start: date, end: date) -> tuple[int, int]:
+        rows = [r for day in dates_between(start, end) for r in self.days.get(day, ())]
+        return sum(r.pain_sum for r in rows), sum(r.total for r in rows)
+
+    def days_with_pain_rise(self, start: date, end: date) -> list[date]:
+        return sorted(
+            day
+            for day, rows in self.days.items()
+            if start <= day <= end and any(r.pain_rises for r in rows)
+        )
+
+
+def report_data(
+    patients: list[Patient],
+    *,
+    start: date,
+    end: date,
+    scope: Q | None = None,
+    now: datetime | None = None,
+):
+    """Everything the reports of these patients need for dates `start` to `end`.
+
+    A constant number of queries however many patients: prescriptions, status changes, and
+    the ledger's days. `scope` narrows the rows by patient in SQL (e.g. a clinic) instead
+    of a long list of ids.
+    """
+    data = {p.id: PatientData(patient=p, tz=p.zone) for p in patients}
+    if scope is None:
+        scope = Q(patient_id__in=list(data))
+        ledger.ledger_catch_up(patient_ids=list(data), now=now)
+    else:
+        ledger.ledger_catch_up(clinic_id=_clinic_of(patients), now=now)
+    prescriptions = Prescription.objects.filter(scope)
+    timelines = {}
+    ran = Exists(AdherenceDay.objects.filter(prescription_id=OuterRef("id"), active=True))
+    first_schedule = ScheduleChange.objects.filter(prescription_id=OuterRef("id"))
+    rows = prescriptions.annotate(
+        ran=ran,
+        began_in=Subquery(first_schedule.order_by("effective_at", "id").values("timezone")[:1]),
+    ).values("id", "patient_id", "start_date", "end_date", "ran", "began_in")
+    for row in rows:
+        if row["patient_id"] not in data:
+            continue
+        patient = data[row["patient_id"]]
+        began_in = ZoneInfo(row["began_in"]) if row["began_in"] else None
+        timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz, began_in)
+        patient.timelines.append(timeline)
+        timelines[row["id"]] = timeline
+        if row["ran"] and not (patient.first_start and patient.first_start <= row["start_date"]):
+            patient.first_start = row["start_date"]
+    changes = StatusChange.objects.filter(prescription__in=prescriptions).order_by(
+        "effective_at", "id"
+    )
+    for prescription_id, status, effective_at in changes.values_list(
+        "prescription_id", "status", "effective_at"
+    ):
+        if prescription_id in timelines:
+            timelines[prescription_id].add_change(status, effective_at)
+
+    days = (
+        AdherenceDay.objects.filter(scope)
+        .filter(_check_in_dates(data.values(), start, end))
+        .order_by()
+        .values_list("patient_id", "local_date", *DAY_FIELDS)
+    )
+    for row in _fetch(days):
+        if row[0] in data:
+            data[row[0]].days[db_date(row[1])].append(DayRow._make(row[2:]))
+    return data
+
+
+DAY_FIELDS = (
+    "prescription_id",
+    "active",
+    "morning_due_at",
+    "bedtime_due_at",
+    "morning_check_ins",
+    "bedtime_check_ins",
+    "night_check_ins",
+    "check_ins",
+    "pain_before_sum",
+    "pain_rises",
+)
+
+
+def _clinic_of(patients: list[Patient]) -> int | None:
+    return patients[0].clinic_id if patients else None
+
+
+def _fetch(queryset) -> list[tuple]:
+    """The rows as Django would convert them, without building a dict per row."""
+    try:
+        return list(queryset)
+    except EmptyResultSet:  # e.g. no patients on the page: Django knows it matches nothing
+        return []
+
+
+def _check_in_dates(patients, start: date, end: date) -> Q:
+    """The report range, plus each patient's pain-baseline week when it lies outside it."""
+    dates = Q(local_date__range=(start, end))
+    by_first_start = defaultdict(list)
+    for patient in patients:
+        first = patient.first_start
+        if first and not (start <= first and first + timedelta(days=PAIN_WINDOW_DAYS - 1) <= end):
+            by_first_start[first].append(patient.patient.id)
+    for first, ids in by_first_start.items():
+        week = (first, first + timedelta(days=PAIN_WINDOW_DAYS - 1))
+        dates |= Q(patient_id__in=ids, local_date__range=week)
+    return dates
+
+
+def report_from(
+    data: PatientData, start: date, end: date, now: datetime, *, with_days: bool = True
+) -> dict:
+    """The adherence report of one patient from data loaded by `report_data`."""
+    today = local_date_of(now, data.tz)
+    by_day = []
+    expected_total = completed_total = extra_total = night_total = 0
+    active_days = days_with_session = 0
+    for day in dates_between(start, end):
+        rows = data.days.get(day, ())
+        expected = completed = check_ins = waiting = 0
+        for row in rows:
+            for kind in row.expected_kinds(now):
+                expected += 1
+                completed += getattr(row, kind) > 0
+            check_ins += row.total
+            waiting += row.waiting(now)
+            night_total += row.night
+        # A day the ledger has is as it says; a day still to come, with no row yet, is
+        # active unless something already recorded stops it. (After a move west, a day
+        # begun in the old zone can lie after today in the new one.)
+        active = any(row.active for row in rows) or (
+            day > today and any(t.is_active_day(day) for t in data.timelines)
+        )
+        expected_total += expected
+        completed_total += completed
+        extra = check_ins - completed - waiting
+        extra_total += extra
+        active_days += active
+        days_with_session += active and check_ins > 0
+        if with_days:
+            by_day.append(
+                {
+                    "date": day,
+                    "expected": expected,
+                    "completed": completed,
+                    "extra": extra,
+                    "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
+                }
+            )
+    report = {
+        "patient": data.patient.id,
+        "from": start,
+        "to": end,
+        "expected_sessions": expected_total,
+        "completed_sessions": completed_total,
+        "adherence_pct": round1(completed_total * 100, expected_total),
+        "active_days": active_days,
+        "days_with_session": days_with_session,
+        "current_streak_days": streak_in(data.days, start, end, today, now),
+        "extra_sessions": extra_total,
+        "night_sessions": night_total,
+        "pain": pain_summary(data, start, end),
+    }
+    if with_days:
+        report["by_day"] = by_day
+    return report
+
+
+def _all_of_today_done(rows) -> bool:
+    """Every session of today done, those still to come included (the ledger writes a
+    day's sessions when it begins)."""
+    wanted = [(row, kind) for row in rows for kind in KINDS if row.due(kind) is not None]
+    return bool(wanted) and all(getattr(row, kind) for row, kind in wanted)
+
+
+def streak_in(days: dict[date, list[DayRow]], start: date, end: date, today: date, now) -> int:
+    """`current_streak_days`, counting back from `end`: days after today and past days not
+    active or expecting nothing are passed over, and so is today until it is complete."""
+    streak = 0
+    for day in reversed(list(dates_between(start, min(end, today)))):
+        rows = days.get(day, ())
+        if day == today:
+            streak += _all_of_today_done(rows)
+            continue
+        expected = [(row, kind) for row in rows for kind in row.expected_kinds(now)]
+        if not expected or not any(row.active for row in rows):
+            continue
+        if not all(getattr(row, kind) for row, kind in expected):
+            break
+        streak += 1
+    return streak
+
+
+def pain_summary(data: PatientData, start: date, end: date) -> dict:
+    baseline = None
+    if data.first_start:
+        week_end = data.first_start + timedelta(days=PAIN_WINDOW_DAYS - 1)
+        baseline = round1(*data.pain_totals(data.first_start, week_end))
+    recent_start = max(start, end - timedelta(days=PAIN_WINDOW_DAYS - 1))
+    recent = round1(*data.pain_totals(recent_start, end))
+    change = None if baseline is None or recent is None else recent - baseline
+    return {
+        "baseline": baseline,
+        "recent": recent,
+        "change": change,
+        "meaningful": change is not None and abs(change) >= MEANINGFUL_PAIN_CHANGE,
+    }
+
+
+def adherence_report(
+    *, patient: Patient, start: date, end: date, now: datetime | None = None
+) -> dict:
+    now = now or timezone.now()
+    data = report_data([patient], start=start, end=end, now=now)
+    return report_from(data[patient.id], start, end, now)
+
+
+def clinic_patients(clinic_id: int, *, archived: bool = False):
+    """The clinic's patients in care (or the archived ones) with what the clinic report
+    sorts and filters on besides pain."""
+    open_alerts = (
+        Alert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Patient.objects.filter(clinic_id=clinic_id, archived_at__isnull=not archived)
+        .only("id", "first_name", "last_name", "timezone", "clinic_id")
+        .annotate(
+            # A subquery rather than a join and GROUP BY: counting the page leaves it out.
+            last_check_in=Subquery(
+                CheckIn.objects.filter(patient=OuterRef("pk"))
+                .order_by("-performed_at")
+                .values("performed_at")[:1]
+            ),
+            open_alerts=Coalesce(Subquery(open_alerts), 0),
+            red_flag_open=Exists(
+                Alert.objects.filter(
+                    patient=OuterRef("pk"), kind=Alert.Kind.RED_FLAG, acknowledged_at__isnull=True
+                )
+            ),
+            # A subquery rather than a join: the clinic table's sums do not read it.
+            activated=Exists(User.objects.filter(pk=OuterRef("user_id"), is_active=True)),
+        )
+    )
