@@ -39,7 +39,7 @@ from harness import record, signed_in, timed
 
 from clinic.audit import _insert as audit_insert
 from clinic.models import Clinic
-from prescriptions.clinic_store import clinic_rows_refresh
+from prescriptions.adherence import clinic_rows_refresh
 from prescriptions.models import ClinicRowVersion
 
 ZONES = "UTC,America/New_York,Europe/London,Asia/Kolkata"

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from celery import shared_task
 from django.utils import timezone
 
-from prescriptions import alerts, clinic_store, reminders
+from prescriptions import adherence, alerts, reminders
 
 # --- Reminders ---------------------------------------------------------------------------
 
@@ -41,8 +41,8 @@ def deliver_reminders(reminder_ids: list[int]) -> None:
 
 @shared_task(ignore_result=True)
 def refresh_clinic_rows() -> int:
-    """Computes the stored clinic rows that no longer hold (see clinic_store.py)."""
-    return clinic_store.clinic_rows_refresh()
+    """Computes the stored clinic rows that no longer hold (see adherence/clinic_store.py)."""
+    return adherence.clinic_rows_refresh()
 
 
 # --- Alerts ------------------------------------------------------------------------------

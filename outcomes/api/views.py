@@ -25,9 +25,9 @@ from outcomes.api.serializers import (
 )
 from outcomes.models import Questionnaire, QuestionnaireResponse
 from patients.selectors import patients_in_reach
+from prescriptions.adherence import BOM, spreadsheet_safe
 from prescriptions.api import idempotency
 from prescriptions.api.adherence import CSVExportMixin
-from prescriptions.clinic_csv import BOM, spreadsheet_safe
 from prescriptions.schedule import local_today
 
 

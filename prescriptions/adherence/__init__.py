@@ -6,10 +6,15 @@ zones, status history) as the days come, and rebuilt from them on demand; days.p
 out a prescription's days from its sources (pure time arithmetic); counts.py counts each
 check-in on its day; timeline.py tells when a prescription was active; report.py reads a
 patient's report (and the clinic's patients) from the ledger; streak.py the current streak
-at a check-in; current.py which prescription is a patient's current one. Other modules
-call only what this face names.
+at a check-in; current.py which prescription is a patient's current one. The clinic
+table: clinic_table.py sorts, filters and pages every patient's row, computed by the
+statements of clinic_sql.py or read from the rows clinic_store.py keeps ahead;
+clinic_csv.py streams it as CSV. Other modules call only what this face names.
 """
 
+from prescriptions.adherence.clinic_csv import BOM, csv_columns, csv_response, spreadsheet_safe
+from prescriptions.adherence.clinic_store import clinic_rows_refresh
+from prescriptions.adherence.clinic_table import ORDERINGS, ClinicRows, clinic_adherence
 from prescriptions.adherence.current import current_of, prescription_state, prescription_states
 from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.ledger import (
@@ -43,17 +48,24 @@ from prescriptions.adherence.report import (
 from prescriptions.adherence.streak import checkin_count_and_streak, current_streak_days
 
 __all__ = [
+    "BOM",
     "DEFAULT_RANGE_DAYS",
     "KINDS",
     "MAX_RANGE_DAYS",
     "MEANINGFUL_PAIN_CHANGE",
+    "ORDERINGS",
     "PAIN_WINDOW_DAYS",
     "RECENT_WEEK_DAYS",
+    "ClinicRows",
     "DayRow",
     "PatientData",
     "adherence_report",
     "checkin_count_and_streak",
+    "clinic_adherence",
     "clinic_patients",
+    "clinic_rows_refresh",
+    "csv_columns",
+    "csv_response",
     "current_of",
     "current_streak_days",
     "default_range",
@@ -73,4 +85,5 @@ __all__ = [
     "schedule_snapshot",
     "schedule_start",
     "sources_for",
+    "spreadsheet_safe",
 ]

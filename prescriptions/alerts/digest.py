@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import User
-from prescriptions import clinic_table
+from prescriptions import adherence
 from prescriptions.adherence import clinic_patients
 from prescriptions.models import Alert, DigestClaim
 from prescriptions.schedule import local_date_of
@@ -77,7 +77,7 @@ def digest_send(*, clinician_id: int, week_start: date, now: datetime | None = N
         return False
     try:
         clinician = User.objects.select_related("clinic").get(id=clinician_id)
-        rows = clinic_table.clinic_adherence(
+        rows = adherence.clinic_adherence(
             clinic_id=clinician.clinic_id,
             patients=clinic_patients(clinician.clinic_id).filter(
                 prescriptions__clinician=clinician

@@ -16,9 +16,8 @@ from clinic.pagination import PAGE_PARAMETERS, PageNumberPagination
 from clinic.permissions import CLINIC_TEAM, EVERYONE, RolePermission
 from patients.api.views import ARCHIVED_PARAMETER, archived_filter
 from patients.selectors import patients_in_reach
-from prescriptions import adherence, clinic_table
+from prescriptions import adherence
 from prescriptions.api.serializers import INSTANT
-from prescriptions.clinic_csv import csv_response
 from prescriptions.models import Prescription
 from prescriptions.schedule import local_today
 
@@ -223,8 +222,8 @@ class ClinicAdherenceView(CSVExportMixin, APIView):
         clinic = request.user.clinic
         start, end = date_range(request, clinic.zone)
         ordering = request.query_params.get("ordering", "last_name")
-        if ordering.removeprefix("-") not in clinic_table.ORDERINGS:
-            choices = ", ".join(sorted(clinic_table.ORDERINGS))
+        if ordering.removeprefix("-") not in adherence.ORDERINGS:
+            choices = ", ".join(sorted(adherence.ORDERINGS))
             raise serializers.ValidationError({"ordering": [f"Choose one of: {choices}."]})
         patients = adherence.clinic_patients(clinic.id, archived=archived_filter(request))
         has_open = request.query_params.get("has_open_alerts")
@@ -239,7 +238,7 @@ class ClinicAdherenceView(CSVExportMixin, APIView):
         # Without a range each row takes its patient's own default, in their zone; the
         # clinic's dates then only name the export.
         given = {"from", "to"} & request.query_params.keys()
-        rows = clinic_table.clinic_adherence(
+        rows = adherence.clinic_adherence(
             clinic_id=clinic.id,
             patients=patients,
             start=start if given else None,
@@ -248,7 +247,7 @@ class ClinicAdherenceView(CSVExportMixin, APIView):
         )
         if request.accepted_renderer.format == "csv":
             audit_record(request, patients=rows.patient_ids(), action=Action.EXPORT)
-            return csv_response(rows, clinic, start, end)
+            return adherence.csv_response(rows, clinic, start, end)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, self)
         audit_record(request, patients=[r["patient"] for r in page], action=Action.READ)

@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import Action, audit_record
 from clinic.web import team_member_required
-from prescriptions import adherence, clinic_table, extensions
-from prescriptions.clinic_csv import csv_response
+from prescriptions import adherence, extensions
 from prescriptions.models import Prescription, Reminder
 from prescriptions.schedule import local_today
 from prescriptions.selectors import alerts_in_reach, reminders_in_reach
@@ -86,7 +85,7 @@ def table_view(request):
         patients = patients.filter(FILTERS[show]())
     chosen = data.get("range") if data.get("chosen") else None
     start, end = data.get("range") or adherence.default_range(today)
-    rows = clinic_table.clinic_adherence(
+    rows = adherence.clinic_adherence(
         clinic_id=clinic.id,
         patients=patients,
         start=chosen[0] if chosen else None,
@@ -161,7 +160,7 @@ def home(request):
     counts["archived"] = archived.count()
     # Over the dates the table shows, as the filter reads them: two queries, however many.
     counts["low_adherence"] = len(
-        clinic_table.clinic_adherence(
+        adherence.clinic_adherence(
             clinic_id=clinic.id,
             patients=everyone,
             start=start if chosen else None,
@@ -232,7 +231,7 @@ def adherence_csv(request):
         )
     audit_record(request, patients=rows.patient_ids(), action=Action.EXPORT)
     # Opened in a spreadsheet: the byte order mark tells it the file is UTF-8.
-    return csv_response(rows, clinic, start, end, bom=True)
+    return adherence.csv_response(rows, clinic, start, end, bom=True)
 
 
 def failed_reminders(user):

@@ -16,7 +16,7 @@ from clinic.zones import ZoneField
 from patients import services as patient_services
 from patients.validators import phone_validator
 from prescriptions import adherence
-from prescriptions.clinic_table import ORDERINGS
+from prescriptions.adherence import ORDERINGS
 from prescriptions.models import Protocol, SlotKind
 
 # The browser's own pickers; the values travel as ISO dates and HH:MM.

@@ -3,7 +3,7 @@ by the builder of `manage.py seed_bulk`."""
 
 from datetime import date
 
-from prescriptions.ledger import ledger_rebuild
+from prescriptions.adherence import ledger_rebuild
 from prescriptions.management.commands.seed_bulk import seed
 from prescriptions.models import Prescription
 

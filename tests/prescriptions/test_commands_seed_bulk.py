@@ -7,8 +7,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from prescriptions.adherence import adherence_report
-from prescriptions.ledger import ledger_rebuild
+from prescriptions.adherence import adherence_report, ledger_rebuild
 from prescriptions.models import AdherenceDay, CheckIn, Prescription
 from tests.prescriptions.adherence.test_ledger import kept_rows
 

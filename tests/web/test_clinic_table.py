@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from prescriptions import services
-from prescriptions.clinic_csv import csv_columns
+from prescriptions.adherence.clinic_csv import csv_columns
 from prescriptions.models import Alert, Prescription
 from tests.conftest import client_for, signed_in
 from tests.factories import PASSWORD, CheckInFactory, PatientFactory, PrescriptionFactory

@@ -4,7 +4,7 @@ before and after unless the ledger had drifted from its sources."""
 
 from django.core.management.base import BaseCommand
 
-from prescriptions.ledger import ledger_rebuild
+from prescriptions.adherence import ledger_rebuild
 from prescriptions.models import Prescription, ledger_analyze
 
 

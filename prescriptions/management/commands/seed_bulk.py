@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from clinic.models import Clinic, User
 from patients.models import Patient
-from prescriptions.ledger import ledger_rebuild
+from prescriptions.adherence import ledger_rebuild
 from prescriptions.models import (
     EPOCH,
     CheckIn,

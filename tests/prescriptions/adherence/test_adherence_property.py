@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prescriptions.adherence import adherence_report, clinic_patients, current_streak_days
-from prescriptions.clinic_table import clinic_adherence
+from prescriptions.adherence.clinic_table import clinic_adherence
 from prescriptions.models import CheckIn, StatusChange
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from prescriptions import adherence, checkins, clinic_store
-from prescriptions.adherence import ledger
+from prescriptions import adherence, checkins
+from prescriptions.adherence import clinic_store, ledger
 from prescriptions.models import (
     AdherenceDay,
     Alert,

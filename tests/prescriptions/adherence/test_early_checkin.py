@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from prescriptions import clinic_store, services
-from prescriptions.adherence import current_streak_days
+from prescriptions import services
+from prescriptions.adherence import clinic_store, current_streak_days
 from prescriptions.models import ClinicRow
 from tests.conftest import client_for, signed_in
 from tests.factories import PrescriptionFactory

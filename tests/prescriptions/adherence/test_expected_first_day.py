@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from prescriptions import alerts, checkins, clinic_store, services
-from prescriptions.adherence import ledger
+from prescriptions import alerts, checkins, services
+from prescriptions.adherence import clinic_store, ledger
 from prescriptions.models import AdherenceDay, Alert, ClinicRow
 from tests.conftest import client_for, signed_in
 from tests.factories import CheckInFactory, PatientFactory, PrescriptionFactory, knee_rocks

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from patients.services import patient_update
 from prescriptions import checkins, services
 from prescriptions.adherence import adherence_report, clinic_patients, ledger
-from prescriptions.clinic_table import clinic_adherence
+from prescriptions.adherence.clinic_table import clinic_adherence
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import PatientFactory, knee_rocks
 from tests.prescriptions.adherence.test_ledger import kept_rows

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from rest_framework import serializers
 
-from prescriptions import clinic_table
+from prescriptions.adherence import clinic_table
 from prescriptions.api.adherence import ClinicRowSerializer
 from prescriptions.models import Alert
 from tests.conftest import client_for

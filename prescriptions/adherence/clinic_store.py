@@ -15,8 +15,11 @@ from datetime import datetime
 from django.db.models import Exists
 from django.utils import timezone
 
+import prescriptions.adherence.clinic_row as clinic_row
+import prescriptions.adherence.clinic_sql as clinic_sql
+import prescriptions.adherence.clinic_table as clinic_table
+import prescriptions.adherence.report as adherence
 from clinic.models import Clinic
-from prescriptions import adherence, clinic_sql, clinic_table
 from prescriptions.models import ClinicRow, ClinicRowVersion
 from prescriptions.schedule import db_date, db_instant
 
@@ -31,7 +34,7 @@ STORED_FIELDS = [
 
 def _stored(values: tuple, clinic_id: int, now: datetime) -> ClinicRow:
     """A computed row (clinic_table.ClinicRows.to_store) as it is stored."""
-    names = [*clinic_table.COLUMNS, "timezone", "version", "fresh_until"]
+    names = [*clinic_row.COLUMNS, "timezone", "version", "fresh_until"]
     row = dict(zip(names, values, strict=True))
     return ClinicRow(
         patient_id=row["patient"],

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patients.services import patient_archive, patient_update
-from prescriptions import alerts, checkins, clinic_store, clinic_table, services
-from prescriptions.adherence import ledger
+from prescriptions import alerts, checkins, services
+from prescriptions.adherence import clinic_store, clinic_table, ledger
 from prescriptions.models import Alert, ClinicRow
 from tests.clock_changes import CLOCK_CHANGES
 from tests.conftest import client_for

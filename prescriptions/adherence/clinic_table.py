@@ -12,19 +12,20 @@ read instead while it holds; the statement computes only the others. The answer 
 same either way (tests hold that too); only its cost differs.
 """
 
-import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet, Value
 from django.utils import timezone
 
-from prescriptions import adherence, clinic_sql, ledger
+import prescriptions.adherence.clinic_sql as clinic_sql
+import prescriptions.adherence.ledger as ledger
+import prescriptions.adherence.report as adherence
+from prescriptions.adherence.clinic_row import row_of
 from prescriptions.models import ClinicRow, ClinicRowVersion, Prescription
-from prescriptions.schedule import db_date, db_instant, local_midnight, local_today
+from prescriptions.schedule import local_midnight, local_today
 
 # What each ordering sorts on, in the SQL's columns; ties go by name.
 ORDERINGS = {
@@ -68,24 +69,6 @@ KEY_KINDS = {
 STALE_LIMIT = 500
 
 PAIN_CHANGE = "s.recent_tenths - s.baseline_tenths AS pain_change_tenths"
-
-# Columns of the SQL (and the pain change after them), in order.
-COLUMNS = [
-    "patient",
-    "first_name",
-    "last_name",
-    "from",
-    "to",
-    "today",
-    "activated",
-    *clinic_sql.FIGURES,
-]
-
-
-@functools.lru_cache(maxsize=8192)
-def _tenths(value) -> Decimal | None:
-    """Tenths as the Decimal they stand for (few distinct values: each made once)."""
-    return None if value is None else Decimal(value).scaleb(-1)
 
 
 class ClinicRows(Sequence):
@@ -133,7 +116,7 @@ class ClinicRows(Sequence):
         page = None if stop is None else (max(int(stop) - start, 0), start)
         with connection.cursor() as cursor:
             cursor.execute(*self._sql(page))
-            return [self._row(values) for values in cursor.fetchall()]
+            return [row_of(values) for values in cursor.fetchall()]
 
     def patient_ids(self) -> list[int]:
         """Whose rows these are (for the audit trail of an export), without computing them
@@ -149,7 +132,7 @@ class ClinicRows(Sequence):
         with connection.chunked_cursor() as cursor:
             cursor.execute(*self._sql(None))
             while rows := cursor.fetchmany(chunk):
-                yield from (self._row(values) for values in rows)
+                yield from (row_of(values) for values in rows)
 
     def _order_by(self) -> str:
         direction = "DESC" if self.descending else "ASC"
@@ -364,45 +347,6 @@ class ClinicRows(Sequence):
         )
         self._patients_sql = patients_sql
         return statement, params
-
-    def _row(self, values) -> dict:
-        """A row of the SQL (COLUMNS, then the pain change) as the report has it."""
-        (
-            patient, first_name, last_name, d_from, d_to, _today, activated,
-            expected, completed, adherence_tenths, week_tenths, active_days, days_with_session,
-            streak, extra, nights, baseline_tenths, recent_tenths, last_check_in,
-            open_alerts, red_flag_open, prescription_status, *_,
-        ) = values  # fmt: skip
-        baseline, recent = _tenths(baseline_tenths), _tenths(recent_tenths)
-        change = None if baseline is None or recent is None else recent - baseline
-        return {
-            "patient": patient,
-            "first_name": first_name,
-            "last_name": last_name,
-            "from": db_date(d_from),
-            "to": db_date(d_to),
-            "activated": bool(activated),
-            "expected_sessions": expected,
-            "completed_sessions": completed,
-            "adherence_pct": _tenths(adherence_tenths),
-            "adherence_pct_7d": _tenths(week_tenths),
-            "active_days": active_days,
-            "days_with_session": days_with_session,
-            "current_streak_days": streak,
-            "extra_sessions": extra,
-            "night_sessions": nights,
-            "pain": {
-                "baseline": baseline,
-                "recent": recent,
-                "change": change,
-                "meaningful": change is not None
-                and abs(change) >= adherence.MEANINGFUL_PAIN_CHANGE,
-            },
-            "last_check_in": db_instant(last_check_in),
-            "open_alerts": open_alerts,
-            "red_flag_open": bool(red_flag_open),
-            "prescription_status": prescription_status,
-        }
 
 
 def fresh_rows(clinic_id: int, now: datetime) -> QuerySet:

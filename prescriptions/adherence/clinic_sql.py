@@ -313,7 +313,7 @@ FRESH = """s.patient_id = p.id AND s.clinic_id = %(clinic)s AND s.timezone = p.t
         WHERE v.patient_id = p.id AND v.version = s.version)"""
 STALE = f"\n    AND NOT EXISTS (SELECT 1 FROM prescriptions_clinicrow s WHERE {FRESH})"
 # What a row holds besides the patient's id, names, range and activation, in the order
-# the statements answer it (clinic_table.COLUMNS); a stored row has a column of each.
+# the statements answer it (clinic_row.COLUMNS); a stored row has a column of each.
 FIGURES = [
     "expected_sessions",
     "completed_sessions",

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db import connection
 
-from prescriptions import clinic_sql, clinic_table
+from prescriptions.adherence import clinic_sql, clinic_table
 from tests.factories import PrescriptionFactory
 
 pytestmark = [
