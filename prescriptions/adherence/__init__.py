@@ -5,7 +5,8 @@ ledger.py keeps one row per prescription and local date, written from the source
 zones, status history) as the days come, and rebuilt from them on demand; days.py works
 out a prescription's days from its sources (pure time arithmetic); counts.py counts each
 check-in on its day; timeline.py tells when a prescription was active; report.py reads a
-patient's report (and the clinic's patients) from the ledger; streak.py the current streak
+patient's days and the alert rules' data from the ledger; patient_report.py one
+patient's report, its figures by the clinic table's statement; streak.py the current streak
 at a check-in; current.py which prescription is a patient's current one. The clinic
 table: clinic_table.py sorts, filters and pages every patient's row, computed by the
 statements of clinic_sql.py or read from the rows clinic_store.py keeps ahead;
@@ -28,6 +29,7 @@ from prescriptions.adherence.ledger import (
     schedule_start,
     sources_for,
 )
+from prescriptions.adherence.patient_report import adherence_report
 from prescriptions.adherence.report import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
@@ -36,12 +38,11 @@ from prescriptions.adherence.report import (
     RECENT_WEEK_DAYS,
     DayRow,
     PatientData,
-    adherence_report,
+    by_day,
     clinic_patients,
     default_range,
     pain_summary,
     report_data,
-    report_from,
     resolve_range,
     round1,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "DayRow",
     "PatientData",
     "adherence_report",
+    "by_day",
     "checkin_count_and_streak",
     "clinic_adherence",
     "clinic_patients",
@@ -78,7 +80,6 @@ __all__ = [
     "prescription_state",
     "prescription_states",
     "report_data",
-    "report_from",
     "resolve_range",
     "round1",
     "schedule_change",

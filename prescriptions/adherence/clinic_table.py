@@ -76,18 +76,20 @@ class ClinicRows(Sequence):
     by_day), computed from the ledger by the database: one query per page however many
     patients and whatever the ordering or filter. `len()` and slices are what a paginator
     asks; `stream()` reads every row from a server-side cursor, in constant memory.
-    `stored=False` computes every row, never reading the stored ones.
+    `stored=False` computes every row, never reading the stored ones; `patient_id`: the
+    rows are that one patient's (their report), whose ledger alone is caught up.
     """
 
     def __init__(
-        self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now, stored=True
-    ):
+        self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now, stored=True,
+        patient_id=None,
+    ):  # fmt: skip
         self.field = ordering.removeprefix("-")
         self.descending = ordering.startswith("-")
         self.clinic_id = clinic_id
         self.start, self.end, self.now = start, end, now
         self.below_pct = below_pct
-        self.patients = patients
+        self.patients, self.patient_id = patients, patient_id
         # Stored rows hold each patient's default range only.
         self.stored = stored and start is None and end is None
         self._count: int | None = None
@@ -257,14 +259,16 @@ class ClinicRows(Sequence):
         """The patients' zones; first, when the scheduler is behind (normally it is not:
         the same query says so), what fell due and it has not written yet. Counts on the
         way how many of the patients' stored rows do not hold."""
+        mine = {"patient_id": self.patient_id} if self.patient_id else {}
         behind = Prescription.objects.filter(
-            patient__clinic_id=self.clinic_id, ledger_until__lte=self.now
+            patient__clinic_id=self.clinic_id, ledger_until__lte=self.now, **mine
         )
         fresh = Exists(fresh_rows(self.clinic_id, self.now)) if self.stored else Value(False)
         patients = self.patients.order_by().annotate(behind=Exists(behind), fresh=fresh)
         found = list(patients.values_list("timezone", "behind", "fresh").annotate(Count("id")))
         if any(late for _, late, _, _ in found):
-            ledger.ledger_catch_up(clinic_id=self.clinic_id, now=self.now)
+            ids = [self.patient_id] if self.patient_id else None
+            ledger.ledger_catch_up(clinic_id=self.clinic_id, patient_ids=ids, now=self.now)
             found = [(zone, late, False, n) for zone, late, _, n in found]
         self._stale = sum(n for _, _, fresh, n in found if not fresh)
         return sorted({zone for zone, *_ in found}) or ["UTC"]

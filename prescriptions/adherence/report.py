@@ -1,9 +1,8 @@
-"""Adherence: what was expected of a patient, what they did, and how their pain moved.
-
-Both come from the ledger (ledger.py): one row per prescription and local date with the
-instant each session fell due and the check-ins of that day. One patient's report reads
-their rows; the clinic's report is one SQL aggregate over every patient's rows, sorted,
-filtered and paginated in the database. The definitions are those of docs/definitions.md.
+"""What reports read from the ledger (ledger.py), one row per prescription and local date
+with the instant each session fell due and the check-ins of that day: the ranges a report
+may cover, a report's days one by one (`by_day`), and the patients' data the alert rules
+read. A report's figures over its range are not worked out here but by the clinic table's
+statement (patient_report.py). The definitions are those of docs/definitions.md.
 """
 
 from collections import defaultdict
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 import prescriptions.adherence.ledger as ledger
 from clinic.models import User
@@ -31,7 +29,7 @@ from prescriptions.models import (
     ScheduleChange,
     StatusChange,
 )
-from prescriptions.schedule import db_date, local_date_of
+from prescriptions.schedule import db_date
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
@@ -232,63 +230,41 @@ def _check_in_dates(patients, start: date, end: date) -> Q:
     return dates
 
 
-def report_from(
-    data: PatientData, start: date, end: date, now: datetime, *, with_days: bool = True
-) -> dict:
-    """The adherence report of one patient from data loaded by `report_data`."""
-    today = local_date_of(now, data.tz)
-    by_day = []
-    expected_total = completed_total = extra_total = night_total = 0
-    active_days = days_with_session = 0
-    for day in dates_between(start, end):
-        rows = data.days.get(day, ())
-        expected = completed = check_ins = waiting = 0
-        for row in rows:
-            for kind in row.expected_kinds(now):
-                expected += 1
-                completed += getattr(row, kind) > 0
-            check_ins += row.total
-            waiting += row.waiting(now)
-            night_total += row.night
-        # A day the ledger has is as it says; a day still to come, with no row yet, is
-        # active unless something already recorded stops it. (After a move west, a day
-        # begun in the old zone can lie after today in the new one.)
-        active = any(row.active for row in rows) or (
-            day > today and any(t.is_active_day(day) for t in data.timelines)
-        )
-        expected_total += expected
-        completed_total += completed
-        extra = check_ins - completed - waiting
-        extra_total += extra
-        active_days += active
-        days_with_session += active and check_ins > 0
-        if with_days:
-            by_day.append(
-                {
-                    "date": day,
-                    "expected": expected,
-                    "completed": completed,
-                    "extra": extra,
-                    "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
-                }
-            )
-    report = {
-        "patient": data.patient.id,
-        "from": start,
-        "to": end,
-        "expected_sessions": expected_total,
-        "completed_sessions": completed_total,
-        "adherence_pct": round1(completed_total * 100, expected_total),
-        "active_days": active_days,
-        "days_with_session": days_with_session,
-        "current_streak_days": streak_in(data.days, start, end, today, now),
-        "extra_sessions": extra_total,
-        "night_sessions": night_total,
-        "pain": pain_summary(data, start, end),
+def ledger_days(patient_id: int, start: date, end: date) -> dict[date, list[DayRow]]:
+    """The patient's ledger rows of `start`..`end` by date, in one query."""
+    rows = (
+        AdherenceDay.objects.filter(patient_id=patient_id, local_date__range=(start, end))
+        .order_by()
+        .values_list("local_date", *DAY_FIELDS)
+    )
+    days = defaultdict(list)
+    for row in rows:
+        days[db_date(row[0])].append(DayRow._make(row[1:]))
+    return days
+
+
+def day_figures(day: date, rows, now: datetime) -> dict:
+    """One date of a report's `by_day`, from the ledger's rows of that date: the sessions
+    fallen due, those of them done, the check-ins beyond them (leaving out those that wait
+    for a session still to fall due) and the mean pain before sessions."""
+    expected = completed = check_ins = waiting = 0
+    for row in rows:
+        for kind in row.expected_kinds(now):
+            expected += 1
+            completed += getattr(row, kind) > 0
+        check_ins += row.total
+        waiting += row.waiting(now)
+    return {
+        "date": day,
+        "expected": expected,
+        "completed": completed,
+        "extra": check_ins - completed - waiting,
+        "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
     }
-    if with_days:
-        report["by_day"] = by_day
-    return report
+
+
+def by_day(days: dict[date, list[DayRow]], start: date, end: date, now: datetime) -> list:
+    return [day_figures(day, days.get(day, ()), now) for day in dates_between(start, end)]
 
 
 def _all_of_today_done(rows) -> bool:
@@ -330,14 +306,6 @@ def pain_summary(data: PatientData, start: date, end: date) -> dict:
         "change": change,
         "meaningful": change is not None and abs(change) >= MEANINGFUL_PAIN_CHANGE,
     }
-
-
-def adherence_report(
-    *, patient: Patient, start: date, end: date, now: datetime | None = None
-) -> dict:
-    now = now or timezone.now()
-    data = report_data([patient], start=start, end=end, now=now)
-    return report_from(data[patient.id], start, end, now)
 
 
 def clinic_patients(clinic_id: int, *, archived: bool = False):

@@ -58,11 +58,18 @@ def _streak_rows(patient_id: int, start: date, end: date, now: datetime) -> list
     return list(AdherenceDay.objects.raw(STREAK_ROWS, [patient_id, instant, patient_id, *dates]))
 
 
-def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int | None:
+def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int:
     """Counts a check-in on its day (counts.checkin_count) and answers the patient's
-    current_streak_days after it, on PostgreSQL from the count's own statement; None when
-    the streak is still to be read (another database, a day the ledger had no row for, a
-    ledger behind or without a row in the range: current_streak_days then does as ever)."""
+    current_streak_days after it, what its advice needs, in one call: on PostgreSQL from the
+    count's own statement, else (another database, a day the ledger had no row for, a
+    ledger behind or without a row in the range) by current_streak_days."""
+    streak = _count_and_streak(checkin, now)
+    if streak is None:
+        return current_streak_days(patient=checkin.patient, now=now)
+    return streak
+
+
+def _count_and_streak(checkin: CheckIn, now: datetime) -> int | None:
     if connection.vendor != "postgresql":
         counts.checkin_count(checkin)
         return None

@@ -53,9 +53,15 @@ def low_adherence(data: PatientData, today: date, now: datetime) -> Alert | None
     """Under half of the sessions expected over the last full week done, when enough were
     expected for the share to mean something."""
     start, end = today - timedelta(days=LOW_ADHERENCE_DAYS), today - timedelta(days=1)
-    week = adherence.report_from(data, start, end, now, with_days=False)
-    pct = week["adherence_pct"]
-    if week["expected_sessions"] < LOW_ADHERENCE_MIN_EXPECTED or pct >= LOW_ADHERENCE_BELOW_PCT:
+    days = adherence.by_day(data.days, start, end, now)
+    week = {
+        "expected_sessions": sum(day["expected"] for day in days),
+        "completed_sessions": sum(day["completed"] for day in days),
+    }
+    if week["expected_sessions"] < LOW_ADHERENCE_MIN_EXPECTED:
+        return None
+    pct = adherence.round1(week["completed_sessions"] * 100, week["expected_sessions"])
+    if pct >= LOW_ADHERENCE_BELOW_PCT:
         return None
     return _about_latest(
         data,

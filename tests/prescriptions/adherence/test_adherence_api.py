@@ -143,9 +143,10 @@ def test_it_uses_the_same_few_queries_however_big_the_clinic(
         made = bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 5, 7), days=3)
         client = client_for(clinician_a)
 
-        # Token and user (2), the patient (1), prescriptions, slots, status history (3),
-        # check-ins per prescription and date (1).
-        with django_assert_num_queries(7 + 1):  # + the audit entry
+        # Token and user (2), the patient (1); the report (3): the patient's zone and
+        # whether their ledger is behind, the figures (the clinic table's statement over
+        # this patient), the ledger's rows of the range for by_day.
+        with django_assert_num_queries(6 + 1):  # + the audit entry
             response = client.get(url(made[-1]))
 
     assert response.json()["completed_sessions"] > 0

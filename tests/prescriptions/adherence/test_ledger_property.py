@@ -20,6 +20,7 @@ from prescriptions.adherence import adherence_report, clinic_patients, ledger
 from prescriptions.adherence.clinic_table import clinic_adherence
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import PatientFactory, knee_rocks
+from tests.prescriptions.adherence.oracle import oracle_report
 from tests.prescriptions.adherence.test_ledger import kept_rows
 
 TIMES = ["00:30", "02:30", "06:45", "07:00", "21:30", "23:45"]
@@ -286,6 +287,7 @@ def test_it_agrees_with_the_contract_after_changes(
     first, last = start - timedelta(days=1), start + timedelta(days=8)
     with time_machine.travel(now, tick=False):
         report = adherence_report(patient=patient, start=first, end=last)
+        assert report == oracle_report(patient, first, last, now)
 
     oracle = Oracle(start, schedules, history, check_ins, now, written_at)
     assert [(d["date"], d["expected"], d["completed"], d["extra"]) for d in report["by_day"]] == [

@@ -154,12 +154,14 @@ def test_it_reads_the_page_in_the_same_queries_however_big_the_clinic(
         bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 5, 1), days=9)
         one = clinic_a.patients.order_by("id").first()
         client = signed_in(clinician_a)
-        # Session and user (2); the patient (1); the report: prescriptions, slots, status
-        # history, check-ins by day (4); check-ins of the range (1); prescriptions with
-        # their slots, status and plan history (4); alerts (1); reminders (1); the audit
-        # trail shown and its count (2); the audit entry of this read (1); the outcomes
-        # card's responses with their questionnaires (1), and what its plans ask for (1).
-        with django_assert_num_queries(19):
+        # Session and user (2); the patient (1); the report (3): the patient's zone and
+        # whether their ledger is behind, the figures (the clinic table's statement over
+        # this patient), the ledger's rows of the range; check-ins of the range (1);
+        # prescriptions with their slots, status and plan history (4); alerts (1);
+        # reminders (1); the audit trail shown and its count (2); the audit entry of this
+        # read (1); the outcomes card's responses with their questionnaires (1), and what
+        # its plans ask for (1).
+        with django_assert_num_queries(18):
             response = client.get(url(one))
 
     assert response.status_code == 200
