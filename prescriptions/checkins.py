@@ -124,13 +124,9 @@ def checkin_insert(checkin: CheckIn) -> None:
 def checkin_advice(checkin: CheckIn, now: datetime, streak: int | None = None) -> str:
     """What the patient reads after this check-in ("" when nothing needs saying); `streak`
     is the patient's current streak when it was read with the count."""
-
-    def streak_days() -> int:
-        if streak is not None:
-            return streak
-        return adherence.current_streak_days(patient=checkin.patient, now=now)
-
-    return alerts.checkin_advice_words(checkin, streak_days)
+    if streak is None:
+        streak = adherence.current_streak_days(patient=checkin.patient, now=now)
+    return alerts.checkin_advice_words(checkin, streak)
 
 
 def checkin_act(checkin: CheckIn, now: datetime) -> None:

@@ -1,7 +1,5 @@
 """What the patient reads after a check-in: short, kind and plain."""
 
-from collections.abc import Callable
-
 from prescriptions.models import CheckIn, CheckInSlot, RedFlag
 
 # Possible signs of nerve compression at the base of the spine: emergency care, not a
@@ -48,14 +46,13 @@ def streak(days: int) -> str:
     return f"{days} days in a row with every session done. Well done, keep it going!"
 
 
-def after_checkin(checkin: CheckIn, streak_days: Callable[[], int]) -> str:
-    """What the patient reads after this check-in ("" when nothing needs saying);
-    `streak_days` answers the patient's current streak, asked only when it matters."""
+def after_checkin(checkin: CheckIn, streak_days: int) -> str:
+    """What the patient reads after this check-in ("" when nothing needs saying), given the
+    patient's current streak."""
     if checkin.red_flags:
         return red_flag(checkin.red_flags)
     if checkin.pain_rose:
         return EASE_OFF
     if checkin.slot == CheckInSlot.NIGHT and checkin.prescription.as_needed:
         return NIGHT
-    days = streak_days()
-    return streak(days) if days >= STREAK_MIN_DAYS else ""
+    return streak(streak_days) if streak_days >= STREAK_MIN_DAYS else ""
