@@ -2,18 +2,16 @@
 and the page answer 400 on `url`), and again at every post, after the host name is
 resolved (prescriptions.reminders.webhook_address), as a name may resolve elsewhere later."""
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from clinic.addresses import url_host_public
 from clinic.events import TYPES
-from prescriptions.reminders import is_public_address
 
 ALL = "*"
-LOCAL_NAMES = ("localhost", ".localhost")
 
 
 def url_problem(url: str) -> str | None:
@@ -28,18 +26,9 @@ def url_problem(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.username or parts.password:
         return "Leave the user name and password out of the address: deliveries are signed."
-    if allow_local:
-        return None
-    host = (parts.hostname or "").rstrip(".").lower()
-    if host == LOCAL_NAMES[0] or host.endswith(LOCAL_NAMES[1]):
-        return "Use an address on the public internet, not this machine."
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None  # a host name: its addresses are checked at each post
-    if not is_public_address(str(address)):
-        return "Use an address on the public internet, not a private or local one."
-    return None
+    if allow_local or url_host_public(url):
+        return None  # a host name's addresses are checked again at each post
+    return "Use an address on the public internet, not a private or local one."
 
 
 def events_problem(events) -> str | None:

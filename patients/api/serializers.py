@@ -1,11 +1,9 @@
-import ipaddress
-from urllib.parse import urlsplit
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from clinic.addresses import url_host_public
 from clinic.api.validation import StrictSerializerMixin
 from clinic.models import iana_zones
 from patients import services
@@ -116,19 +114,6 @@ class ActivateSerializer(StrictSerializerMixin, serializers.Serializer):
         return attrs
 
 
-def webhook_host_allowed(url: str) -> bool:
-    """Whether the worker may post to this URL's host: not this machine, nor an address on
-    a private or link-local network (the cloud metadata service, the broker, the database).
-    Host names are trusted to resolve publicly; an address written out is checked here."""
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        return True
-
-
 class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     quiet_start = serializers.TimeField(
         format="%H:%M", input_formats=["%H:%M"], allow_null=True, required=False
@@ -172,7 +157,7 @@ class ReminderPreferenceSerializer(StrictSerializerMixin, serializers.ModelSeria
             raise serializers.ValidationError(
                 {"webhook_url": ["Required when the channel is webhook."]}
             )
-        if attrs.get("webhook_url") and not webhook_host_allowed(attrs["webhook_url"]):
+        if attrs.get("webhook_url") and not url_host_public(attrs["webhook_url"]):
             raise serializers.ValidationError(
                 {"webhook_url": ["Use an address on the public internet."]}
             )

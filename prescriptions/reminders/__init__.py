@@ -39,7 +39,6 @@ The patient's reminder preferences (channel, quiet hours, webhook) live in `pati
 from prescriptions.reminders.calendar import calendar_feed
 from prescriptions.reminders.channels import (
     DeliveryError,
-    is_public_address,
     webhook_address,
     webhook_post,
 )
@@ -71,7 +70,6 @@ __all__ = [
     "checkin_reminder_id",
     "checkin_token",
     "histories_for",
-    "is_public_address",
     "patient_slots_reschedule",
     "plan_for",
     "quiet_hours_cover_every_slot",

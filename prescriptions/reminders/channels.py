@@ -35,7 +35,6 @@ does that check and the pinned post for the clinics' webhooks too (webhooks/send
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import smtplib
 import socket
@@ -50,6 +49,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 from requests.adapters import HTTPAdapter
+
+from clinic.addresses import is_public_address
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 # Statuses that tell us the receiver may accept the same request later.
@@ -141,12 +142,6 @@ def send_sms(*, to: str, body: str, backend=None) -> None:
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + digest.hexdigest()
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    # is_global already rules out private, loopback, link-local and unspecified addresses.
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
 def webhook_address(host: str, port: int) -> str:
