@@ -164,6 +164,6 @@ class CheckInFactory(factory.django.DjangoModelFactory):
     def _counted(obj, create, extracted, **kwargs):
         # As checkin_record does: the ledger counts the check-in on its day.
         if create:
-            from prescriptions.adherence.counts import checkin_count
+            from prescriptions.adherence.ledger import checkin_count
 
             checkin_count(obj)

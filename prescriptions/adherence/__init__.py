@@ -29,7 +29,11 @@ from prescriptions.adherence.ledger import (
     schedule_start,
     sources_for,
 )
-from prescriptions.adherence.patient_report import adherence_report
+from prescriptions.adherence.patient_report import (
+    adherence_report,
+    checkin_count_and_streak,
+    current_streak_days,
+)
 from prescriptions.adherence.report import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
@@ -46,7 +50,6 @@ from prescriptions.adherence.report import (
     resolve_range,
     round1,
 )
-from prescriptions.adherence.streak import checkin_count_and_streak, current_streak_days
 
 __all__ = [
     "BOM",

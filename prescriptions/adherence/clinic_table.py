@@ -77,12 +77,13 @@ class ClinicRows(Sequence):
     patients and whatever the ordering or filter. `len()` and slices are what a paginator
     asks; `stream()` reads every row from a server-side cursor, in constant memory.
     `stored=False` computes every row, never reading the stored ones; `patient_id`: the
-    rows are that one patient's (their report), whose ledger alone is caught up.
+    rows are that one patient's (their report), whose ledger alone is caught up; `zones`:
+    the patients' zones, given by a caller that has caught their ledger up already.
     """
 
     def __init__(
         self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now, stored=True,
-        patient_id=None,
+        patient_id=None, zones=None,
     ):  # fmt: skip
         self.field = ordering.removeprefix("-")
         self.descending = ordering.startswith("-")
@@ -93,7 +94,7 @@ class ClinicRows(Sequence):
         # Stored rows hold each patient's default range only.
         self.stored = stored and start is None and end is None
         self._count: int | None = None
-        self._zones: list[str] | None = None
+        self._zones: list[str] | None = zones
         self._stale = 0
         self._fill: dict = {}
         self._patients_sql = ""
@@ -128,6 +129,16 @@ class ClinicRows(Sequence):
         with connection.cursor() as cursor:
             cursor.execute(*self._filtered_sql("id", whole=True))
             return [patient_id for (patient_id,) in cursor.fetchall()]
+
+    def keys(self) -> dict[int, object]:
+        """Each patient's value of the ordering's key alone, computed as in their row but
+        without the rest of it (a check-in's advice needs the streak, nothing else)."""
+        statement, params = self._statement()
+        self._add_keyed(statement, params)
+        (key,) = ORDERINGS[self.field]
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql(f"SELECT id, {key} FROM keyed"), params)
+            return dict(cursor.fetchall())
 
     def stream(self, chunk: int = 2000):
         """Every row, read in chunks from a server-side cursor where the database has one."""

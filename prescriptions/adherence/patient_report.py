@@ -1,17 +1,20 @@
-"""One patient's adherence report (`GET patients/{id}/adherence/`, the staff and the
-patient's own pages, the CSV's rows): its figures are the clinic table's, computed by the
-same statement (clinic_table.ClinicRows, clinic_sql.py) over this patient alone, so each
-figure has one definition; its `by_day` is worked out from the ledger's rows of the range
-(report.by_day), which the statement does not give."""
+"""One patient's figures, from the one engine that defines them: the clinic table's
+statement (clinic_table.ClinicRows, clinic_sql.py) run for this patient alone. Their
+adherence report (`GET patients/{id}/adherence/`, the staff and the patient's own pages),
+the streak a check-in's advice quotes, and the figures the alert rules weigh all come from
+it, so each figure is defined once; a report's `by_day` is worked out from the ledger's rows
+of its range (report.by_day), which the statement does not give."""
 
 from datetime import date, datetime
 
 from django.db.models import Value
 from django.utils import timezone
 
+import prescriptions.adherence.ledger as ledger
 from patients.models import Patient
 from prescriptions.adherence.clinic_table import ClinicRows
 from prescriptions.adherence.report import by_day, ledger_days
+from prescriptions.models import CheckIn
 
 COUNTS = (
     "expected_sessions",
@@ -35,16 +38,23 @@ def adherence_report(
         "patient": patient.id,
         "from": start,
         "to": end,
-        # PostgreSQL sums integers as numeric: whole numbers, said as such.
-        **{name: int(row[name]) for name in COUNTS},
+        **counts_of(row),
         "adherence_pct": row["adherence_pct"],
         "pain": row["pain"],
         "by_day": by_day(ledger_days(patient.id, start, end), start, end, now),
     }
 
 
-def patient_figures(patient: Patient, *, start: date, end: date, now: datetime) -> dict:
-    """The patient's row of the clinic table over `start`..`end`, archived or not."""
+def counts_of(row: dict) -> dict:
+    # PostgreSQL sums integers as numeric: whole numbers, said as such.
+    return {name: int(row[name]) for name in COUNTS}
+
+
+def patient_figures(
+    patient: Patient, *, start: date | None = None, end: date | None = None, now: datetime
+) -> dict:
+    """The patient's row of the clinic table over `start`..`end` (by default the 28 days up
+    to their today), archived or not, computed afresh."""
     # `activated` is read by the clinic table's pages only.
     mine = Patient.objects.filter(pk=patient.pk).annotate(activated=Value(False))
     rows = ClinicRows(
@@ -60,3 +70,32 @@ def patient_figures(patient: Patient, *, start: date, end: date, now: datetime) 
     )
     (row,) = rows[:]
     return row
+
+
+def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int:
+    """The `current_streak_days` of the patient's default report (the 28 days up to today),
+    computed as in their row, without the rest of it: two queries, the first whether their
+    ledger is behind (then caught up, as a report does)."""
+    now = now or timezone.now()
+    ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
+    rows = ClinicRows(
+        Patient.objects.filter(pk=patient.pk).annotate(activated=Value(False)),
+        clinic_id=patient.clinic_id,
+        start=None,
+        end=None,
+        ordering="current_streak_days",
+        below_pct=None,
+        now=now,
+        stored=False,
+        patient_id=patient.pk,
+        zones=[patient.timezone],
+    )
+    return int(rows.keys()[patient.pk])
+
+
+def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int:
+    """A check-in's one call into adherence, inside its transaction: the ledger counts it on
+    its day, then the patient's current streak, this check-in included, is read for its
+    advice."""
+    ledger.checkin_count(checkin)
+    return current_streak_days(patient=checkin.patient, now=now)

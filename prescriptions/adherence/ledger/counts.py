@@ -1,6 +1,6 @@
-"""The check-ins' side of the ledger: each check-in counted on its day as it is recorded
-(inside its transaction), and every day's counts worked out again from the check-ins
-themselves when ledger.py rebuilds a prescription."""
+"""The check-ins' side of the ledger: each check-in counted on its day as it is recorded,
+and every day's counts worked out again from the check-ins themselves when the ledger
+rebuilds a prescription."""
 
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
@@ -23,36 +23,26 @@ def _added_counts(check_in: CheckIn) -> dict[str, int]:
     }
 
 
-def count_params(check_in: CheckIn) -> list:
-    """The parameters of COUNT_CHECK_IN for this check-in."""
+def checkin_count(check_in: CheckIn) -> None:
+    """Counts a check-in on its day, inside its transaction, which holds the prescription's
+    row locked (so no racing insert of the same day). Its event then outdates the
+    patient's stored clinic row."""
     counts = _added_counts(check_in)
-    return [
+    params = [
         *(counts[name] for name in COUNT_FIELDS),
         check_in.prescription_id,
         connection.ops.adapt_datefield_value(check_in.local_date),
     ]
-
-
-def checkin_count(check_in: CheckIn) -> None:
-    """Counts a check-in just stored on its day (inside its transaction; its event then
-    outdates the patient's stored clinic row)."""
     with connection.cursor() as cursor:
-        cursor.execute(COUNT_CHECK_IN, count_params(check_in))
+        cursor.execute(COUNT_CHECK_IN, params)
         counted = cursor.rowcount
-    if not counted:
-        checkin_day_create(check_in)
-
-
-def checkin_day_create(check_in: CheckIn) -> None:
-    """The check-in's day when the ledger had no row for it (a date it never wrote), with
-    the check-in counted."""
-    # The prescription row is locked by the check-in's service: no racing insert.
-    AdherenceDay.objects.create(
-        prescription_id=check_in.prescription_id,
-        patient_id=check_in.patient_id,
-        local_date=check_in.local_date,
-        **_added_counts(check_in),
-    )
+    if not counted:  # a date the ledger never wrote (before the start, say)
+        AdherenceDay.objects.create(
+            prescription_id=check_in.prescription_id,
+            patient_id=check_in.patient_id,
+            local_date=check_in.local_date,
+            **counts,
+        )
 
 
 def check_in_counts(prescription_ids) -> list[AdherenceDay]:

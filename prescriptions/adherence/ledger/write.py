@@ -1,49 +1,16 @@
-"""The adherence ledger: what each prescription expected, day by day, as it happened.
-
-Expected sessions depend on the slots and the zone in force when each one fell due, and
-on the status history. Worked out again from the current slots at every read, history
-would move whenever a slot or a zone changes, and a clinic's report would cost one
-computation per patient and day. So this module keeps one `AdherenceDay` row per
-prescription and local date, and reports aggregate those rows in SQL.
-
-Sources, and what each change does:
-- `ScheduleChange`: the slots and zone from an instant on. A new slot time or zone adds a
-  change at that instant and rewrites only what is still to come.
-- `StatusChange`: pause, resume, end. A change with a past `effective` rewrites the
-  prescription's days from that instant on.
-- start and end dates: moving them rewrites the prescription from its start.
-- `created_at`: on the day it was written, the slots already gone by then expect nothing
-  (days.Sources.asked_for); it never changes.
-- check-ins: counted on their day as they are recorded (counts.py, `checkin_count`).
-
-Rows are written a local day at a time: when a prescription's `ledger_until` has passed
-(normally its patient's midnight), the reminder tick writes the day that begins, with the
-instant each session will fall due. Reports count a session as expected once that instant
-has passed, so a session is expected whether or not its reminder was sent, skipped or
-late. Reports first write what the tick has not written yet (`ledger_catch_up`), so they
-stay right while the scheduler is down, and for prescriptions made without the services.
-
-`ledger_rebuild` writes everything again from the sources; it must equal what was kept.
-"""
+"""Writing the ledger: a prescription's days from an instant on, as time passes, as a
+source changes, or all again from the sources (see the package's face)."""
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from prescriptions.adherence.counts import COUNT_FIELDS, check_in_counts
-from prescriptions.adherence.days import KINDS, Day, Schedule, Sources, days_between
-from prescriptions.models import (
-    EPOCH,
-    AdherenceDay,
-    ClinicRowVersion,
-    Prescription,
-    PrescriptionSlot,
-    ScheduleChange,
-    StatusChange,
-)
+from prescriptions.adherence.days import KINDS, Day, Sources, days_between
+from prescriptions.adherence.ledger.counts import COUNT_FIELDS, check_in_counts
+from prescriptions.adherence.ledger.sources import sources_for
+from prescriptions.models import EPOCH, AdherenceDay, ClinicRowVersion, Prescription, ScheduleChange
 from prescriptions.schedule import local_date_of
 
 # Prescriptions written per transaction by the tick and the rebuild.
@@ -53,66 +20,6 @@ SESSION_FIELDS = [
     "active",
     *(f"{kind}_{what}" for kind in KINDS for what in ("due_at", "time")),
 ]
-
-
-# --- Reading the sources ----------------------------------------------------------------
-
-
-def sources_for(prescription_ids) -> dict[int, Sources]:
-    """Four queries however many prescriptions."""
-    ids = list(prescription_ids)
-    rows = Prescription.objects.filter(id__in=ids).values_list(
-        "id",
-        "patient_id",
-        "start_date",
-        "end_date",
-        "ledger_until",
-        "patient__timezone",
-        "created_at",
-    )
-    schedules = defaultdict(list)
-    for prescription_id, since, zone, slots in (
-        ScheduleChange.objects.filter(prescription_id__in=ids)
-        .order_by("effective_at", "id")
-        .values_list("prescription_id", "effective_at", "timezone", "slots")
-    ):
-        slots = tuple((kind, time.fromisoformat(at)) for kind, at in slots)
-        schedules[prescription_id].append(Schedule(since, ZoneInfo(zone), slots))
-    current_slots = defaultdict(list)
-    for prescription_id, kind, at in (
-        PrescriptionSlot.objects.filter(prescription_id__in=ids)
-        .order_by("time", "kind")
-        .values_list("prescription_id", "kind", "time")
-    ):
-        current_slots[prescription_id].append((kind, at))
-    changes = defaultdict(list)
-    for prescription_id, at, status in (
-        StatusChange.objects.filter(prescription_id__in=ids)
-        .order_by("effective_at", "id")
-        .values_list("prescription_id", "effective_at", "status")
-    ):
-        changes[prescription_id].append((at, status))
-    found = {}
-    for prescription_id, patient_id, start_date, end_date, until, zone, written_at in rows:
-        # Made without the services (fixtures, old data): its current slots and zone from
-        # the beginning.
-        history = schedules[prescription_id] or [
-            Schedule(EPOCH, ZoneInfo(zone), tuple(current_slots[prescription_id]))
-        ]
-        found[prescription_id] = Sources(
-            prescription_id,
-            patient_id,
-            start_date,
-            end_date,
-            until,
-            history,
-            changes[prescription_id],
-            written_at,
-        )
-    return found
-
-
-# --- Writing ----------------------------------------------------------------------------
 
 
 def _write(
