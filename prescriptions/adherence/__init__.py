@@ -1,16 +1,16 @@
 """Adherence: what each prescription expected, what the patient did, and how their pain
 moved (docs/definitions.md).
 
-ledger.py keeps one row per prescription and local date, written from the sources (slots,
-zones, status history) as the days come, and rebuilt from them on demand; days.py works
-out a prescription's days from its sources (pure time arithmetic); counts.py counts each
-check-in on its day; timeline.py tells when a prescription was active; report.py reads a
-patient's days and the alert rules' data from the ledger; patient_report.py one
-patient's report, its figures by the clinic table's statement; streak.py the current streak
-at a check-in; current.py which prescription is a patient's current one. The clinic
-table: clinic_table.py sorts, filters and pages every patient's row, computed by the
-statements of clinic_sql.py or read from the rows clinic_store.py keeps ahead;
-clinic_csv.py streams it as CSV. Other modules call only what this face names.
+Every figure has one definition, the clinic table's statement (clinic_sql.py, put together
+by clinic_table.py): the clinic's rows, one patient's report, the streak a check-in's advice
+quotes and the figures the alert rules weigh are all computed by it (patient_report.py),
+or read from the rows clinic_store.py keeps ahead of it; clinic_csv.py streams the rows as
+CSV. Underneath, the ledger (ledger/) keeps one row per prescription and local date: the
+sessions due, from the sources (slots, zones, status history, days.py's time arithmetic),
+and the check-ins counted on their day; it alone writes it. report.py reads a report's days
+one by one and the alert rules' data from the ledger; timeline.py tells when a prescription
+was active; current.py which prescription is a patient's current one. Other modules call
+only what this face names.
 """
 
 from prescriptions.adherence.clinic_csv import BOM, csv_columns, csv_response, spreadsheet_safe
@@ -33,6 +33,7 @@ from prescriptions.adherence.patient_report import (
     adherence_report,
     checkin_count_and_streak,
     current_streak_days,
+    patients_figures,
 )
 from prescriptions.adherence.report import (
     DEFAULT_RANGE_DAYS,
@@ -42,10 +43,8 @@ from prescriptions.adherence.report import (
     RECENT_WEEK_DAYS,
     DayRow,
     PatientData,
-    by_day,
     clinic_patients,
     default_range,
-    pain_summary,
     report_data,
     resolve_range,
     round1,
@@ -64,7 +63,6 @@ __all__ = [
     "DayRow",
     "PatientData",
     "adherence_report",
-    "by_day",
     "checkin_count_and_streak",
     "clinic_adherence",
     "clinic_patients",
@@ -78,7 +76,7 @@ __all__ = [
     "ledger_rebuild",
     "ledger_rewrite",
     "ledger_tick",
-    "pain_summary",
+    "patients_figures",
     "prescription_ledger_rebuild",
     "prescription_state",
     "prescription_states",

@@ -78,12 +78,14 @@ class ClinicRows(Sequence):
     asks; `stream()` reads every row from a server-side cursor, in constant memory.
     `stored=False` computes every row, never reading the stored ones; `patient_id`: the
     rows are that one patient's (their report), whose ledger alone is caught up; `zones`:
-    the patients' zones, given by a caller that has caught their ledger up already.
+    the patients' zones, given by a caller that has caught their ledger up already;
+    `window`: each patient's range as a function of their today, in place of the default
+    28 days up to it (the alert rules' last full week).
     """
 
     def __init__(
         self, patients: QuerySet, *, clinic_id, start, end, ordering, below_pct, now, stored=True,
-        patient_id=None, zones=None,
+        patient_id=None, zones=None, window=None,
     ):  # fmt: skip
         self.field = ordering.removeprefix("-")
         self.descending = ordering.startswith("-")
@@ -91,8 +93,9 @@ class ClinicRows(Sequence):
         self.start, self.end, self.now = start, end, now
         self.below_pct = below_pct
         self.patients, self.patient_id = patients, patient_id
+        self.window = window or adherence.default_range
         # Stored rows hold each patient's default range only.
-        self.stored = stored and start is None and end is None
+        self.stored = stored and start is None and end is None and window is None
         self._count: int | None = None
         self._zones: list[str] | None = zones
         self._stale = 0
@@ -311,7 +314,7 @@ class ClinicRows(Sequence):
         def range_of(today: date) -> tuple[date, date]:
             if self.start is not None and self.end is not None:
                 return self.start, self.end
-            return adherence.default_range(today)
+            return self.window(today)
 
         def recent_from(today: date) -> date:
             start, end = range_of(today)

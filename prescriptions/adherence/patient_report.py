@@ -5,6 +5,7 @@ the streak a check-in's advice quotes, and the figures the alert rules weigh all
 it, so each figure is defined once; a report's `by_day` is worked out from the ledger's rows
 of its range (report.by_day), which the statement does not give."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from django.db.models import Value
@@ -70,6 +71,29 @@ def patient_figures(
     )
     (row,) = rows[:]
     return row
+
+
+def patients_figures(
+    patients: list[Patient], *, now: datetime, window: Callable | None = None
+) -> dict[int, dict]:
+    """Each patient's row (the patients of one clinic, whose ledger the caller has caught up)
+    over their default range, or over `window(today)` (a function of each one's today),
+    computed afresh in one query."""
+    if not patients:
+        return {}
+    rows = ClinicRows(
+        Patient.objects.filter(pk__in=[p.pk for p in patients]).annotate(activated=Value(False)),
+        clinic_id=patients[0].clinic_id,
+        start=None,
+        end=None,
+        ordering="patient",
+        below_pct=None,
+        now=now,
+        stored=False,
+        zones=sorted({p.timezone for p in patients}),
+        window=window,
+    )
+    return {row["patient"]: row for row in rows[:]}
 
 
 def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int:

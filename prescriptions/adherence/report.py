@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 import prescriptions.adherence.ledger as ledger
@@ -112,16 +112,13 @@ class PatientData:
     timelines: list[Timeline] = field(default_factory=list)
     days: dict[date, list[DayRow]] = field(default_factory=lambda: defaultdict(list))
 
-    # The start of the patient's first prescription, leaving out any with no active day
-    # in the ledger (called off before it began, or still to come).
-    first_start: date | None = None
+    # Their figures by adherence's engine (patient_report.patients_figures): over their
+    # default range, and over the last full week before today (what the alert rules weigh).
+    report: dict = field(default_factory=dict)
+    last_full_week: dict = field(default_factory=dict)
 
     def checked_in(self, day: date) -> bool:
         return any(r.total for r in self.days.get(day, ()))
-
-    def pain_totals(self, start: date, end: date) -> tuple[int, int]:
-        rows = [r for day in dates_between(start, end) for r in self.days.get(day, ())]
-        return sum(r.pain_sum for r in rows), sum(r.total for r in rows)
 
     def days_with_pain_rise(self, start: date, end: date) -> list[date]:
         return sorted(
@@ -132,61 +129,43 @@ class PatientData:
 
 
 def report_data(
-    patients: list[Patient],
-    *,
-    start: date,
-    end: date,
-    scope: Q | None = None,
-    now: datetime | None = None,
-):
-    """Everything the reports of these patients need for dates `start` to `end`.
-
-    A constant number of queries however many patients: prescriptions, status changes, and
-    the ledger's days. `scope` narrows the rows by patient in SQL (e.g. a clinic) instead
-    of a long list of ids.
-    """
+    patients: list[Patient], *, start: date, end: date, now: datetime | None = None
+) -> dict[int, PatientData]:
+    """The ledger's days `start` to `end` of these patients (by date), and when each of their
+    prescriptions was active: what the alert rules read besides the patients' figures.
+    A constant number of queries however many patients: the ledger caught up (normally a
+    single read), prescriptions, status changes and the days."""
     data = {p.id: PatientData(patient=p, tz=p.zone) for p in patients}
-    if scope is None:
-        scope = Q(patient_id__in=list(data))
-        ledger.ledger_catch_up(patient_ids=list(data), now=now)
-    else:
-        ledger.ledger_catch_up(clinic_id=_clinic_of(patients), now=now)
-    prescriptions = Prescription.objects.filter(scope)
+    ledger.ledger_catch_up(patient_ids=list(data), now=now)
     timelines = {}
-    ran = Exists(AdherenceDay.objects.filter(prescription_id=OuterRef("id"), active=True))
     first_schedule = ScheduleChange.objects.filter(prescription_id=OuterRef("id"))
-    rows = prescriptions.annotate(
-        ran=ran,
-        began_in=Subquery(first_schedule.order_by("effective_at", "id").values("timezone")[:1]),
-    ).values("id", "patient_id", "start_date", "end_date", "ran", "began_in")
+    rows = (
+        Prescription.objects.filter(patient_id__in=list(data))
+        .annotate(
+            began_in=Subquery(first_schedule.order_by("effective_at", "id").values("timezone")[:1])
+        )
+        .values("id", "patient_id", "start_date", "end_date", "began_in")
+    )
     for row in rows:
-        if row["patient_id"] not in data:
-            continue
         patient = data[row["patient_id"]]
         began_in = ZoneInfo(row["began_in"]) if row["began_in"] else None
         timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz, began_in)
         patient.timelines.append(timeline)
         timelines[row["id"]] = timeline
-        if row["ran"] and not (patient.first_start and patient.first_start <= row["start_date"]):
-            patient.first_start = row["start_date"]
-    changes = StatusChange.objects.filter(prescription__in=prescriptions).order_by(
+    changes = StatusChange.objects.filter(prescription_id__in=list(timelines)).order_by(
         "effective_at", "id"
     )
     for prescription_id, status, effective_at in changes.values_list(
         "prescription_id", "status", "effective_at"
     ):
-        if prescription_id in timelines:
-            timelines[prescription_id].add_change(status, effective_at)
-
+        timelines[prescription_id].add_change(status, effective_at)
     days = (
-        AdherenceDay.objects.filter(scope)
-        .filter(_check_in_dates(data.values(), start, end))
+        AdherenceDay.objects.filter(patient_id__in=list(data), local_date__range=(start, end))
         .order_by()
         .values_list("patient_id", "local_date", *DAY_FIELDS)
     )
-    for row in _fetch(days):
-        if row[0] in data:
-            data[row[0]].days[db_date(row[1])].append(DayRow._make(row[2:]))
+    for row in days:
+        data[row[0]].days[db_date(row[1])].append(DayRow._make(row[2:]))
     return data
 
 
@@ -202,32 +181,6 @@ DAY_FIELDS = (
     "pain_before_sum",
     "pain_rises",
 )
-
-
-def _clinic_of(patients: list[Patient]) -> int | None:
-    return patients[0].clinic_id if patients else None
-
-
-def _fetch(queryset) -> list[tuple]:
-    """The rows as Django would convert them, without building a dict per row."""
-    try:
-        return list(queryset)
-    except EmptyResultSet:  # e.g. no patients on the page: Django knows it matches nothing
-        return []
-
-
-def _check_in_dates(patients, start: date, end: date) -> Q:
-    """The report range, plus each patient's pain-baseline week when it lies outside it."""
-    dates = Q(local_date__range=(start, end))
-    by_first_start = defaultdict(list)
-    for patient in patients:
-        first = patient.first_start
-        if first and not (start <= first and first + timedelta(days=PAIN_WINDOW_DAYS - 1) <= end):
-            by_first_start[first].append(patient.patient.id)
-    for first, ids in by_first_start.items():
-        week = (first, first + timedelta(days=PAIN_WINDOW_DAYS - 1))
-        dates |= Q(patient_id__in=ids, local_date__range=week)
-    return dates
 
 
 def ledger_days(patient_id: int, start: date, end: date) -> dict[date, list[DayRow]]:
@@ -265,47 +218,6 @@ def day_figures(day: date, rows, now: datetime) -> dict:
 
 def by_day(days: dict[date, list[DayRow]], start: date, end: date, now: datetime) -> list:
     return [day_figures(day, days.get(day, ()), now) for day in dates_between(start, end)]
-
-
-def _all_of_today_done(rows) -> bool:
-    """Every session of today done, those still to come included (the ledger writes a
-    day's sessions when it begins)."""
-    wanted = [(row, kind) for row in rows for kind in KINDS if row.due(kind) is not None]
-    return bool(wanted) and all(getattr(row, kind) for row, kind in wanted)
-
-
-def streak_in(days: dict[date, list[DayRow]], start: date, end: date, today: date, now) -> int:
-    """`current_streak_days`, counting back from `end`: days after today and past days not
-    active or expecting nothing are passed over, and so is today until it is complete."""
-    streak = 0
-    for day in reversed(list(dates_between(start, min(end, today)))):
-        rows = days.get(day, ())
-        if day == today:
-            streak += _all_of_today_done(rows)
-            continue
-        expected = [(row, kind) for row in rows for kind in row.expected_kinds(now)]
-        if not expected or not any(row.active for row in rows):
-            continue
-        if not all(getattr(row, kind) for row, kind in expected):
-            break
-        streak += 1
-    return streak
-
-
-def pain_summary(data: PatientData, start: date, end: date) -> dict:
-    baseline = None
-    if data.first_start:
-        week_end = data.first_start + timedelta(days=PAIN_WINDOW_DAYS - 1)
-        baseline = round1(*data.pain_totals(data.first_start, week_end))
-    recent_start = max(start, end - timedelta(days=PAIN_WINDOW_DAYS - 1))
-    recent = round1(*data.pain_totals(recent_start, end))
-    change = None if baseline is None or recent is None else recent - baseline
-    return {
-        "baseline": baseline,
-        "recent": recent,
-        "change": change,
-        "meaningful": change is not None and abs(change) >= MEANINGFUL_PAIN_CHANGE,
-    }
 
 
 def clinic_patients(clinic_id: int, *, archived: bool = False):

@@ -28,6 +28,7 @@ from prescriptions.alerts.rules import (
     NO_CHECK_IN_DAYS,
     SESSION_PAIN_DAYS,
     alerts_called_for,
+    last_full_week,
     session_pain_alert,
     session_pain_window,
 )
@@ -309,18 +310,28 @@ def evaluate_alerts(
     prescribed = Exists(Prescription.objects.filter(patient=OuterRef("pk")))
     # An archived patient is out of the clinic's care: nobody would act on the alert.
     in_care = Patient.objects.filter(prescribed, archived_at__isnull=True)
-    patients = in_care.only("id", "timezone", "clinic_id").order_by("id")
-    last_id = 0
-    while batch := list(patients.filter(id__gt=last_id)[:batch_size]):
+    patients = in_care.only("id", "timezone", "clinic_id").order_by("clinic_id", "id")
+    after = Q()
+    while batch := list(patients.filter(after)[:batch_size]):
+        # One clinic's patients at a time: adherence computes a clinic's figures at once.
+        batch = [p for p in batch if p.clinic_id == batch[0].clinic_id]
         raised += _evaluate_batch(batch, now)
-        last_id = batch[-1].id
+        last = batch[-1]
+        after = Q(clinic_id__gt=last.clinic_id) | Q(clinic_id=last.clinic_id, id__gt=last.id)
     return raised
 
 
 def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
+    """One clinic's patients: their ledger's days and their figures (a query each for the
+    default range and the last full week), then the alerts they call for."""
     todays = [local_today(p.zone, now) for p in patients]
     start, _ = adherence.default_range(min(todays))
-    data = adherence.report_data(patients, start=start, end=max(todays))
+    data = adherence.report_data(patients, start=start, end=max(todays), now=now)
+    reports = adherence.patients_figures(patients, now=now)
+    weeks = adherence.patients_figures(patients, now=now, window=last_full_week)
+    for patient in patients:
+        data[patient.id].report = reports[patient.id]
+        data[patient.id].last_full_week = weeks[patient.id]
     ids = [p.id for p in patients]
     seen = Alert.objects.filter(_open_or_recent(now), patient_id__in=ids)
     silenced = set()

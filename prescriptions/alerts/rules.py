@@ -1,13 +1,13 @@
 """The periodic alert rules, one function per rule (docs/definitions.md, "Alerts").
 
-Each rule reads one patient's data loaded by `adherence.report_data`, with no query of its
-own, and answers the unsaved alert it calls for, or None. Raising, the quiet period after
+Each rule reads one patient's data loaded by `adherence.report_data`, with their figures
+computed by adherence's one engine (`adherence.patients_figures`), with no query of its own,
+and answers the unsaved alert it calls for, or None. Raising, the quiet period after
 an acknowledgement and red flags are the business of raising.py.
 """
 
 from datetime import date, datetime, timedelta
 
-from prescriptions import adherence
 from prescriptions.adherence import PatientData
 from prescriptions.models import SESSION_PAIN_RISE, Alert, Prescription
 from prescriptions.schedule import local_date_of
@@ -49,32 +49,33 @@ def no_check_in(data: PatientData, today: date, now: datetime) -> Alert | None:
     return None
 
 
+def last_full_week(today: date) -> tuple[date, date]:
+    """The range low_adherence weighs: the last LOW_ADHERENCE_DAYS days before today."""
+    return today - timedelta(days=LOW_ADHERENCE_DAYS), today - timedelta(days=1)
+
+
 def low_adherence(data: PatientData, today: date, now: datetime) -> Alert | None:
     """Under half of the sessions expected over the last full week done, when enough were
     expected for the share to mean something."""
-    start, end = today - timedelta(days=LOW_ADHERENCE_DAYS), today - timedelta(days=1)
-    days = adherence.by_day(data.days, start, end, now)
-    week = {
-        "expected_sessions": sum(day["expected"] for day in days),
-        "completed_sessions": sum(day["completed"] for day in days),
-    }
-    if week["expected_sessions"] < LOW_ADHERENCE_MIN_EXPECTED:
+    week = data.last_full_week
+    expected, completed = int(week["expected_sessions"]), int(week["completed_sessions"])
+    if expected < LOW_ADHERENCE_MIN_EXPECTED:
         return None
-    pct = adherence.round1(week["completed_sessions"] * 100, week["expected_sessions"])
+    pct = week["adherence_pct"]
     if pct >= LOW_ADHERENCE_BELOW_PCT:
         return None
     return _about_latest(
         data,
         Kind.LOW_ADHERENCE,
         {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "expected_sessions": week["expected_sessions"],
-            "completed_sessions": week["completed_sessions"],
+            "from": week["from"].isoformat(),
+            "to": week["to"].isoformat(),
+            "expected_sessions": expected,
+            "completed_sessions": completed,
             "adherence_pct": float(pct),
             "message": (
-                f"{week['completed_sessions']} of {week['expected_sessions']} sessions "
-                f"done in the last {LOW_ADHERENCE_DAYS} days ({pct} %)."
+                f"{completed} of {expected} sessions done in the last {LOW_ADHERENCE_DAYS} days"
+                f" ({pct} %)."
             ),
         },
     )
@@ -82,16 +83,16 @@ def low_adherence(data: PatientData, today: date, now: datetime) -> Alert | None
 
 def pain_worsening(data: PatientData, today: date, now: datetime) -> Alert | None:
     """Pain before sessions this last week well above the first week's."""
-    start, end = adherence.default_range(today)
-    pain = adherence.pain_summary(data, start, end)
+    report = data.report
+    pain = report["pain"]
     if pain["change"] is None or pain["change"] < PAIN_WORSENING_CHANGE:
         return None
     return _about_latest(
         data,
         Kind.PAIN_WORSENING,
         {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
+            "from": report["from"].isoformat(),
+            "to": report["to"].isoformat(),
             "baseline": float(pain["baseline"]),
             "recent": float(pain["recent"]),
             "change": float(pain["change"]),

@@ -1,24 +1,88 @@
 """The Python oracle of a patient's adherence figures: the report as report_from worked it
-out in Python from the ledger's rows (report_data), before the clinic table's statement
-became the one definition (prescriptions/adherence/patient_report.py). The property tests
-compare that statement against this on every history they draw."""
+out in Python from the ledger's rows, before the clinic table's statement became the one
+definition (prescriptions/adherence/patient_report.py). Its streak and pain figures live
+here alone now; the property tests compare the statement against this on every history
+they draw."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.report import (
+    MEANINGFUL_PAIN_CHANGE,
+    PAIN_WINDOW_DAYS,
     PatientData,
     dates_between,
-    pain_summary,
     report_data,
     round1,
-    streak_in,
 )
+from prescriptions.models import AdherenceDay
 from prescriptions.schedule import local_date_of
 
 
 def oracle_report(patient, start: date, end: date, now: datetime) -> dict:
     data = report_data([patient], start=start, end=end, now=now)
     return report_from(data[patient.id], start, end, now)
+
+
+def _pain_mean(rows) -> object:
+    """The mean pain before sessions over ledger rows, as (pain sum, check-ins)."""
+    return round1(sum(r.pain_sum for r in rows), sum(r.total for r in rows))
+
+
+def first_week_pain(patient):
+    """The mean pain before sessions over the first week of the patient's first
+    prescription that ran (one with an active day in the ledger), None without one."""
+    starts = AdherenceDay.objects.filter(patient=patient, active=True).values_list(
+        "prescription__start_date", flat=True
+    )
+    first = min(starts, default=None)
+    if first is None:
+        return None
+    week = AdherenceDay.objects.filter(
+        patient=patient,
+        local_date__range=(first, first + timedelta(days=PAIN_WINDOW_DAYS - 1)),
+    ).values_list("pain_before_sum", "check_ins")
+    pain, check_ins = (sum(values) for values in zip(*week, strict=True)) if week else (0, 0)
+    return round1(pain, check_ins)
+
+
+def pain_summary(data: PatientData, start: date, end: date) -> dict:
+    baseline = first_week_pain(data.patient)
+    recent_start = max(start, end - timedelta(days=PAIN_WINDOW_DAYS - 1))
+    recent = _pain_mean(
+        [r for day in dates_between(recent_start, end) for r in data.days.get(day, ())]
+    )
+    change = None if baseline is None or recent is None else recent - baseline
+    return {
+        "baseline": baseline,
+        "recent": recent,
+        "change": change,
+        "meaningful": change is not None and abs(change) >= MEANINGFUL_PAIN_CHANGE,
+    }
+
+
+def _all_of_today_done(rows) -> bool:
+    """Every session of today done, those still to come included."""
+    wanted = [(row, kind) for row in rows for kind in KINDS if row.due(kind) is not None]
+    return bool(wanted) and all(getattr(row, kind) for row, kind in wanted)
+
+
+def streak_in(data: PatientData, start: date, end: date, today: date, now) -> int:
+    """`current_streak_days`, counting back from `end`: days after today and past days not
+    active or expecting nothing are passed over, and so is today until it is complete."""
+    streak = 0
+    for day in reversed(list(dates_between(start, min(end, today)))):
+        rows = data.days.get(day, ())
+        if day == today:
+            streak += _all_of_today_done(rows)
+            continue
+        expected = [(row, kind) for row in rows for kind in row.expected_kinds(now)]
+        if not expected or not any(row.active for row in rows):
+            continue
+        if not all(getattr(row, kind) for row, kind in expected):
+            break
+        streak += 1
+    return streak
 
 
 def report_from(
@@ -70,7 +134,7 @@ def report_from(
         "adherence_pct": round1(completed_total * 100, expected_total),
         "active_days": active_days,
         "days_with_session": days_with_session,
-        "current_streak_days": streak_in(data.days, start, end, today, now),
+        "current_streak_days": streak_in(data, start, end, today, now),
         "extra_sessions": extra_total,
         "night_sessions": night_total,
         "pain": pain_summary(data, start, end),

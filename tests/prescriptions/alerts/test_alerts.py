@@ -320,15 +320,32 @@ def test_it_evaluates_each_batch_with_the_same_few_queries(
 ):
     bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 4, 4), days=3)
 
-    # Per batch: patients (1), prescriptions, slots, status history, check-ins (4), alerts
-    # already raised (1); in one transaction (a savepoint and its release here, 2) the
-    # stored clinic rows outdated (1, first: the lock every writer takes before an alert),
-    # the insert (1), its alert.raised events (1, a write: the event commits with its
-    # alert), their reader's outdate (1) and the clinics' webhook endpoints for them (1:
-    # none here, so no deliveries to insert); what was inserted (1); then the empty last
-    # batch (1).
-    with django_assert_num_queries(14 * batches + 1):
+    # Per batch: patients (1), the ledger caught up, prescriptions, status history, the
+    # ledger's days (4), the figures by adherence's engine over the default range and over
+    # the last full week (2), alerts already raised (1); in one transaction (a savepoint
+    # and its release here, 2) the stored clinic rows outdated (1, first: the lock every
+    # writer takes before an alert), the insert (1), its alert.raised events (1, a write:
+    # the event commits with its alert), their reader's outdate (1) and the clinics'
+    # webhook endpoints for them (1: none here, so no deliveries to insert); what was
+    # inserted (1); then the empty last batch (1).
+    with django_assert_num_queries(16 * batches + 1):
         raised = evaluate_alerts(batch_size=50)
 
     # Sessions on 4-6 April only, so 7-9 April are empty.
     assert kinds(raised).count("no_check_in") == patients
+
+
+def test_it_evaluates_every_clinics_patients_a_clinic_at_a_time(clinic_a, clinic_b):
+    # Patients of two clinics, their ids interleaved: a batch never mixes clinics, and no
+    # patient is left out or evaluated twice.
+    patients = [
+        PatientFactory(clinic=clinic, timezone="UTC") for clinic in [clinic_a, clinic_b] * 3
+    ]
+    for patient in patients:
+        rx = prescribe(patient)
+        every_day(rx, date(2026, 3, 20), date(2026, 4, 6))
+
+    raised = evaluate_alerts(batch_size=2)
+
+    no_check_in = [a.patient_id for a in raised if a.kind == "no_check_in"]
+    assert sorted(no_check_in) == sorted(p.id for p in patients)
