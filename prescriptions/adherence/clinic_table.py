@@ -2,7 +2,7 @@
 
 Read by the API (`GET adherence/`, JSON and CSV) and by the clinic team's web page alike.
 `clinic_adherence` is the one entry point: it answers a sequence whose slices are one SQL
-aggregate over the adherence ledger (ledger.py), sorted, filtered and paged in the
+aggregate over the adherence ledger (ledger/), sorted, filtered and paged in the
 database in any ordering, so a page costs the same few queries however big the clinic.
 The numbers are those of each patient's own report (adherence.py), which reads the same
 ledger rows; tests hold the two together.

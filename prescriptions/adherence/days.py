@@ -1,4 +1,4 @@
-"""What a prescription expected, day by day, worked out from its sources (ledger.py reads
+"""What a prescription expected, day by day, worked out from its sources (the ledger reads
 them from the database and writes the result): pure time arithmetic, no queries."""
 
 from bisect import bisect_right

@@ -1,4 +1,4 @@
-"""What reports read from the ledger (ledger.py), one row per prescription and local date
+"""What reports read from the ledger (ledger/), one row per prescription and local date
 with the instant each session fell due and the check-ins of that day: the ranges a report
 may cover, a report's days one by one (`by_day`), and the patients' data the alert rules
 read. A report's figures over its range are not worked out here but by the clinic table's

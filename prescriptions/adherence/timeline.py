@@ -1,6 +1,6 @@
 """When one prescription was active: its dates and status history, asked day by day by
 the alert rules and for the days still to come of an adherence report (the days already
-begun are in the ledger, see ledger.py)."""
+begun are in the ledger, see ledger/)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta

@@ -1,4 +1,4 @@
-"""The adherence ledger: one row per prescription and local date (written by ledger.py)."""
+"""The adherence ledger: one row per prescription and local date (written by adherence/ledger/ alone)."""
 
 from django.db import connection, models
 
@@ -10,7 +10,7 @@ class AdherenceDay(models.Model):
 
     For each slot kind, the instant its session fell due (null: none expected that day),
     with the slot time and zone in force then; whether the day was active; and the
-    check-ins dated on it. Written by ledger.py alone, rebuildable from its sources
+    check-ins dated on it. Written by adherence/ledger/ alone, rebuildable from its sources
     (`manage.py rebuild_ledger`).
     """
 

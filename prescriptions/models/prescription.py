@@ -124,7 +124,7 @@ class Prescription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The adherence ledger holds every session of this prescription due before this instant
-    # (see ledger.py); the tick writes on once it has passed.
+    # (see adherence/ledger/); the tick writes on once it has passed.
     ledger_until = models.DateTimeField(default=EPOCH, db_index=True)
 
     objects = PrescriptionQuerySet.as_manager()
