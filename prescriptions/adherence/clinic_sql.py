@@ -340,6 +340,11 @@ FROM ({{patients}}) p JOIN prescriptions_clinicrow s ON {FRESH}
 WHERE p.clinic_id = %(clinic)s
 """
 
+# Whether one of the patient's prescriptions has its ledger behind (written up to an instant
+# already past: the scheduler is late, so a report catches it up first).
+BEHIND = """EXISTS (SELECT 1 FROM prescriptions_prescription bx
+    WHERE bx.patient_id = keyed.id AND bx.ledger_until <= %(now)s)"""
+
 # What storing a computed row needs besides it: the version it was computed at, and the
 # instant it stops holding, the patient's next session to fall due or next midnight.
 VERSION = "(SELECT v.version FROM prescriptions_clinicrowversion v WHERE v.patient_id = r.id)"

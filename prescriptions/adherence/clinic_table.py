@@ -135,13 +135,22 @@ class ClinicRows(Sequence):
 
     def keys(self) -> dict[int, object]:
         """Each patient's value of the ordering's key alone, computed as in their row but
-        without the rest of it (a check-in's advice needs the streak, nothing else)."""
+        without the rest of it (a check-in's advice needs the streak, nothing else). With
+        `zones` given, whether a patient's ledger is behind comes with the values, in the
+        same query; only then is it caught up and the values computed again."""
         statement, params = self._statement()
         self._add_keyed(statement, params)
         (key,) = ORDERINGS[self.field]
+        sql = statement.sql(f"SELECT id, {key}, {clinic_sql.BEHIND} FROM keyed")
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql(f"SELECT id, {key} FROM keyed"), params)
-            return dict(cursor.fetchall())
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+            if any(behind for *_, behind in found):
+                ids = [patient_id for patient_id, *_ in found]
+                ledger.ledger_catch_up(clinic_id=self.clinic_id, patient_ids=ids, now=self.now)
+                cursor.execute(sql, params)
+                found = cursor.fetchall()
+        return {patient_id: value for patient_id, value, _ in found}
 
     def stream(self, chunk: int = 2000):
         """Every row, read in chunks from a server-side cursor where the database has one."""

@@ -98,10 +98,8 @@ def patients_figures(
 
 def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int:
     """The `current_streak_days` of the patient's default report (the 28 days up to today),
-    computed as in their row, without the rest of it: two queries, the first whether their
-    ledger is behind (then caught up, as a report does)."""
-    now = now or timezone.now()
-    ledger.ledger_catch_up(patient_ids=[patient.id], now=now)
+    computed as in their row, without the rest of it: one query, and more when their ledger
+    is behind and must first be caught up, as a report does."""
     rows = ClinicRows(
         Patient.objects.filter(pk=patient.pk).annotate(activated=Value(False)),
         clinic_id=patient.clinic_id,
@@ -109,7 +107,7 @@ def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int
         end=None,
         ordering="current_streak_days",
         below_pct=None,
-        now=now,
+        now=now or timezone.now(),
         stored=False,
         patient_id=patient.pk,
         zones=[patient.timezone],

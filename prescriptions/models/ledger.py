@@ -1,4 +1,5 @@
-"""The adherence ledger: one row per prescription and local date (written by adherence/ledger/ alone)."""
+"""The adherence ledger: one row per prescription and local date (written by
+prescriptions/adherence/ledger/ alone)."""
 
 from django.db import connection, models
 

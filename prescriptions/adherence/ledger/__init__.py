@@ -14,7 +14,8 @@ Sources, and what each change does:
 - start and end dates: moving them rewrites the prescription from its start.
 - `created_at`: on the day it was written, the slots already gone by then expect nothing
   (days.Sources.asked_for); it never changes.
-- check-ins: counted on their day as they are recorded (counts.py, `checkin_count`, inside the check-in's transaction).
+- check-ins: counted on their day as they are recorded, inside the check-in's transaction
+  (counts.py, `checkin_count`).
 
 Rows are written a local day at a time: when a prescription's `ledger_until` has passed
 (normally its patient's midnight), the reminder tick writes the day that begins, with the
