@@ -152,6 +152,24 @@ class ClinicRows(Sequence):
                 found = cursor.fetchall()
         return {patient_id: value for patient_id, value, _ in found}
 
+    def days(self) -> list[tuple]:
+        """The dates of the patients' ranges that the ledger has, as the statement's days
+        part sums them (the one definition of a date's figures, those of a report's
+        `by_day`): (patient, date, expected, completed, extra, pain before in tenths), in
+        order. A date the ledger does not have expected nothing and had no check-in."""
+        statement, params = self._statement()
+        statement.add("r", "SELECT * FROM everyone", inline=True)
+        days = clinic_sql.DAYS.format(**statement.scope("a", "r"))
+        pain = clinic_sql.tenths("d.pain", "d.check_ins")
+        sql = statement.sql(
+            "SELECT r.id, d.day, d.expected, d.completed,"
+            f" d.check_ins - d.completed - d.waiting, {pain}"
+            f" FROM r{statement.join('d', days)} WHERE d.day IS NOT NULL ORDER BY r.id, d.day"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
     def stream(self, chunk: int = 2000):
         """Every row, read in chunks from a server-side cursor where the database has one."""
         with connection.chunked_cursor() as cursor:

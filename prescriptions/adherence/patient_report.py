@@ -2,8 +2,8 @@
 statement (clinic_table.ClinicRows, clinic_sql.py) run for this patient alone. Their
 adherence report (`GET patients/{id}/adherence/`, the staff and the patient's own pages),
 the streak a check-in's advice quotes, and the figures the alert rules weigh all come from
-it, so each figure is defined once; a report's `by_day` is worked out from the ledger's rows
-of its range (report.by_day), which the statement does not give."""
+it, so each figure is defined once, and so are a report's `by_day`, the dates of its range
+as the same statement's days part sums them."""
 
 from collections.abc import Callable
 from datetime import date, datetime
@@ -13,9 +13,11 @@ from django.utils import timezone
 
 import prescriptions.adherence.ledger as ledger
 from patients.models import Patient
+from prescriptions.adherence.clinic_row import tenths
 from prescriptions.adherence.clinic_table import ClinicRows
-from prescriptions.adherence.report import by_day, ledger_days
+from prescriptions.adherence.report import dates_between
 from prescriptions.models import CheckIn
+from prescriptions.schedule import db_date
 
 COUNTS = (
     "expected_sessions",
@@ -32,9 +34,9 @@ def adherence_report(
     *, patient: Patient, start: date, end: date, now: datetime | None = None
 ) -> dict:
     """Three queries: the patient's zone and whether their ledger is behind (then caught up
-    first), the figures, and the ledger's rows of the range for `by_day`."""
-    now = now or timezone.now()
-    row = patient_figures(patient, start=start, end=end, now=now)
+    first), the figures, and the figures of each date for `by_day`."""
+    rows = _rows_of(patient, start=start, end=end, now=now or timezone.now())
+    (row,) = rows[:]
     return {
         "patient": patient.id,
         "from": start,
@@ -42,8 +44,21 @@ def adherence_report(
         **counts_of(row),
         "adherence_pct": row["adherence_pct"],
         "pain": row["pain"],
-        "by_day": by_day(ledger_days(patient.id, start, end), start, end, now),
+        "by_day": by_day(rows.days(), start, end),
     }
+
+
+def by_day(days: list[tuple], start: date, end: date) -> list[dict]:
+    """Every date of start..end, from the statement's dates (ClinicRows.days)."""
+    found = {db_date(day): figures for _, day, *figures in days}
+    return [
+        dict(zip(DAY_KEYS, [day, *map(int, found.get(day, (0, 0, 0))[:3])], strict=True))
+        | {"pain_before_mean": tenths(found[day][3]) if day in found else None}
+        for day in dates_between(start, end)
+    ]
+
+
+DAY_KEYS = ("date", "expected", "completed", "extra")
 
 
 def counts_of(row: dict) -> dict:
@@ -56,9 +71,14 @@ def patient_figures(
 ) -> dict:
     """The patient's row of the clinic table over `start`..`end` (by default the 28 days up
     to their today), archived or not, computed afresh."""
+    (row,) = _rows_of(patient, start=start, end=end, now=now)[:]
+    return row
+
+
+def _rows_of(patient: Patient, *, start: date | None, end: date | None, now: datetime):
     # `activated` is read by the clinic table's pages only.
     mine = Patient.objects.filter(pk=patient.pk).annotate(activated=Value(False))
-    rows = ClinicRows(
+    return ClinicRows(
         mine,
         clinic_id=patient.clinic_id,
         start=start,
@@ -69,8 +89,6 @@ def patient_figures(
         stored=False,
         patient_id=patient.pk,
     )
-    (row,) = rows[:]
-    return row
 
 
 def patients_figures(

@@ -1,8 +1,8 @@
-"""What reports read from the ledger (ledger/), one row per prescription and local date
-with the instant each session fell due and the check-ins of that day: the ranges a report
-may cover, a report's days one by one (`by_day`), and the patients' data the alert rules
-read. A report's figures over its range are not worked out here but by the clinic table's
-statement (patient_report.py). The definitions are those of docs/definitions.md.
+"""The ranges a report may cover, its rounding, and what the alert rules read from the
+ledger (ledger/) besides the patients' figures: each patient's ledger rows by date (one per
+prescription, with the instant each session fell due and the check-ins of that day) and
+when each prescription was active. No figure is worked out here: every one is the clinic
+table's statement's (patient_report.py). The definitions are those of docs/definitions.md.
 """
 
 from collections import defaultdict
@@ -19,7 +19,6 @@ from django.db.models.functions import Coalesce
 import prescriptions.adherence.ledger as ledger
 from clinic.models import User
 from patients.models import Patient
-from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.timeline import Timeline
 from prescriptions.models import (
     AdherenceDay,
@@ -87,22 +86,6 @@ class DayRow(NamedTuple):
     total: int
     pain_sum: int
     pain_rises: int
-
-    def due(self, kind: str) -> datetime | None:
-        return self.morning_due_at if kind == "morning" else self.bedtime_due_at
-
-    def expected_kinds(self, now: datetime) -> list[str]:
-        """The sessions of the day that have fallen due."""
-        return [kind for kind in KINDS if (at := self.due(kind)) is not None and at <= now]
-
-    def waiting(self, now: datetime) -> int:
-        """Check-ins done ahead of a session still to fall due (after an early reminder):
-        one per such session, which it will complete, so neither completed nor extra."""
-        return sum(
-            1
-            for kind in KINDS
-            if (at := self.due(kind)) is not None and at > now and getattr(self, kind) > 0
-        )
 
 
 @dataclass
@@ -181,43 +164,6 @@ DAY_FIELDS = (
     "pain_before_sum",
     "pain_rises",
 )
-
-
-def ledger_days(patient_id: int, start: date, end: date) -> dict[date, list[DayRow]]:
-    """The patient's ledger rows of `start`..`end` by date, in one query."""
-    rows = (
-        AdherenceDay.objects.filter(patient_id=patient_id, local_date__range=(start, end))
-        .order_by()
-        .values_list("local_date", *DAY_FIELDS)
-    )
-    days = defaultdict(list)
-    for row in rows:
-        days[db_date(row[0])].append(DayRow._make(row[1:]))
-    return days
-
-
-def day_figures(day: date, rows, now: datetime) -> dict:
-    """One date of a report's `by_day`, from the ledger's rows of that date: the sessions
-    fallen due, those of them done, the check-ins beyond them (leaving out those that wait
-    for a session still to fall due) and the mean pain before sessions."""
-    expected = completed = check_ins = waiting = 0
-    for row in rows:
-        for kind in row.expected_kinds(now):
-            expected += 1
-            completed += getattr(row, kind) > 0
-        check_ins += row.total
-        waiting += row.waiting(now)
-    return {
-        "date": day,
-        "expected": expected,
-        "completed": completed,
-        "extra": check_ins - completed - waiting,
-        "pain_before_mean": round1(sum(r.pain_sum for r in rows), check_ins),
-    }
-
-
-def by_day(days: dict[date, list[DayRow]], start: date, end: date, now: datetime) -> list:
-    return [day_figures(day, days.get(day, ()), now) for day in dates_between(start, end)]
 
 
 def clinic_patients(clinic_id: int, *, archived: bool = False):

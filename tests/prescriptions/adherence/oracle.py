@@ -61,9 +61,28 @@ def pain_summary(data: PatientData, start: date, end: date) -> dict:
     }
 
 
+def due(row, kind: str) -> datetime | None:
+    return row.morning_due_at if kind == "morning" else row.bedtime_due_at
+
+
+def expected_kinds(row, now: datetime) -> list[str]:
+    """The sessions of the row's day that have fallen due."""
+    return [kind for kind in KINDS if (at := due(row, kind)) is not None and at <= now]
+
+
+def waiting_of(row, now: datetime) -> int:
+    """Check-ins done ahead of a session still to fall due (after an early reminder): one
+    per such session, which it will complete, so neither completed nor extra."""
+    return sum(
+        1
+        for kind in KINDS
+        if (at := due(row, kind)) is not None and at > now and getattr(row, kind)
+    )
+
+
 def _all_of_today_done(rows) -> bool:
     """Every session of today done, those still to come included."""
-    wanted = [(row, kind) for row in rows for kind in KINDS if row.due(kind) is not None]
+    wanted = [(row, kind) for row in rows for kind in KINDS if due(row, kind) is not None]
     return bool(wanted) and all(getattr(row, kind) for row, kind in wanted)
 
 
@@ -76,7 +95,7 @@ def streak_in(data: PatientData, start: date, end: date, today: date, now) -> in
         if day == today:
             streak += _all_of_today_done(rows)
             continue
-        expected = [(row, kind) for row in rows for kind in row.expected_kinds(now)]
+        expected = [(row, kind) for row in rows for kind in expected_kinds(row, now)]
         if not expected or not any(row.active for row in rows):
             continue
         if not all(getattr(row, kind) for row, kind in expected):
@@ -97,11 +116,11 @@ def report_from(
         rows = data.days.get(day, ())
         expected = completed = check_ins = waiting = 0
         for row in rows:
-            for kind in row.expected_kinds(now):
+            for kind in expected_kinds(row, now):
                 expected += 1
                 completed += getattr(row, kind) > 0
             check_ins += row.total
-            waiting += row.waiting(now)
+            waiting += waiting_of(row, now)
             night_total += row.night
         # A day the ledger has is as it says; a day still to come, with no row yet, is
         # active unless something already recorded stops it. (After a move west, a day
