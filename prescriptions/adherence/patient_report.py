@@ -35,7 +35,7 @@ def adherence_report(
 ) -> dict:
     """Three queries: the patient's zone and whether their ledger is behind (then caught up
     first), the figures, and the figures of each date for `by_day`."""
-    rows = _rows_of(patient, start=start, end=end, now=now or timezone.now())
+    rows = _engine(patient, start=start, end=end, now=now or timezone.now())
     (row,) = rows[:]
     return {
         "patient": patient.id,
@@ -49,16 +49,22 @@ def adherence_report(
 
 
 def by_day(days: list[tuple], start: date, end: date) -> list[dict]:
-    """Every date of start..end, from the statement's dates (ClinicRows.days)."""
+    """Every date of start..end, from the statement's dates (ClinicRows.days); a date the
+    ledger does not have expected nothing and had no check-in."""
     found = {db_date(day): figures for _, day, *figures in days}
-    return [
-        dict(zip(DAY_KEYS, [day, *map(int, found.get(day, (0, 0, 0))[:3])], strict=True))
-        | {"pain_before_mean": tenths(found[day][3]) if day in found else None}
-        for day in dates_between(start, end)
-    ]
-
-
-DAY_KEYS = ("date", "expected", "completed", "extra")
+    report = []
+    for day in dates_between(start, end):
+        expected, completed, extra, pain_tenths = found.get(day, (0, 0, 0, None))
+        report.append(
+            {
+                "date": day,
+                "expected": int(expected),
+                "completed": int(completed),
+                "extra": int(extra),
+                "pain_before_mean": tenths(pain_tenths),
+            }
+        )
+    return report
 
 
 def counts_of(row: dict) -> dict:
@@ -71,24 +77,8 @@ def patient_figures(
 ) -> dict:
     """The patient's row of the clinic table over `start`..`end` (by default the 28 days up
     to their today), archived or not, computed afresh."""
-    (row,) = _rows_of(patient, start=start, end=end, now=now)[:]
+    (row,) = _engine(patient, start=start, end=end, now=now)[:]
     return row
-
-
-def _rows_of(patient: Patient, *, start: date | None, end: date | None, now: datetime):
-    # `activated` is read by the clinic table's pages only.
-    mine = Patient.objects.filter(pk=patient.pk).annotate(activated=Value(False))
-    return ClinicRows(
-        mine,
-        clinic_id=patient.clinic_id,
-        start=start,
-        end=end,
-        ordering="patient",
-        below_pct=None,
-        now=now,
-        stored=False,
-        patient_id=patient.pk,
-    )
 
 
 def patients_figures(
@@ -99,18 +89,7 @@ def patients_figures(
     computed afresh in one query."""
     if not patients:
         return {}
-    rows = ClinicRows(
-        Patient.objects.filter(pk__in=[p.pk for p in patients]).annotate(activated=Value(False)),
-        clinic_id=patients[0].clinic_id,
-        start=None,
-        end=None,
-        ordering="patient",
-        below_pct=None,
-        now=now,
-        stored=False,
-        zones=sorted({p.timezone for p in patients}),
-        window=window,
-    )
+    rows = _engine(*patients, now=now, window=window, zones=sorted({p.timezone for p in patients}))
     return {row["patient"]: row for row in rows[:]}
 
 
@@ -118,16 +97,10 @@ def current_streak_days(*, patient: Patient, now: datetime | None = None) -> int
     """The `current_streak_days` of the patient's default report (the 28 days up to today),
     computed as in their row, without the rest of it: one query, and more when their ledger
     is behind and must first be caught up, as a report does."""
-    rows = ClinicRows(
-        Patient.objects.filter(pk=patient.pk).annotate(activated=Value(False)),
-        clinic_id=patient.clinic_id,
-        start=None,
-        end=None,
+    rows = _engine(
+        patient,
         ordering="current_streak_days",
-        below_pct=None,
         now=now or timezone.now(),
-        stored=False,
-        patient_id=patient.pk,
         zones=[patient.timezone],
     )
     return int(rows.keys()[patient.pk])
@@ -139,3 +112,22 @@ def checkin_count_and_streak(checkin: CheckIn, now: datetime) -> int:
     advice."""
     ledger.checkin_count(checkin)
     return current_streak_days(patient=checkin.patient, now=now)
+
+
+def _engine(*patients: Patient, start=None, end=None, ordering="patient", **options) -> ClinicRows:
+    """The engine over these patients of one clinic, archived or not, every row computed
+    afresh (never read from the stored ones): `options` as ClinicRows takes them. One
+    patient's ledger alone is caught up when the rows are theirs."""
+    ids = [patient.pk for patient in patients]
+    return ClinicRows(
+        # `activated` is read by the clinic table's pages only.
+        Patient.objects.filter(pk__in=ids).annotate(activated=Value(False)),
+        clinic_id=patients[0].clinic_id,
+        start=start,
+        end=end,
+        ordering=ordering,
+        below_pct=None,
+        stored=False,
+        patient_id=ids[0] if len(ids) == 1 else None,
+        **options,
+    )
