@@ -2,12 +2,15 @@
 page alike: the same columns, cells and file name."""
 
 import csv
-from datetime import UTC, date, datetime
+from datetime import date
 from itertools import islice
 
+from django.db import connection
 from django.http import StreamingHttpResponse
 
+import prescriptions.adherence.report as adherence
 from prescriptions import extensions
+from prescriptions.adherence.clinic_sql import DIALECTS
 
 CSV_COLUMNS = [
     "patient",
@@ -39,42 +42,70 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _instant(value: datetime | None) -> str | None:
-    """UTC with a Z, whatever the server's TIME_ZONE: an export means the same anywhere.
-    Whole seconds always: isoformat() adds microseconds only when there are some, and a
-    column half "…:00Z", half "…:33.412907Z" reads (and sorts, in a spreadsheet) as two."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _quoted(text: str, d: dict) -> str:
+    """A text cell as csv.writer writes it (QUOTE_MINIMAL): within quotes, its own quotes
+    doubled, when it holds a comma, a quote, CR or LF."""
+    doubled = f"""'"' || replace({text}, '"', '""') || '"'"""
+    return f"CASE WHEN {d['needs_quotes'].format(text)} THEN {doubled} ELSE {text} END"
 
 
-def _cells(row: dict) -> list:
-    """A row's cells in CSV_COLUMNS' order. The csv module writes None as an empty cell and
-    numbers and dates as their text (a date's is ISO 8601)."""
-    pain = row["pain"]
-    return [
-        row["patient"],
-        spreadsheet_safe(row["first_name"]),
-        spreadsheet_safe(row["last_name"]),
-        row["from"],
-        row["to"],
-        row["expected_sessions"],
-        row["completed_sessions"],
-        row["adherence_pct"],
-        row["active_days"],
-        row["days_with_session"],
-        row["current_streak_days"],
-        row["extra_sessions"],
-        row["night_sessions"],
-        pain["baseline"],
-        pain["recent"],
-        pain["change"],
-        "true" if pain["meaningful"] else "false",
-        _instant(row["last_check_in"]),
-        row["open_alerts"],
-        row["prescription_status"],
-        row["adherence_pct_7d"],
+def _name(column: str, d: dict) -> str:
+    """A name as spreadsheet_safe keeps it, then quoted as a CSV needs."""
+    first = ", ".join(["'='", "'+'", "'-'", "'@'", d["char"].format(9), d["char"].format(13)])
+    safe = f"CASE WHEN substr({column}, 1, 1) IN ({first}) THEN '''' || {column} ELSE {column} END"
+    return _quoted(safe, d)
+
+
+def _number(column: str) -> str:
+    return f"COALESCE(CAST({column} AS TEXT), '')"
+
+
+def _tenths(column: str) -> str:
+    """Tenths as the Decimal they stand for reads (-0.5, 0.0, 85.3); empty for none. (%% is
+    the remainder: the statement has parameters.)"""
+    sign = f"CASE WHEN {column} < 0 THEN '-' ELSE '' END"
+    digits = f"CAST(ABS({column}) / 10 AS TEXT) || '.' || CAST(ABS({column}) %% 10 AS TEXT)"
+    return f"COALESCE({sign} || {digits}, '')"
+
+
+def _instant(column: str) -> str:
+    """An instant of the row (ISO text in UTC: clinic_sql's `instant_text`) in UTC with a Z,
+    whatever the server's TIME_ZONE: an export means the same anywhere. Whole seconds
+    always: a column half "…:00Z", half "…:33.412907Z" reads (and sorts, in a
+    spreadsheet) as two."""
+    return f"COALESCE(substr({column}, 1, 10) || 'T' || substr({column}, 12, 8) || 'Z', '')"
+
+
+def line_sql(d: dict) -> str:
+    """A row's cells in CSV_COLUMNS' order as one line of text (without its end), over the
+    columns of a row of the clinic table; `d`: clinic_sql's dialect. Built by the database,
+    the whole CSV is read as one text a row rather than some twenty values, each loaded
+    and then written by Python."""
+    meaningful = int(adherence.MEANINGFUL_PAIN_CHANGE * 10)
+    cells = [
+        _number("id"),
+        _name("first_name", d),
+        _name("last_name", d),
+        d["date_text"].format("d_from"),
+        d["date_text"].format("d_to"),
+        _number("expected_sessions"),
+        _number("completed_sessions"),
+        _tenths("adherence_tenths"),
+        _number("active_days"),
+        _number("days_with_session"),
+        _number("current_streak_days"),
+        _number("extra_sessions"),
+        _number("night_sessions"),
+        _tenths("baseline_tenths"),
+        _tenths("recent_tenths"),
+        _tenths("pain_change_tenths"),
+        f"CASE WHEN ABS(pain_change_tenths) >= {meaningful} THEN 'true' ELSE 'false' END",
+        _instant("last_check_in"),
+        _number("open_alerts"),
+        _quoted("COALESCE(prescription_status, '')", d),
+        _tenths("week_tenths"),
     ]
+    return " || ',' || ".join(cells)
 
 
 class _Line:
@@ -99,14 +130,19 @@ def csv_columns() -> list[str]:
 def csv_lines(rows, clinic_id: int, lines_per_chunk: int = 500, *, bom: bool = False):
     """The CSV export in chunks of lines, so that it streams: rows are written as they are
     read, and handed on a few hundred at a time rather than one by one. The other apps'
-    cells are read first, for the whole clinic in a query each (a few small values a
-    patient: the memory they take is far below the rows')."""
-    more = extensions.clinic_csv_cells(clinic_id)
+    cells are read first, for the whole clinic in a query each (a few small values for
+    the patients who have some: the memory they take is far below the rows'), and each
+    patient's written once, at the end of their line."""
     writer = csv.writer(_Line())
+    none, found = extensions.clinic_csv_found(clinic_id)
+    # A first cell (empty) that stands for the line before them: csv.writer writes a lone
+    # empty cell as "" (an empty line would be no row), never so inside a line.
+    ends = {patient_id: writer.writerow(["", *cells]) for patient_id, cells in found.items()}
+    end = writer.writerow(["", *none]) if none else writer.writerow([])
     yield (BOM if bom else "") + writer.writerow(csv_columns())
-    rows = iter(rows)
-    while chunk := list(islice(rows, lines_per_chunk)):
-        yield "".join(writer.writerow(_cells(row) + more(row["patient"])) for row in chunk)
+    lines = rows.stream_select(f"id, {line_sql(DIALECTS[connection.vendor])}")
+    while chunk := list(islice(lines, lines_per_chunk)):
+        yield "".join(line + ends.get(patient_id, end) for patient_id, line in chunk)
 
 
 def csv_response(
@@ -116,7 +152,7 @@ def csv_response(
     the web page's download). Streamed from a server-side cursor: memory stays flat however
     big the clinic."""
     response = StreamingHttpResponse(
-        csv_lines(rows.stream(), clinic.id, bom=bom), content_type="text/csv; charset=utf-8"
+        csv_lines(rows, clinic.id, bom=bom), content_type="text/csv; charset=utf-8"
     )
     filename = f"adherence-{clinic.slug}-{start.isoformat()}-{end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

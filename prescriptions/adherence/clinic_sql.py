@@ -37,6 +37,11 @@ DIALECTS = {
         # in a fraction of that, which counts in a CSV of 10,000 rows.
         "instant_text": "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
         "lateral": True,
+        # For the CSV's lines (clinic_csv.py): a date as ISO text, a character by its
+        # code, and whether a text holds what a CSV must quote (a comma, a quote, CR, LF).
+        "date_text": "to_char({}, 'YYYY-MM-DD')",
+        "char": "chr({})",
+        "needs_quotes": "{} ~ '[\",\\r\\n]'",
     },
     "sqlite": {
         "plus_days": "date({}, '+' || {} || ' days')",
@@ -46,6 +51,9 @@ DIALECTS = {
         "true": "1",
         "instant_text": "{}",  # stored as ISO text in UTC already
         "lateral": False,
+        "date_text": "{}",  # stored as ISO text already
+        "char": "char({})",
+        "needs_quotes": "{0} GLOB '*[,\"' || char(13, 10) || ']*'",
     },
 }
 
@@ -332,10 +340,15 @@ FIGURES = [
     "prescription_status",
 ]
 # The rows that hold, in the columns of a computed row (their names and activation read
-# from the patients); {last_check_in}: as the dialect answers an instant.
+# from the patients, their names those of a computed row); {last_check_in}: as the dialect
+# answers an instant.
+_STORED_FIGURES = ", ".join(
+    "{last_check_in} AS last_check_in" if name == "last_check_in" else f"s.{name}"
+    for name in FIGURES
+)
 STORED = f"""
 SELECT p.id, p.first_name, p.last_name, s.d_from, s.d_to, s.today, p.activated,
-    {", ".join("{last_check_in}" if name == "last_check_in" else f"s.{name}" for name in FIGURES)}
+    {_STORED_FIGURES}
 FROM ({{patients}}) p JOIN prescriptions_clinicrow s ON {FRESH}
 WHERE p.clinic_id = %(clinic)s
 """

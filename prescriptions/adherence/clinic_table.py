@@ -172,10 +172,17 @@ class ClinicRows(Sequence):
 
     def stream(self, chunk: int = 2000):
         """Every row, read in chunks from a server-side cursor where the database has one."""
+        for values in self.stream_select("*", chunk):
+            yield row_of(values)
+
+    def stream_select(self, select: str, chunk: int = 2000):
+        """`select` (SQL over the columns of a row: clinic_row.COLUMNS, pain_change_tenths)
+        of every row in order, as tuples, read in chunks from a server-side cursor where
+        the database has one."""
         with connection.chunked_cursor() as cursor:
-            cursor.execute(*self._sql(None))
+            cursor.execute(*self._sql(None, select))
             while rows := cursor.fetchmany(chunk):
-                yield from (row_of(values) for values in rows)
+                yield from rows
 
     def _order_by(self) -> str:
         direction = "DESC" if self.descending else "ASC"
@@ -221,8 +228,9 @@ class ClinicRows(Sequence):
             keyed = f"SELECT * FROM ({keyed}) k WHERE adherence_tenths < %(below)s"
         statement.add("keyed", keyed)
 
-    def _sql(self, page: tuple[int, int] | None) -> tuple[str, dict]:
-        """The rows whole, all of them or a page (limit, offset) in order."""
+    def _sql(self, page: tuple[int, int] | None, select: str = "*") -> tuple[str, dict]:
+        """The rows whole (or `select` over them), all of them or a page (limit, offset) in
+        order."""
         limit = "" if page is None else f" LIMIT {page[0]} OFFSET {page[1]}"
         stored = self._reads_stored(whole=page is None)
         if page is not None and self.field in KEY_KINDS and not stored:
@@ -234,7 +242,8 @@ class ClinicRows(Sequence):
         if self.below_pct is not None:
             params["below"] = self.below_pct * 10
             where = " WHERE adherence_tenths < %(below)s"
-        return f"SELECT * FROM ({sql}) rows{where} ORDER BY {self._order_by()}{limit}", params
+        order = f" ORDER BY {self._order_by()}{limit}"
+        return f"SELECT {select} FROM ({sql}) rows{where}{order}", params
 
     def _rows_sql(self, *, stored: bool, cut: str = "") -> tuple[str, dict]:
         """Every row with its pain change, unordered: the stored rows that hold and the
