@@ -98,7 +98,7 @@ class ClinicRows(Sequence):
         self.stored = stored and start is None and end is None and window is None
         self._count: int | None = None
         self._zones: list[str] | None = zones
-        self._stale = 0
+        self._stale = self._fresh = 0
         self._fill: dict = {}
         self._patients_sql = ""
         self._dialect = clinic_sql.DIALECTS[connection.vendor]
@@ -249,6 +249,10 @@ class ClinicRows(Sequence):
         """Every row with its pain change, unordered: the stored rows that hold and the
         others computed (`stored`), or all computed; with `cut` (a LIMIT), only the rows of
         that page of the ordering's key."""
+        if stored and not self._fresh:
+            # None holds (a new date in every zone, say): all computed, without asking
+            # each patient's stored row whether it holds.
+            stored = False
         statement, params = self._statement(stale_only=stored)
         if self.below_pct is not None:
             params["below"] = self.below_pct * 10
@@ -308,7 +312,7 @@ class ClinicRows(Sequence):
     def _zones_caught_up(self) -> list[str]:
         """The patients' zones; first, when the scheduler is behind (normally it is not:
         the same query says so), what fell due and it has not written yet. Counts on the
-        way how many of the patients' stored rows do not hold."""
+        way how many of the patients' stored rows hold, and how many do not."""
         mine = {"patient_id": self.patient_id} if self.patient_id else {}
         behind = Prescription.objects.filter(
             patient__clinic_id=self.clinic_id, ledger_until__lte=self.now, **mine
@@ -321,6 +325,7 @@ class ClinicRows(Sequence):
             ledger.ledger_catch_up(clinic_id=self.clinic_id, patient_ids=ids, now=self.now)
             found = [(zone, late, False, n) for zone, late, _, n in found]
         self._stale = sum(n for _, _, fresh, n in found if not fresh)
+        self._fresh = sum(n for _, _, fresh, n in found if fresh)
         return sorted({zone for zone, *_ in found}) or ["UTC"]
 
     def _statement(self, *, stale_only: bool = False) -> tuple[clinic_sql.Statement, dict]:
