@@ -106,14 +106,15 @@ SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
 """
 
 # A patient's days, one row per date: a patient's prescriptions may share one. Read in the
-# ledger's (patient, date) order, so grouped as read, without a sort. The casts keep
+# ledger's (patient, date) order, so grouped as read, without a sort. What depends on the
+# date alone is worked out once a date, not summed over its rows. The casts keep
 # PostgreSQL's sums of sums integers (it sums a bigint as numeric), so the rounding
 # divisions stay integral.
 DAYS = f"""
 SELECT {{pid}}a.local_date AS day,
-    MAX(CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END) AS past,
-    MAX(CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END) AS is_today,
-    MAX(CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END) AS recent,
+    CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END AS past,
+    CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END AS is_today,
+    CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,
     CAST(SUM({EXPECTED}) AS INTEGER) AS expected,
     CAST(SUM({COMPLETED}) AS INTEGER) AS completed,
     MAX(CASE WHEN a.active THEN 1 ELSE 0 END) AS active,
