@@ -2,9 +2,10 @@
 moved (docs/definitions.md).
 
 Every figure has one definition, the clinic table's statement (clinic_sql.py, put together
-by clinic_table.py): the clinic's rows, one patient's report, the streak a check-in's advice
-quotes and the figures the alert rules weigh are all computed by it (patient_report.py),
-or read from the rows clinic_store.py keeps ahead of it; clinic_csv.py streams the rows as
+by clinic_table.py over the patients and dates of clinic_scope.py): the clinic's rows, one
+patient's report, the streak a check-in's advice quotes and the figures the alert rules
+weigh are all computed by it (patient_report.py), or read from the rows clinic_store.py
+keeps ahead of it; clinic_csv.py streams the rows as
 CSV. Underneath, the ledger (ledger/) keeps one row per prescription and local date: the
 sessions due, from the sources (slots, zones, status history, days.py's time arithmetic),
 and the check-ins counted on their day; it alone writes it. report.py reads a report's days

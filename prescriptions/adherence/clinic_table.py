@@ -4,8 +4,9 @@ Read by the API (`GET adherence/`, JSON and CSV) and by the clinic team's web pa
 `clinic_adherence` is the one entry point: it answers a sequence whose slices are one SQL
 aggregate over the adherence ledger (ledger/), sorted, filtered and paged in the
 database in any ordering, so a page costs the same few queries however big the clinic.
-The numbers are those of each patient's own report (adherence.py), which reads the same
-ledger rows; tests hold the two together.
+The statement is the one definition of every figure: a patient's own report, the streak
+a check-in's advice quotes and the alert rules' figures are computed by it too
+(patient_report.py), over those patients alone.
 
 Over each patient's default range, a row computed ahead and stored (clinic_store.py) is
 read instead while it holds; the statement computes only the others. The answer is the
@@ -13,8 +14,7 @@ same either way (tests hold that too); only its cost differs.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet, Value
@@ -24,8 +24,8 @@ import prescriptions.adherence.clinic_sql as clinic_sql
 import prescriptions.adherence.ledger as ledger
 import prescriptions.adherence.report as adherence
 from prescriptions.adherence.clinic_row import row_of
+from prescriptions.adherence.clinic_scope import scope_of
 from prescriptions.models import ClinicRow, ClinicRowVersion, Prescription
-from prescriptions.schedule import local_midnight, local_today
 
 # What each ordering sorts on, in the SQL's columns; ties go by name.
 ORDERINGS = {
@@ -329,83 +329,27 @@ class ClinicRows(Sequence):
         return sorted({zone for zone, *_ in found}) or ["UTC"]
 
     def _statement(self, *, stale_only: bool = False) -> tuple[clinic_sql.Statement, dict]:
-        """The statement with `everyone`: the patients asked for (`stale_only`: those whose
-        stored row does not hold), each with their dates."""
+        """The statement begun with `everyone` (clinic_scope.py): the patients asked for
+        (`stale_only`: those whose stored row does not hold), each with their dates."""
         if self._zones is None:
             self._zones = self._zones_caught_up()
-        zones = self._zones
-        dialect = self._dialect
-        # no_day: before every date (the streak of a patient who never missed a session).
-        params = {"clinic": self.clinic_id, "now": self.now, "no_day": date.min}
-        todays = [local_today(ZoneInfo(zone), self.now) for zone in zones]
-        # A session still to fall due is dated no earlier than the day before the earliest
-        # of the patients' todays (a row dated in a zone a day behind); two, to spare.
-        params["due_from"] = min(todays) - timedelta(days=2)
-
-        def by_zone(name: str, value_of) -> str:
-            """A CASE on the patient's zone: what depends on each one's today (and zone)."""
-            whens = []
-            for n, zone in enumerate(zones):
-                tz = ZoneInfo(zone)
-                params[f"{name}_z{n}"] = zone
-                params[f"{name}_v{n}"] = value_of(local_today(tz, self.now), tz)
-                whens.append(f"WHEN %({name}_z{n})s THEN %({name}_v{n})s")
-            return f"CASE p.timezone {' '.join(whens)} END"
-
-        def range_of(today: date) -> tuple[date, date]:
-            if self.start is not None and self.end is not None:
-                return self.start, self.end
-            return self.window(today)
-
-        def recent_from(today: date) -> date:
-            start, end = range_of(today)
-            return max(start, end - timedelta(days=adherence.RECENT_WEEK_DAYS - 1))
-
-        patients_sql, patients_params = (
-            self.patients.order_by()
-            .values("id", "first_name", "last_name", "timezone", "clinic_id", "activated")
-            .query.sql_with_params()
+        scope = scope_of(
+            self.patients,
+            clinic_id=self.clinic_id,
+            zones=self._zones,
+            now=self.now,
+            range_of=self._range_of,
+            dialect=self._dialect,
+            stale_only=stale_only,
         )
-        for n, value in enumerate(patients_params):
-            params[f"p{n}"] = value
-        patients_sql = patients_sql.replace("%s", "{}").format(
-            *(f"%(p{n})s" for n in range(len(patients_params)))
-        )
-        ranges = [range_of(local_today(ZoneInfo(zone), self.now)) for zone in zones]
-        params["first_from"] = min(start for start, _ in ranges)
-        params["last_to"] = max(end for _, end in ranges)
-        future_days = dialect["days_between"].format(
-            dialect["least"].format("r.d_to", "COALESCE(rx.end_date, r.d_to)"),
-            dialect["greatest"].format("r.future_from", "rx.start_date"),
-        )
-        self._fill = {
-            "future_days": f"({future_days} + 1)",
-            "true": dialect["true"],
-            "baseline_end": dialect["plus_days"].format(
-                "first.first_start", adherence.PAIN_WINDOW_DAYS - 1
-            ),
-        }
-        statement = clinic_sql.Statement(lateral=dialect["lateral"])
-        statement.add(
-            "everyone",
-            clinic_sql.PATIENTS.format(
-                d_from=by_zone("d_from", lambda today, _: range_of(today)[0]),
-                d_to=by_zone("d_to", lambda today, _: range_of(today)[1]),
-                today=by_zone("today", lambda today, _: today),
-                recent_from=by_zone("recent", lambda today, _: recent_from(today)),
-                future_from=by_zone(
-                    "future", lambda today, _: max(today + timedelta(days=1), range_of(today)[0])
-                ),
-                midnight=by_zone(
-                    "midnight", lambda today, tz: local_midnight(today + timedelta(days=1), tz)
-                ),
-                patients=patients_sql,
-                stale=clinic_sql.STALE if stale_only else "",
-            ),
-            inline=True,
-        )
-        self._patients_sql = patients_sql
-        return statement, params
+        self._fill, self._patients_sql = scope.fill, scope.patients_sql
+        return scope.statement, scope.params
+
+    def _range_of(self, today: date) -> tuple[date, date]:
+        """A patient's range, from their today."""
+        if self.start is not None and self.end is not None:
+            return self.start, self.end
+        return self.window(today)
 
 
 def fresh_rows(clinic_id: int, now: datetime) -> QuerySet:
