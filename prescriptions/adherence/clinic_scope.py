@@ -40,24 +40,22 @@ def scope_of(
     range from their today."""
     # no_day: before every date (the streak of a patient who never missed a session).
     params = {"clinic": clinic_id, "now": now, "no_day": date.min}
-    todays = [local_today(ZoneInfo(zone), now) for zone in zones]
+    # What depends on each zone's today, worked out once a zone.
+    dates = [_dates(ZoneInfo(zone), now, range_of) for zone in zones]
     # A session still to fall due is dated no earlier than the day before the earliest
     # of the patients' todays (a row dated in a zone a day behind); two, to spare.
-    params["due_from"] = min(todays) - timedelta(days=2)
+    params["due_from"] = min(d["today"] for d in dates) - timedelta(days=2)
+    params["first_from"] = min(d["d_from"] for d in dates)
+    params["last_to"] = max(d["d_to"] for d in dates)
 
-    def by_zone(name: str, value_of) -> str:
-        """A CASE on the patient's zone: what depends on each one's today (and zone)."""
+    def by_zone(name: str) -> str:
+        """A CASE on the patient's zone: the date `name` of each one's zone."""
         whens = []
-        for n, zone in enumerate(zones):
-            tz = ZoneInfo(zone)
+        for n, (zone, values) in enumerate(zip(zones, dates, strict=True)):
             params[f"{name}_z{n}"] = zone
-            params[f"{name}_v{n}"] = value_of(local_today(tz, now), tz)
+            params[f"{name}_v{n}"] = values[name]
             whens.append(f"WHEN %({name}_z{n})s THEN %({name}_v{n})s")
         return f"CASE p.timezone {' '.join(whens)} END"
-
-    def recent_from(today: date) -> date:
-        start, end = range_of(today)
-        return max(start, end - timedelta(days=adherence.RECENT_WEEK_DAYS - 1))
 
     patients_sql, patients_params = (
         patients.order_by()
@@ -69,9 +67,6 @@ def scope_of(
     patients_sql = patients_sql.replace("%s", "{}").format(
         *(f"%(p{n})s" for n in range(len(patients_params)))
     )
-    ranges = [range_of(today) for today in todays]
-    params["first_from"] = min(start for start, _ in ranges)
-    params["last_to"] = max(end for _, end in ranges)
     future_days = dialect["days_between"].format(
         dialect["least"].format("r.d_to", "COALESCE(rx.end_date, r.d_to)"),
         dialect["greatest"].format("r.future_from", "rx.start_date"),
@@ -87,19 +82,29 @@ def scope_of(
     statement.add(
         "everyone",
         clinic_sql.PATIENTS.format(
-            d_from=by_zone("d_from", lambda today, _: range_of(today)[0]),
-            d_to=by_zone("d_to", lambda today, _: range_of(today)[1]),
-            today=by_zone("today", lambda today, _: today),
-            recent_from=by_zone("recent", lambda today, _: recent_from(today)),
-            future_from=by_zone(
-                "future", lambda today, _: max(today + timedelta(days=1), range_of(today)[0])
-            ),
-            midnight=by_zone(
-                "midnight", lambda today, tz: local_midnight(today + timedelta(days=1), tz)
-            ),
+            **{name: by_zone(name) for name in DATES},
             patients=patients_sql,
             stale=clinic_sql.STALE if stale_only else "",
         ),
         inline=True,
     )
     return Scope(statement, params, fill, patients_sql)
+
+
+# The dates of a zone the statement reads, each patient's by their zone (PATIENTS).
+DATES = ("d_from", "d_to", "today", "recent_from", "future_from", "midnight")
+
+
+def _dates(tz: ZoneInfo, now: datetime, range_of) -> dict:
+    """A zone's today, the range from it, the start of its last week, the first of its days
+    still to come, and the instant its day ends."""
+    today = local_today(tz, now)
+    start, end = range_of(today)
+    return {
+        "d_from": start,
+        "d_to": end,
+        "today": today,
+        "recent_from": max(start, end - timedelta(days=adherence.RECENT_WEEK_DAYS - 1)),
+        "future_from": max(today + timedelta(days=1), start),
+        "midnight": local_midnight(today + timedelta(days=1), tz),
+    }
