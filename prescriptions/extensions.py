@@ -161,16 +161,10 @@ def clinic_csv_headers() -> list[str]:
     return [header for column in registry.clinic_columns for header in column.csv_headers]
 
 
-def clinic_csv_cells(clinic_id: int) -> Callable[[int], list]:
-    """The registered columns' cells of the clinic's CSV: read for the whole clinic at once
-    (a query per column, however many patients), answered per patient id."""
-    none, found = clinic_csv_found(clinic_id)
-    return lambda patient_id: found.get(patient_id, none)
-
-
 def clinic_csv_found(clinic_id: int) -> tuple[list, dict[int, list]]:
-    """The registered columns' cells of a patient who has no value in any, and those of
-    each patient of the clinic who has one (a query per column)."""
+    """The registered columns' cells of the clinic's CSV, read for the whole clinic at once
+    (a query per column, however many patients): those of a patient who has no value in
+    any, and those of each patient of the clinic who has one."""
     columns = [c for c in registry.clinic_columns if c.csv_values and c.csv_cells]
     values = [column.csv_values(clinic_id) for column in columns]
 

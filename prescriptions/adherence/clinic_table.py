@@ -75,7 +75,7 @@ class ClinicRows(Sequence):
     """The rows of a clinic table in order, each as a patient's own report has it (without
     by_day), computed from the ledger by the database: one query per page however many
     patients and whatever the ordering or filter. `len()` and slices are what a paginator
-    asks; `stream()` reads every row from a server-side cursor, in constant memory.
+    asks; `stream_select()` reads every row from a server-side cursor, in constant memory.
     `stored=False` computes every row, never reading the stored ones; `patient_id`: the
     rows are that one patient's (their report), whose ledger alone is caught up; `zones`:
     the patients' zones, given by a caller that has caught their ledger up already;
@@ -169,11 +169,6 @@ class ClinicRows(Sequence):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-
-    def stream(self, chunk: int = 2000):
-        """Every row, read in chunks from a server-side cursor where the database has one."""
-        for values in self.stream_select("*", chunk):
-            yield row_of(values)
 
     def stream_select(self, select: str, chunk: int = 2000):
         """`select` (SQL over the columns of a row: clinic_row.COLUMNS, pain_change_tenths)

@@ -41,7 +41,8 @@ def adherence_report(
         "patient": patient.id,
         "from": start,
         "to": end,
-        **counts_of(row),
+        # PostgreSQL sums integers as numeric: whole numbers, said as such.
+        **{name: int(row[name]) for name in COUNTS},
         "adherence_pct": row["adherence_pct"],
         "pain": row["pain"],
         "by_day": by_day(rows.days(), start, end),
@@ -65,20 +66,6 @@ def by_day(days: list[tuple], start: date, end: date) -> list[dict]:
             }
         )
     return report
-
-
-def counts_of(row: dict) -> dict:
-    # PostgreSQL sums integers as numeric: whole numbers, said as such.
-    return {name: int(row[name]) for name in COUNTS}
-
-
-def patient_figures(
-    patient: Patient, *, start: date | None = None, end: date | None = None, now: datetime
-) -> dict:
-    """The patient's row of the clinic table over `start`..`end` (by default the 28 days up
-    to their today), archived or not, computed afresh."""
-    (row,) = _engine(patient, start=start, end=end, now=now)[:]
-    return row
 
 
 def patients_figures(

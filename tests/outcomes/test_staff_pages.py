@@ -169,7 +169,10 @@ def test_the_clinic_csv_reads_the_psfs_in_one_query(clinic_a, clinic_b, django_a
     respond(elsewhere, "psfs", psfs(4), at(0))
 
     with django_assert_num_queries(1):
-        cells = extensions.clinic_csv_cells(clinic_a.id)
+        none, found = extensions.clinic_csv_found(clinic_a.id)
+
+    def cells(patient_id):
+        return found.get(patient_id, none)
 
     assert cells(patients[0].id) == ["", "", "", ""]
     assert cells(patients[3].id)[:2] == [Decimal("0.0"), Decimal("8.0")]

@@ -76,10 +76,10 @@ def oracle_cells(row: dict) -> list:
 def oracle_csv(clinic, **range_) -> str:
     """The CSV as Python wrote it from the rows, cell by cell."""
     writer = csv.writer(_Line())
-    more = extensions.clinic_csv_cells(clinic.id)
+    none, found = extensions.clinic_csv_found(clinic.id)
     rows = clinic_table.clinic_adherence(clinic_id=clinic.id, **range_)[:]
     return writer.writerow(csv_columns()) + "".join(
-        writer.writerow(oracle_cells(row) + more(row["patient"])) for row in rows
+        writer.writerow(oracle_cells(row) + found.get(row["patient"], none)) for row in rows
     )
 
 
