@@ -325,7 +325,9 @@ def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
     """One clinic's patients: their ledger's days and their figures (a query each for the
     default range and the last full week), then the alerts they call for."""
     todays = [local_today(p.zone, now) for p in patients]
-    start, _ = adherence.default_range(min(todays))
+    # The ledger's days the rules read themselves: the no-check-in days before today and
+    # the session-pain window up to it (the others weigh the engine's figures).
+    start = min(todays) - timedelta(days=max(NO_CHECK_IN_DAYS, SESSION_PAIN_DAYS - 1))
     data = adherence.report_data(patients, start=start, end=max(todays), now=now)
     reports = adherence.patients_figures(patients, now=now)
     weeks = adherence.patients_figures(patients, now=now, window=last_full_week)
