@@ -26,7 +26,6 @@ from prescriptions.models import (
     CheckIn,
     Prescription,
     ScheduleChange,
-    StatusChange,
 )
 from prescriptions.schedule import db_date
 
@@ -112,36 +111,44 @@ class PatientData:
 
 
 def report_data(
-    patients: list[Patient], *, start: date, end: date, now: datetime | None = None
+    patients: list[Patient], *, start: date, end: date, now: datetime, behind: list[int]
 ) -> dict[int, PatientData]:
     """The ledger's days `start` to `end` of these patients (by date), and when each of their
     prescriptions was active: what the alert rules read besides the patients' figures.
-    A constant number of queries however many patients: the ledger caught up (normally a
-    single read), prescriptions, status changes and the days."""
+    `behind`: those of the patients whose ledger must first be caught up (none, normally).
+    Two queries however many patients: the prescriptions with their status history, and
+    the days."""
     data = {p.id: PatientData(patient=p, tz=p.zone) for p in patients}
-    ledger.ledger_catch_up(patient_ids=list(data), now=now)
+    if behind:
+        ledger.ledger_catch_up(patient_ids=behind, now=now)
     timelines = {}
     first_schedule = ScheduleChange.objects.filter(prescription_id=OuterRef("id"))
+    # A row per status change, oldest first (one with none for a prescription without).
     rows = (
         Prescription.objects.filter(patient_id__in=list(data))
         .annotate(
             began_in=Subquery(first_schedule.order_by("effective_at", "id").values("timezone")[:1])
         )
-        .values("id", "patient_id", "start_date", "end_date", "began_in")
+        .order_by("id", "status_changes__effective_at", "status_changes__id")
+        .values_list(
+            "id",
+            "patient_id",
+            "start_date",
+            "end_date",
+            "began_in",
+            "status_changes__status",
+            "status_changes__effective_at",
+        )
     )
-    for row in rows:
-        patient = data[row["patient_id"]]
-        began_in = ZoneInfo(row["began_in"]) if row["began_in"] else None
-        timeline = Timeline(row["id"], row["start_date"], row["end_date"], patient.tz, began_in)
-        patient.timelines.append(timeline)
-        timelines[row["id"]] = timeline
-    changes = StatusChange.objects.filter(prescription_id__in=list(timelines)).order_by(
-        "effective_at", "id"
-    )
-    for prescription_id, status, effective_at in changes.values_list(
-        "prescription_id", "status", "effective_at"
-    ):
-        timelines[prescription_id].add_change(status, effective_at)
+    for prescription_id, patient_id, start_date, end_date, began_in, status, at in rows:
+        if prescription_id not in timelines:
+            patient = data[patient_id]
+            zone = ZoneInfo(began_in) if began_in else None
+            timeline = Timeline(prescription_id, start_date, end_date, patient.tz, zone)
+            patient.timelines.append(timeline)
+            timelines[prescription_id] = timeline
+        if status is not None:
+            timelines[prescription_id].add_change(status, at)
     days = (
         AdherenceDay.objects.filter(patient_id__in=list(data), local_date__range=(start, end))
         .order_by()

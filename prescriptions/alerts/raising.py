@@ -310,7 +310,13 @@ def evaluate_alerts(
     prescribed = Exists(Prescription.objects.filter(patient=OuterRef("pk")))
     # An archived patient is out of the clinic's care: nobody would act on the alert.
     in_care = Patient.objects.filter(prescribed, archived_at__isnull=True)
-    patients = in_care.only("id", "timezone", "clinic_id").order_by("clinic_id", "id")
+    # Whether the patient's ledger is behind `now` (the scheduler late): caught up first.
+    behind = Exists(Prescription.objects.filter(patient=OuterRef("pk"), ledger_until__lte=now))
+    patients = (
+        in_care.only("id", "timezone", "clinic_id")
+        .annotate(behind=behind)
+        .order_by("clinic_id", "id")
+    )
     after = Q()
     while batch := list(patients.filter(after)[:batch_size]):
         # One clinic's patients at a time: adherence computes a clinic's figures at once.
@@ -328,7 +334,8 @@ def _evaluate_batch(patients: list[Patient], now: datetime) -> list[Alert]:
     # The ledger's days the rules read themselves: the no-check-in days before today and
     # the session-pain window up to it (the others weigh the engine's figures).
     start = min(todays) - timedelta(days=max(NO_CHECK_IN_DAYS, SESSION_PAIN_DAYS - 1))
-    data = adherence.report_data(patients, start=start, end=max(todays), now=now)
+    behind = [p.id for p in patients if p.behind]
+    data = adherence.report_data(patients, start=start, end=max(todays), now=now, behind=behind)
     reports = adherence.patients_figures(patients, now=now)
     weeks = adherence.patients_figures(patients, now=now, window=last_full_week)
     for patient in patients:

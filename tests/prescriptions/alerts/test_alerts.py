@@ -320,15 +320,15 @@ def test_it_evaluates_each_batch_with_the_same_few_queries(
 ):
     bulk_clinic(clinic_a, clinician_a, patients, start=date(2026, 4, 4), days=3)
 
-    # Per batch: patients (1), the ledger caught up, prescriptions, status history, the
-    # ledger's days (4), the figures by adherence's engine over the default range and over
-    # the last full week (2), alerts already raised (1); in one transaction (a savepoint
-    # and its release here, 2) the stored clinic rows outdated (1, first: the lock every
-    # writer takes before an alert), the insert (1), its alert.raised events (1, a write:
-    # the event commits with its alert), their reader's outdate (1) and the clinics'
-    # webhook endpoints for them (1: none here, so no deliveries to insert); what was
-    # inserted (1); then the empty last batch (1).
-    with django_assert_num_queries(16 * batches + 1):
+    # Per batch: patients (1), their prescriptions with the status history, the ledger's
+    # days (2), the figures by adherence's engine over the default range and over the last
+    # full week (2), alerts already raised (1); in one transaction (a savepoint and its
+    # release here, 2) the stored clinic rows outdated (1, first: the lock every writer
+    # takes before an alert), the insert (1), its alert.raised events (1, a write: the
+    # event commits with its alert), their reader's outdate (1) and the clinics' webhook
+    # endpoints for them (1: none here, so no deliveries to insert); what was inserted
+    # (1); then the empty last batch (1).
+    with django_assert_num_queries(14 * batches + 1):
         raised = evaluate_alerts(batch_size=50)
 
     # Sessions on 4-6 April only, so 7-9 April are empty.
