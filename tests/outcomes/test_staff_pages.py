@@ -171,12 +171,10 @@ def test_the_clinic_csv_reads_the_psfs_in_one_query(clinic_a, clinic_b, django_a
     with django_assert_num_queries(1):
         none, found = extensions.clinic_csv_found(clinic_a.id)
 
-    def cells(patient_id):
-        return found.get(patient_id, none)
-
-    assert cells(patients[0].id) == ["", "", "", ""]
-    assert cells(patients[3].id)[:2] == [Decimal("0.0"), Decimal("8.0")]
-    assert cells(elsewhere.id) == ["", "", "", ""]
+    cells = {patient.id: found.get(patient.id, none) for patient in [*patients, elsewhere]}
+    assert cells[patients[0].id] == ["", "", "", ""]
+    assert cells[patients[3].id][:2] == [Decimal("0.0"), Decimal("8.0")]
+    assert cells[elsewhere.id] == ["", "", "", ""]
 
 
 def test_the_clinic_page_sums_up_outcomes_per_instrument(staff_a, clinic_a, patient_b):
