@@ -17,7 +17,12 @@ only what this face names.
 from prescriptions.adherence.clinic_csv import BOM, csv_columns, csv_response, spreadsheet_safe
 from prescriptions.adherence.clinic_store import clinic_rows_refresh
 from prescriptions.adherence.clinic_table import ORDERINGS, ClinicRows, clinic_adherence
-from prescriptions.adherence.current import current_of, prescription_state, prescription_states
+from prescriptions.adherence.current import (
+    current_of,
+    prescription_state,
+    prescription_states,
+    with_current,
+)
 from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.ledger import (
     ledger_catch_up,
@@ -89,4 +94,5 @@ __all__ = [
     "schedule_start",
     "sources_for",
     "spreadsheet_safe",
+    "with_current",
 ]
