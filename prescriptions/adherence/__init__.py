@@ -10,8 +10,9 @@ CSV. Underneath, the ledger (ledger/) keeps one row per prescription and local d
 sessions due, from the sources (slots, zones, status history, days.py's time arithmetic),
 and the check-ins counted on their day; it alone writes it. report.py reads a report's days
 one by one and the alert rules' data from the ledger; timeline.py tells when a prescription
-was active; current.py which prescription is a patient's current one. Other modules call
-only what this face names.
+was active; current.py which prescription is a patient's current one, by the SQL of
+current_sql.py (which the clinic table's statement reads too). Other modules call only what
+this face names.
 """
 
 from prescriptions.adherence.clinic_csv import BOM, csv_columns, csv_response, spreadsheet_safe
