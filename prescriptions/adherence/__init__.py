@@ -10,14 +10,20 @@ CSV. Underneath, the ledger (ledger/) keeps one row per prescription and local d
 sessions due, from the sources (slots, zones, status history, days.py's time arithmetic),
 and the check-ins counted on their day; it alone writes it. report.py reads a report's days
 one by one and the alert rules' data from the ledger; timeline.py tells when a prescription
-was active; current.py which prescription is a patient's current one. Other modules call
-only what this face names.
+was active; current.py which prescription is a patient's current one, by the SQL of
+current_sql.py (which the clinic table's statement reads too). Other modules call only what
+this face names.
 """
 
 from prescriptions.adherence.clinic_csv import BOM, csv_columns, csv_response, spreadsheet_safe
 from prescriptions.adherence.clinic_store import clinic_rows_refresh
 from prescriptions.adherence.clinic_table import ORDERINGS, ClinicRows, clinic_adherence
-from prescriptions.adherence.current import current_of, prescription_state, prescription_states
+from prescriptions.adherence.current import (
+    current_of,
+    prescription_state,
+    prescription_states,
+    with_current,
+)
 from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.ledger import (
     ledger_catch_up,
@@ -89,4 +95,5 @@ __all__ = [
     "schedule_start",
     "sources_for",
     "spreadsheet_safe",
+    "with_current",
 ]

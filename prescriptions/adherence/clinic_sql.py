@@ -24,6 +24,8 @@ no LATERAL, joins every patient's sums grouped by patient (`per_patient`).
 
 from dataclasses import dataclass, field
 
+import prescriptions.adherence.current_sql as current_sql
+
 # The few things SQLite and PostgreSQL spell differently.
 DIALECTS = {
     "postgresql": {
@@ -219,22 +221,8 @@ OPEN_ALERTS = """(SELECT COUNT(*) FROM prescriptions_alert al
     WHERE al.patient_id = r.id AND al.acknowledged_at IS NULL)"""
 RED_FLAG_OPEN = """EXISTS (SELECT 1 FROM prescriptions_alert al WHERE al.patient_id = r.id
     AND al.acknowledged_at IS NULL AND al.kind = 'red_flag')"""
-# The current prescription and what it reads, as current_prescriptions.current_of chooses
-# it: the latest started of those running, else the next to start, else the latest started
-# of those ended (past its end date a prescription reads ended).
-PRESCRIPTION_STATUS = """COALESCE(
-    (SELECT rx.status FROM prescriptions_prescription rx
-        WHERE rx.patient_id = r.id AND rx.status <> 'ended'
-            AND (rx.end_date IS NULL OR rx.end_date >= r.today)
-            AND rx.start_date <= r.today
-        ORDER BY rx.start_date DESC, rx.id DESC LIMIT 1),
-    (SELECT rx.status FROM prescriptions_prescription rx
-        WHERE rx.patient_id = r.id AND rx.status <> 'ended'
-            AND rx.start_date > r.today
-        ORDER BY rx.start_date, rx.id LIMIT 1),
-    (SELECT 'ended' FROM prescriptions_prescription rx
-        WHERE rx.patient_id = r.id LIMIT 1)
-)"""
+# What the patient's current prescription reads on their today (current_sql.py).
+PRESCRIPTION_STATUS = current_sql.PRESCRIPTION_STATUS.format(patient="r.id", today="r.today")
 
 # What the `days` path reads for each patient (prefix p: the CTEs it comes from).
 DAYS_COLUMNS = {

@@ -138,15 +138,18 @@ def patient_page(request, pk: int):
     )
     pain_days = charts.pain_days(days, in_range)
     prescriptions = list(
-        # Through the patient, so each prescription knows its patient's zone.
-        patient.prescriptions.select_related("clinician", "protocol")
-        .prefetch_related("slots", *history.history_prefetch())
-        .order_by("-start_date", "-id")
+        adherence.with_current(
+            # Through the patient, so each prescription knows its patient's zone.
+            patient.prescriptions.select_related("clinician", "protocol")
+            .prefetch_related("slots", *history.history_prefetch())
+            .order_by("-start_date", "-id"),
+            today,
+        )
     )
     for rx in prescriptions:
         rx.history = [history_words(e) for e in history.prescription_history(rx)]
         rx.ended_on = ended_on(rx)
-    current = adherence.current_of(prescriptions, today)
+    current = next((rx for rx in prescriptions if rx.is_current), None)
     alerts = list(
         Alert.objects.filter(patient=patient)
         .select_related("acknowledged_by")

@@ -2,7 +2,8 @@
 out in Python from the ledger's rows, before the clinic table's statement became the one
 definition (prescriptions/adherence/patient_report.py). Its streak and pain figures live
 here alone now; the property tests compare the statement against this on every history
-they draw."""
+they draw. So does the current prescription's rule, as current.py chose it in Python before
+its SQL (current_sql.py) became the one definition."""
 
 from datetime import date, datetime, timedelta
 
@@ -15,7 +16,7 @@ from prescriptions.adherence.report import (
     report_data,
     round1,
 )
-from prescriptions.models import AdherenceDay
+from prescriptions.models import AdherenceDay, Prescription, status_read
 from prescriptions.schedule import local_date_of
 
 
@@ -162,3 +163,22 @@ def report_from(
     if with_days:
         report["by_day"] = by_day
     return report
+
+
+def current_oracle(prescriptions, today: date):
+    """The prescription running on the patient's local `today` (read active or paused, and
+    started; the latest started if several), else the next one to start, else the latest
+    started of those that have ended; None when the patient has no prescription."""
+    running, upcoming, ended = [], [], []
+    for rx in prescriptions:
+        if status_read(rx.status, rx.end_date, today) == Prescription.Status.ENDED:
+            ended.append(rx)
+        elif rx.start_date > today:
+            upcoming.append(rx)
+        else:
+            running.append(rx)
+    if running:
+        return max(running, key=lambda rx: (rx.start_date, rx.id))
+    if upcoming:
+        return min(upcoming, key=lambda rx: (rx.start_date, rx.id))
+    return max(ended, key=lambda rx: (rx.start_date, rx.id), default=None)
