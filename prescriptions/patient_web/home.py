@@ -127,10 +127,16 @@ def home_context(request, patient, prescription, report, **forms_given) -> dict:
         checkin.zone_done_in = zones[checkin.id]
         checkin.correctable = checkins.correctable(checkin, now)
         checkin.corrected = checkin.id in corrected
+    plan_status = prescription.current_status if prescription else None
     return {
         "patient": patient,
         "prescription": prescription,
-        "plan_status": prescription.current_status if prescription else None,
+        "plan_status": plan_status,
+        # A plan still to come says when it starts, rather than reading "active" already.
+        "plan_starts": prescription.start_date
+        if plan_status not in (None, Prescription.Status.ENDED)
+        and prescription.start_date > local_today(patient.zone)
+        else None,
         "protocol": prescription.protocol if prescription else None,
         "report": report,
         "chart": chart(report["by_day"]),

@@ -147,6 +147,32 @@ def test_the_patients_own_page_reads_active_on_the_last_day(clinic_a):
     assert 'id="check-in"' in page
 
 
+def test_the_patients_own_page_says_when_a_plan_still_to_come_starts(clinic_a):
+    patient = PatientFactory(clinic=clinic_a, first_name="Gus", timezone="America/New_York")
+    ended(PrescriptionFactory(patient=patient, start_date=date(2026, 4, 1)))
+    PrescriptionFactory(patient=patient, start_date=date(2026, 5, 18))
+    client = Client()
+    client.force_login(patient.user)
+
+    page = client.get("/my/").content.decode()
+
+    assert (
+        'data-testid="plan-status">Your exercise plan starts on <strong>Monday 18 May</strong>'
+        in page
+    )
+
+
+def test_the_patients_own_page_reads_ended_for_a_plan_ended_before_it_started(clinic_a):
+    patient = PatientFactory(clinic=clinic_a, first_name="Hal", timezone="America/New_York")
+    ended(PrescriptionFactory(patient=patient, start_date=date(2026, 5, 18)))
+    client = Client()
+    client.force_login(patient.user)
+
+    page = client.get("/my/").content.decode()
+
+    assert 'data-testid="plan-status">Your exercise plan: <strong>ended</strong>' in page
+
+
 def test_the_patients_export_reads_ended_the_day_after_the_last_day(lapsed_yesterday):
     response = client_for(lapsed_yesterday.user).get("/api/v1/me/export/")
 
