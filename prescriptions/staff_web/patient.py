@@ -150,6 +150,11 @@ def patient_page(request, pk: int):
         rx.history = [history_words(e) for e in history.prescription_history(rx)]
         rx.ended_on = ended_on(rx)
     current = next((rx for rx in prescriptions if rx.is_current), None)
+    if current is not None:
+        # Still to come: it says when it starts, as the clinic table does, not "Active".
+        current.starts_later = (
+            current.current_status != Prescription.Status.ENDED and current.start_date > today
+        )
     alerts = list(
         Alert.objects.filter(patient=patient)
         .select_related("acknowledged_by")

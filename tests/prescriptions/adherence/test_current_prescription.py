@@ -192,6 +192,19 @@ def test_the_clinic_patient_page_shows_an_ended_course_reading_ended(staff_a, la
     assert 'value="pause"' not in page
 
 
+def test_the_clinic_patient_page_says_when_the_next_course_starts(staff_a, patient_a):
+    ended(PrescriptionFactory(patient=patient_a, start_date=date(2026, 4, 1)))
+    PrescriptionFactory(patient=patient_a, start_date=date(2026, 5, 18))
+    client = Client()
+    client.force_login(staff_a)
+
+    page = client.get(f"/staff/patients/{patient_a.id}/").content.decode()
+
+    head = page.split('id="rx-title"')[1].split("</div>")[0]
+    assert '<span class="pill upcoming">Starts May 18</span>' in head
+    assert "Active" not in head
+
+
 def test_the_clinic_patient_page_still_shows_a_course_ended_by_hand(staff_a, patient_a):
     ended(PrescriptionFactory(patient=patient_a, start_date=date(2026, 4, 1)))
     client = Client()
