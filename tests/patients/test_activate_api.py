@@ -1,5 +1,5 @@
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import time_machine
@@ -10,6 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from clinic.models import User
 from patients import services
 from patients.models import ActivationCode
+from tests.concurrency import at_once
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -162,24 +163,17 @@ def test_it_lets_only_one_of_two_racing_activations_win(clinician_a):
         last_name="Ng",
         email="fay@example.test",
     )
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def attempt(password):
-        try:
-            barrier.wait()
-            services.patient_activate(code=enrolment.activation_code, password=password)
-            outcomes.append(password)
-        except Exception:
-            outcomes.append(None)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(p,)) for p in ("first-pw-x1", "second-pw-x2")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    passwords = ("first-pw-x1", "second-pw-x2")
+    answers = at_once(
+        *(
+            partial(services.patient_activate, code=enrolment.activation_code, password=p)
+            for p in passwords
+        )
+    )
+    outcomes = [
+        None if isinstance(answer, Exception) else password
+        for password, answer in zip(passwords, answers, strict=True)
+    ]
 
     winners = [o for o in outcomes if o]
     assert len(winners) == 1

@@ -1,11 +1,12 @@
-import threading
 from datetime import date
+from functools import partial
 
 import pytest
 from django.core import mail
 from django.db import connection
 
 from prescriptions.models import Alert, CheckIn, IdempotencyRecord
+from tests.concurrency import at_once
 from tests.conftest import client_for
 from tests.factories import PrescriptionFactory
 from tests.live_worker import restore_migration_data
@@ -144,23 +145,11 @@ def test_it_stores_one_check_in_when_retries_race(patient_a):
     restore_migration_data()
     prescription = PrescriptionFactory(patient=patient_a, start_date=date(2026, 3, 3))
     clients = [client_for(patient_a.user) for _ in range(4)]
-    barrier = threading.Barrier(len(clients))
-    statuses, bodies = [], []
-
-    def attempt(client):
-        try:
-            barrier.wait()
-            response = post(client, body_for(prescription), "race")
-            statuses.append(response.status_code)
-            bodies.append(response.json())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = at_once(
+        *(partial(post, client, body_for(prescription), "race") for client in clients)
+    )
+    statuses = [response.status_code for response in responses]
+    bodies = [response.json() for response in responses]
 
     assert statuses == [201] * len(clients)
     assert all(body == bodies[0] for body in bodies)

@@ -1,5 +1,5 @@
-import threading
 from datetime import date, time, timedelta
+from functools import partial
 
 import pytest
 import time_machine
@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from prescriptions.models import Prescription, PrescriptionSlot, StatusChange
+from tests.concurrency import at_once
 from tests.conftest import client_for
 from tests.factories import PatientFactory, PrescriptionFactory
 from tests.live_worker import restore_migration_data
@@ -409,21 +410,8 @@ def test_it_reschedules_reminders_after_every_change(clinician_a, patient_a, mon
 def test_it_creates_one_prescription_when_a_double_submit_races(clinician_a, patient_a):
     restore_migration_data()
     clients = [client_for(clinician_a) for _ in range(3)]
-    barrier = threading.Barrier(len(clients))
-    statuses = []
-
-    def attempt(client):
-        try:
-            barrier.wait()
-            statuses.append(prescribe_with(client, patient_a).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = at_once(*(partial(prescribe_with, client, patient_a) for client in clients))
+    statuses = [response.status_code for response in responses]
 
     assert sorted(statuses) == [201, 400, 400]
     assert Prescription.objects.filter(patient=patient_a).count() == 1

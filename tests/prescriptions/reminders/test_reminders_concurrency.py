@@ -4,6 +4,7 @@ task delivered twice) share a batch the same way: each reminder is claimed once.
 
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 
 from prescriptions.models import Reminder
 from prescriptions.reminders import deliver, tick
+from tests.concurrency import at_once
 from tests.prescriptions.reminders_support import FIRE_AT, queued, scheduled_prescription
 
 MORNING = datetime(2024, 6, 3, 11, 0, tzinfo=UTC)
@@ -25,20 +27,8 @@ def test_it_never_lets_two_ticks_take_the_same_slot(monkeypatch):
             scheduled_prescription(slots=[("morning", "07:00")])
     monkeypatch.setattr(tick, "TICK_BATCH", 5)
     queued = []
-    start = threading.Barrier(2)
-
-    def one_tick():
-        start.wait()
-        try:
-            tick.reminders_tick(now=MORNING, deliver=queued.extend)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one_tick) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    one_tick = partial(tick.reminders_tick, now=MORNING, deliver=queued.extend)
+    assert not [a for a in at_once(one_tick, one_tick) if isinstance(a, Exception)]
 
     assert Reminder.objects.count() == 40
     assert sorted(queued) == sorted(Reminder.objects.values_list("id", flat=True))
