@@ -73,8 +73,7 @@ def checkin_record_locked(
     )
     now = timezone.now()
     # Counted before the row is written: the streak in the advice reads this day from the
-    # ledger (on PostgreSQL in the count's own statement), and the advice is then inserted
-    # with the row rather than updated into it.
+    # ledger, and the advice is then inserted with the row rather than updated into it.
     streak = adherence.checkin_count_and_streak(checkin, now)
     checkin.advice = checkin_advice(checkin, now, streak)
     checkin_insert(checkin)

@@ -23,7 +23,6 @@ from prescriptions.adherence.timeline import Timeline
 from prescriptions.models import (
     AdherenceDay,
     Alert,
-    CheckIn,
     Prescription,
     ScheduleChange,
 )
@@ -174,8 +173,9 @@ DAY_FIELDS = (
 
 
 def clinic_patients(clinic_id: int, *, archived: bool = False):
-    """The clinic's patients in care (or the archived ones) with what the clinic report
-    sorts and filters on besides pain."""
+    """The clinic's patients in care (or the archived ones) with what the clinic's pages
+    filter them on besides the figures (open alerts, a red flag) and whether they have
+    activated their account."""
     open_alerts = (
         Alert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
         .order_by()
@@ -187,12 +187,6 @@ def clinic_patients(clinic_id: int, *, archived: bool = False):
         Patient.objects.filter(clinic_id=clinic_id, archived_at__isnull=not archived)
         .only("id", "first_name", "last_name", "timezone", "clinic_id")
         .annotate(
-            # A subquery rather than a join and GROUP BY: counting the page leaves it out.
-            last_check_in=Subquery(
-                CheckIn.objects.filter(patient=OuterRef("pk"))
-                .order_by("-performed_at")
-                .values("performed_at")[:1]
-            ),
             open_alerts=Coalesce(Subquery(open_alerts), 0),
             red_flag_open=Exists(
                 Alert.objects.filter(
