@@ -239,14 +239,18 @@ DAYS_COLUMNS = {
     " - COALESCE({p}agg.waiting, 0)",
     "night_sessions": "COALESCE({p}agg.nights, 0)",
 }
+# The figures that are sums over the ledger's rows alone, as the `sums` part answers them
+# (the same columns as the days path's `agg`).
 SUMS_COLUMNS = {
-    "expected_sessions": "COALESCE(sums.expected, 0)",
-    "completed_sessions": "COALESCE(sums.completed, 0)",
-    "adherence_tenths": percent("sums.completed", "sums.expected"),
-    "week_tenths": percent("sums.week_completed", "sums.week_expected"),
-    "extra_sessions": "COALESCE(sums.check_ins, 0) - COALESCE(sums.completed, 0)"
-    " - COALESCE(sums.waiting, 0)",
-    "night_sessions": "COALESCE(sums.nights, 0)",
+    name: DAYS_COLUMNS[name].replace("{p}agg.", "sums.")
+    for name in (
+        "expected_sessions",
+        "completed_sessions",
+        "adherence_tenths",
+        "week_tenths",
+        "extra_sessions",
+        "night_sessions",
+    )
 }
 EXTRAS_COLUMNS = {"last_check_in": LAST_CHECK_IN, "open_alerts": OPEN_ALERTS}
 
