@@ -3,9 +3,9 @@ and every day's counts worked out again from the check-ins themselves when the l
 rebuilds a prescription."""
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 
-from prescriptions.models import SESSION_PAIN_RISE, AdherenceDay, CheckIn
+from prescriptions.models import PAIN_ROSE, AdherenceDay, CheckIn
 
 
 def _added_counts(check_in: CheckIn) -> dict[str, int]:
@@ -16,10 +16,7 @@ def _added_counts(check_in: CheckIn) -> dict[str, int]:
         "bedtime_check_ins": int(check_in.slot == "bedtime"),
         "night_check_ins": int(check_in.slot == "night"),
         "pain_before_sum": check_in.pain_before,
-        "pain_rises": int(
-            check_in.pain_after is not None
-            and check_in.pain_after >= check_in.pain_before + SESSION_PAIN_RISE
-        ),
+        "pain_rises": int(check_in.pain_rose),
     }
 
 
@@ -47,7 +44,6 @@ def checkin_count(check_in: CheckIn) -> None:
 
 def check_in_counts(prescription_ids) -> list[AdherenceDay]:
     """The check-in counts of these prescriptions' days, from the check-ins themselves."""
-    rises = Q(pain_after__gte=F("pain_before") + SESSION_PAIN_RISE)
     rows = (
         CheckIn.objects.filter(prescription_id__in=list(prescription_ids))
         .values("prescription_id", "patient_id", "local_date")
@@ -57,7 +53,7 @@ def check_in_counts(prescription_ids) -> list[AdherenceDay]:
             bedtime=Count("id", filter=Q(slot="bedtime")),
             night=Count("id", filter=Q(slot="night")),
             pain=Sum("pain_before"),
-            rises=Count("id", filter=rises),
+            rises=Count("id", filter=PAIN_ROSE),
         )
         .order_by()
     )
