@@ -123,6 +123,11 @@ def raw_group_by(clinic: Clinic):
         return cursor.fetchall()
 
 
+def table_row(size: int, label: str, *cells) -> list:
+    """A row of the results table: its eight columns, those not given left empty."""
+    return [f"{size:,}", label, *cells, *[""] * (6 - len(cells))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -151,16 +156,11 @@ def main() -> None:
         print(f"{stored} stored rows computed in {refreshed:.1f} s")
         vacuum_stored_rows()
         rows.append(
-            [
-                f"{size:,}",
+            table_row(
+                size,
                 "every row computed and stored (the refresh, in the background)",
                 f"{refreshed * 1000:.0f} ms",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ]
+            )
         )
 
         today = timezone.now().date()
@@ -221,16 +221,11 @@ def main() -> None:
                     clinic_rows_refresh(clinic_id=clinic.id)
                     refreshed = time.perf_counter() - began
                     rows.append(
-                        [
-                            f"{size:,}",
+                        table_row(
+                            size,
                             "every row computed and stored (the refresh), no statistics",
                             f"{refreshed * 1000:.0f} ms",
-                            "",
-                            "",
-                            "",
-                            "",
-                            "",
-                        ]
+                        )
                     )
             if outdated:
                 clinic_rows_refresh(clinic_id=clinic.id)
@@ -238,8 +233,8 @@ def main() -> None:
             queries_by_measure.setdefault(label, []).append(queries)
             ratio = seconds / baseline
             rows.append(
-                [
-                    f"{size:,}",
+                table_row(
+                    size,
                     label,
                     f"{seconds * 1000:.0f} ms",
                     f"{baseline * 1000:.0f} ms",
@@ -247,38 +242,33 @@ def main() -> None:
                     f"<= {target}x",
                     "met" if ratio <= target else "missed",
                     queries,
-                ]
+                )
             )
         # The part of the CSV's time that is its audit trail: one entry per patient.
         baseline, _, _ = timed(lambda clinic=clinic: raw_group_by(clinic), args.repeat)
         seconds, _, _ = timed(lambda clinic=clinic: audit_entries(clinic), args.repeat)
         rows.append(
-            [
-                f"{size:,}",
+            table_row(
+                size,
                 "of the CSV: its audit entries, one per patient (one INSERT)",
                 f"{seconds * 1000:.0f} ms",
                 f"{baseline * 1000:.0f} ms",
                 f"{seconds / baseline:.2f}x",
-                "",
-                "",
-                "",
-            ]
+            )
         )
         tracemalloc.start()
         body = csv_all()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         rows.append(
-            [
-                f"{size:,}",
+            table_row(
+                size,
                 "CSV peak Python memory (tracemalloc)",
                 f"{peak / 2**20:.1f} MiB for {len(body) / 2**20:.1f} MiB of CSV",
                 "",
                 "",
                 "flat with size",
-                "",
-                "",
-            ]
+            )
         )
     same = all(len(set(counts)) == 1 for counts in queries_by_measure.values())
     record(
