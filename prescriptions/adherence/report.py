@@ -101,6 +101,10 @@ class PatientData:
     def checked_in(self, day: date) -> bool:
         return any(r.total for r in self.days.get(day, ()))
 
+    def active_on(self, prescription_id: int, day: date) -> bool:
+        """Whether the prescription's day is an active day, as the ledger wrote it."""
+        return any(r.active for r in self.days.get(day, ()) if r.prescription_id == prescription_id)
+
     def days_with_pain_rise(self, start: date, end: date) -> list[date]:
         return sorted(
             day

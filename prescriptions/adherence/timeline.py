@@ -1,9 +1,9 @@
-"""When one prescription was active: its dates and status history, asked day by day by
-the alert rules and for the days still to come of an adherence report (the days already
-begun are in the ledger, see ledger/)."""
+"""One prescription's status at an instant and the dates it spans, from its dates and status
+history: what the no-check-in alert rule asks of a prescription now. Which of its days were
+active days is the ledger's to say (ledger/, days.py)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from prescriptions.models import Prescription
@@ -26,8 +26,6 @@ class Timeline:
     # (effective_at, status), oldest first.
     changes: list[tuple[datetime, str]] = field(default_factory=list)
     last_day: date | None = None
-    # Never paused nor ended: every day of its span is active, with no instant to look up.
-    uninterrupted: bool = True
 
     def __post_init__(self) -> None:
         # A prescription is active from 00:00 local of its start date, in the zone it began
@@ -40,8 +38,6 @@ class Timeline:
         if effective_at < self.changes[0][0]:
             return
         self.changes.append((effective_at, status))
-        if status != ACTIVE:
-            self.uninterrupted = False
         if status == ENDED:
             ended_on = local_date_of(effective_at, self.tz)
             self.last_day = min(ended_on, self.last_day or ended_on)
@@ -51,15 +47,3 @@ class Timeline:
 
     def spans(self, day: date) -> bool:
         return self.start_date <= day and (self.last_day is None or day <= self.last_day)
-
-    def is_active_day(self, day: date) -> bool:
-        """Not paused (or ended) for the whole of the day: resumed during it still counts."""
-        if not self.spans(day):
-            return False
-        if self.uninterrupted:
-            return True
-        start = local_midnight(day, self.tz)
-        stop = local_midnight(day + timedelta(days=1), self.tz)
-        return self.status_at(start) == ACTIVE or any(
-            status == ACTIVE for at, status in self.changes if start < at < stop
-        )

@@ -33,7 +33,7 @@ def no_check_in(data: PatientData, today: date, now: datetime) -> Alert | None:
         if (
             timeline.status_at(now) == Prescription.Status.ACTIVE
             and timeline.spans(today)
-            and all(timeline.is_active_day(d) for d in quiet_days)
+            and all(data.active_on(timeline.id, d) for d in quiet_days)
         ):
             return Alert(
                 patient=data.patient,

@@ -17,7 +17,20 @@ from prescriptions.adherence.report import (
     round1,
 )
 from prescriptions.models import AdherenceDay, Prescription, status_read
-from prescriptions.schedule import local_date_of
+from prescriptions.schedule import local_date_of, local_midnight
+
+
+def is_active_day(timeline, day: date) -> bool:
+    """Not paused (or ended) for the whole of the day, in the patient's zone now: resumed
+    during it still counts (docs/definitions.md, "Active day"), read from the
+    prescription's status history, apart from the ledger that writes it."""
+    if not timeline.spans(day):
+        return False
+    start = local_midnight(day, timeline.tz)
+    stop = local_midnight(day + timedelta(days=1), timeline.tz)
+    return timeline.status_at(start) == Prescription.Status.ACTIVE or any(
+        status == Prescription.Status.ACTIVE for at, status in timeline.changes if start < at < stop
+    )
 
 
 def oracle_report(patient, start: date, end: date, now: datetime) -> dict:
@@ -128,7 +141,7 @@ def report_from(
         # active unless something already recorded stops it. (After a move west, a day
         # begun in the old zone can lie after today in the new one.)
         active = any(row.active for row in rows) or (
-            day > today and any(t.is_active_day(day) for t in data.timelines)
+            day > today and any(is_active_day(t, day) for t in data.timelines)
         )
         expected_total += expected
         completed_total += completed
