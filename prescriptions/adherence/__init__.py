@@ -8,7 +8,8 @@ weigh are all computed by it (patient_report.py), or read from the rows clinic_s
 keeps ahead of it; clinic_csv.py streams the rows as
 CSV. Underneath, the ledger (ledger/) keeps one row per prescription and local date: the
 sessions due, from the sources (slots, zones, status history, days.py's time arithmetic),
-and the check-ins counted on their day; it alone writes it. report.py reads a report's days
+and the check-ins counted on their day; and one row per patient with what reads alike for
+every range (the first week's pain, the last check-in); it alone writes them. report.py reads a report's days
 one by one and the alert rules' data from the ledger; timeline.py tells when a prescription
 was active; current.py which prescription is a patient's current one, by the SQL of
 current_sql.py (which the clinic table's statement reads too). Other modules call only what
@@ -27,6 +28,7 @@ from prescriptions.adherence.current import (
 from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.ledger import (
     ledger_catch_up,
+    ledger_patients_refresh,
     ledger_rebuild,
     ledger_rewrite,
     ledger_tick,
@@ -80,6 +82,7 @@ __all__ = [
     "current_streak_days",
     "default_range",
     "ledger_catch_up",
+    "ledger_patients_refresh",
     "ledger_rebuild",
     "ledger_rewrite",
     "ledger_tick",

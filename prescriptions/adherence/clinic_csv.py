@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 
 import prescriptions.adherence.report as adherence
 from prescriptions import extensions
-from prescriptions.adherence.clinic_sql import DIALECTS
+from prescriptions.adherence.dialects import DIALECTS
 
 CSV_COLUMNS = [
     "patient",

@@ -19,7 +19,7 @@ from prescriptions.schedule import local_midnight, local_today
 class Scope:
     statement: clinic_sql.Statement
     params: dict
-    # What fills the per-patient parts' {future_days}, {true} and {baseline_end}.
+    # What fills the per-patient parts' {future_days}.
     fill: dict
     # The patients asked for, as SQL with named parameters (in `params`).
     patients_sql: str
@@ -48,15 +48,6 @@ def scope_of(
     params["first_from"] = min(d["d_from"] for d in dates)
     params["last_to"] = max(d["d_to"] for d in dates)
 
-    def by_zone(name: str) -> str:
-        """A CASE on the patient's zone: the date `name` of each one's zone."""
-        whens = []
-        for n, (zone, values) in enumerate(zip(zones, dates, strict=True)):
-            params[f"{name}_z{n}"] = zone
-            params[f"{name}_v{n}"] = values[name]
-            whens.append(f"WHEN %({name}_z{n})s THEN %({name}_v{n})s")
-        return f"CASE p.timezone {' '.join(whens)} END"
-
     patients_sql, patients_params = (
         patients.order_by()
         .values("id", "first_name", "last_name", "timezone", "clinic_id", "activated")
@@ -71,18 +62,17 @@ def scope_of(
         dialect["least"].format("r.d_to", "COALESCE(rx.end_date, r.d_to)"),
         dialect["greatest"].format("r.future_from", "rx.start_date"),
     )
-    fill = {
-        "future_days": f"({future_days} + 1)",
-        "true": dialect["true"],
-        "baseline_end": dialect["plus_days"].format(
-            "first.first_start", adherence.PAIN_WINDOW_DAYS - 1
-        ),
-    }
+    fill = {"future_days": f"({future_days} + 1)"}
     statement = clinic_sql.Statement(lateral=dialect["lateral"])
+    rows = []
+    for n, (zone, values) in enumerate(zip(zones, dates, strict=True)):
+        params[f"zone_{n}"] = zone
+        params |= {f"{name}_{n}": values[name] for name in DATES}
+        rows.append(", ".join(f"%({name}_{n})s" for name in ("zone", *DATES)))
+    statement.add(f"zones(timezone, {', '.join(DATES)})", f"VALUES ({'), ('.join(rows)})")
     statement.add(
         "everyone",
         clinic_sql.PATIENTS.format(
-            **{name: by_zone(name) for name in DATES},
             patients=patients_sql,
             stale=clinic_sql.STALE if stale_only else "",
         ),
@@ -91,7 +81,7 @@ def scope_of(
     return Scope(statement, params, fill, patients_sql)
 
 
-# The dates of a zone the statement reads, each patient's by their zone (PATIENTS).
+# The dates of a zone the statement reads, a row of `zones` each (clinic_sql.PATIENTS).
 DATES = ("d_from", "d_to", "today", "recent_from", "future_from", "midnight")
 
 

@@ -9,8 +9,9 @@ What an ordering needs, cheapest first:
 - `sums`: one pass over the ledger, a hash per patient (adherence, counts of sessions);
 - `days`: the ledger's days summed per patient, and the streak read by index from each
   patient's last missed day (active days, days with a session, streak);
-- `extras`: a probe per patient (last check-in, open alerts);
-- everything (the pain change, which needs each patient's first week as well).
+- `extras`: a probe per patient (their last check-in, from the ledger's row of the patient;
+  open alerts);
+- everything (the pain change, whose baseline the ledger's row of the patient holds).
 
 Each per-patient part is read by the patient's own index, so that no plan depends on the
 planner's statistics (a fresh restore or a bulk load has none): on PostgreSQL as a
@@ -26,47 +27,15 @@ from dataclasses import dataclass, field
 
 import prescriptions.adherence.current_sql as current_sql
 
-# The few things SQLite and PostgreSQL spell differently.
-DIALECTS = {
-    "postgresql": {
-        "plus_days": "({} + {})",
-        "days_between": "({} - {})",
-        "greatest": "GREATEST({}, {})",
-        "least": "LEAST({}, {})",
-        "true": "TRUE",
-        # An instant as ISO text in UTC: Django reads a timestamptz through a loader
-        # written in Python (about 5 µs a value); datetime.fromisoformat reads this text
-        # in a fraction of that, which counts in a CSV of 10,000 rows.
-        "instant_text": "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
-        "lateral": True,
-        # For the CSV's lines (clinic_csv.py): a date as ISO text, a character by its
-        # code, and whether a text holds what a CSV must quote (a comma, a quote, CR, LF).
-        "date_text": "to_char({}, 'YYYY-MM-DD')",
-        "char": "chr({})",
-        "needs_quotes": "{} ~ '[\",\\r\\n]'",
-    },
-    "sqlite": {
-        "plus_days": "date({}, '+' || {} || ' days')",
-        "days_between": "CAST(julianday({}) - julianday({}) AS INTEGER)",
-        "greatest": "MAX({}, {})",
-        "least": "MIN({}, {})",
-        "true": "1",
-        "instant_text": "{}",  # stored as ISO text in UTC already
-        "lateral": False,
-        "date_text": "{}",  # stored as ISO text already
-        "char": "char({})",
-        "needs_quotes": "{0} GLOB '*[,\"' || char(13, 10) || ']*'",
-    },
-}
-
 # `patients` is the SQL of the patients asked for, as a table in FROM rather than a test
 # `id IN (...)`: the database flattens it into this query, and what a part of the
-# statement does not read (`activated`, a subquery) is not computed for it.
+# statement does not read (`activated`, a subquery) is not computed for it. Each patient's
+# dates are those of their zone's row in `zones` (clinic_scope.py): joined, they are
+# values the statement reads, where a CASE on the zone was worked out again at every use.
 PATIENTS = """
-SELECT p.id, p.first_name, p.last_name, p.activated, p.timezone,
-    {d_from} AS d_from, {d_to} AS d_to, {today} AS today, {recent_from} AS recent_from,
-    {future_from} AS future_from, {midnight} AS midnight
-FROM ({patients}) p
+SELECT p.id, p.first_name, p.last_name, p.activated, p.timezone, z.d_from, z.d_to, z.today,
+    z.recent_from, z.future_from, z.midnight
+FROM ({patients}) p LEFT JOIN zones z ON z.timezone = p.timezone
 WHERE p.clinic_id = %(clinic)s{stale}
 """
 # Its columns, by name: a page's patients are read back from `keyed` with them, rather
@@ -137,8 +106,6 @@ KEY_SUMS = """
     SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
     SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
         THEN 1 ELSE 0 END) AS days_with_session,
-    SUM(CASE WHEN d.past + d.is_today = 0 AND d.check_ins > 0 THEN 1 ELSE 0 END) AS ahead,
-    SUM(CASE WHEN d.past + d.is_today = 0 AND d.active = 1 THEN 1 ELSE 0 END) AS ahead_active,
     MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
         THEN d.day END) AS last_missed,
     MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
@@ -175,31 +142,17 @@ LEDGER_AHEAD = """(SELECT COUNT(DISTINCT a.local_date) FROM prescriptions_adhere
     WHERE a.patient_id = r.id AND a.local_date > r.today AND a.local_date <= r.d_to
         AND a.local_date >= r.d_from AND {which})"""
 # Days with a session among them, and the active ones FUTURE does not count.
+# Read only when the range reaches past the patient's today: normally it ends there.
+REACHES_AHEAD = "r.d_to > r.today"
 AHEAD = LEDGER_AHEAD.format(which=f"a.check_ins > 0 AND (a.active OR {SPANNED})")
 AHEAD_ACTIVE = LEDGER_AHEAD.format(which=f"a.active AND NOT {SPANNED}")
 
 FUTURE = """
 SELECT {pid}SUM({future_days}) AS days
 FROM prescriptions_prescription rx{join}
-WHERE rx.patient_id = r.id AND rx.status = 'active' AND {future_days} > 0{group}
+WHERE rx.patient_id = r.id AND rx.status = 'active' AND {future_days} > 0
+    AND r.d_to > r.today{group}
 """
-
-# The start of each patient's first prescription that ran (had an active day).
-FIRST = """
-SELECT {pid}MIN(rx.start_date) AS first_start
-FROM prescriptions_prescription rx{join}
-WHERE rx.patient_id = r.id AND EXISTS (
-    SELECT 1 FROM prescriptions_adherenceday ran
-    WHERE ran.prescription_id = rx.id AND ran.active = {true}
-){group}
-"""
-
-# The pain of the first week, in tenths: a probe of the ledger's (patient, date) index per
-# row. As a join, PostgreSQL hashed the whole ledger (that week lies before the range).
-BASELINE_TENTHS = """(SELECT CASE WHEN SUM(a.check_ins) > 0
-        THEN (20 * SUM(a.pain_before_sum) + SUM(a.check_ins)) / (2 * SUM(a.check_ins)) END
-    FROM prescriptions_adherenceday a
-    WHERE a.patient_id = r.id AND a.local_date BETWEEN first.first_start AND {baseline_end})"""
 
 
 def tenths(numerator: str, denominator: str) -> str:
@@ -214,8 +167,11 @@ def percent(completed: str, expected: str) -> str:
     return tenths(f"100 * {completed}", expected)
 
 
+# The ledger's row of the patient (models.LedgerPatient): what reads alike for every range.
+LEDGER_PATIENT = " LEFT JOIN prescriptions_ledgerpatient lp ON lp.patient_id = r.id"
+BASELINE_TENTHS = tenths("lp.baseline_pain_sum", "lp.baseline_check_ins")
 LAST_CHECK_IN = (
-    "(SELECT MAX(c.performed_at) FROM prescriptions_checkin c WHERE c.patient_id = r.id)"
+    "(SELECT lp.last_check_in FROM prescriptions_ledgerpatient lp WHERE lp.patient_id = r.id)"
 )
 OPEN_ALERTS = """(SELECT COUNT(*) FROM prescriptions_alert al
     WHERE al.patient_id = r.id AND al.acknowledged_at IS NULL)"""
@@ -231,9 +187,9 @@ DAYS_COLUMNS = {
     "adherence_tenths": percent("{p}agg.completed", "{p}agg.expected"),
     "week_tenths": percent("{p}agg.week_completed", "{p}agg.week_expected"),
     "active_days": "COALESCE({p}agg.active_days, 0) + COALESCE({p}future.days, 0)"
-    f" + CASE WHEN {{p}}agg.ahead_active > 0 THEN {AHEAD_ACTIVE} ELSE 0 END",
+    f" + CASE WHEN {REACHES_AHEAD} THEN {AHEAD_ACTIVE} ELSE 0 END",
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)"
-    f" + CASE WHEN {{p}}agg.ahead > 0 THEN {AHEAD} ELSE 0 END",
+    f" + CASE WHEN {REACHES_AHEAD} THEN {AHEAD} ELSE 0 END",
     "current_streak_days": f"{STREAK} + COALESCE({{p}}agg.today_done, 0)",
     "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)"
     " - COALESCE({p}agg.waiting, 0)",

@@ -25,6 +25,7 @@ import prescriptions.adherence.ledger as ledger
 import prescriptions.adherence.report as adherence
 from prescriptions.adherence.clinic_row import row_of
 from prescriptions.adherence.clinic_scope import scope_of
+from prescriptions.adherence.dialects import DIALECTS
 from prescriptions.models import ClinicRow, ClinicRowVersion, Prescription
 
 # What each ordering sorts on, in the SQL's columns; ties go by name.
@@ -101,7 +102,7 @@ class ClinicRows(Sequence):
         self._stale = self._fresh = 0
         self._fill: dict = {}
         self._patients_sql = ""
-        self._dialect = clinic_sql.DIALECTS[connection.vendor]
+        self._dialect = DIALECTS[connection.vendor]
 
     def __len__(self) -> int:
         if self._count is None:
@@ -274,12 +275,12 @@ class ClinicRows(Sequence):
     def _computed_sql(self, statement: clinic_sql.Statement, extra: str = "") -> str:
         """The rows of the patients of `r` computed whole, in COLUMNS' order (then `extra`)."""
         joins = statement.days_path("", "r", self._fill)
-        joins += statement.per_patient("first", clinic_sql.FIRST, "r", "rx", **self._fill)
+        joins += clinic_sql.LEDGER_PATIENT
         columns = {k: v.format(p="") for k, v in clinic_sql.DAYS_COLUMNS.items()}
         columns |= {
-            "baseline_tenths": clinic_sql.BASELINE_TENTHS.format(**self._fill),
+            "baseline_tenths": clinic_sql.BASELINE_TENTHS,
             "recent_tenths": clinic_sql.tenths("agg.recent_pain", "agg.recent_n"),
-            "last_check_in": self._dialect["instant_text"].format(clinic_sql.LAST_CHECK_IN),
+            "last_check_in": self._dialect["instant_text"].format("lp.last_check_in"),
             "open_alerts": clinic_sql.OPEN_ALERTS,
             "red_flag_open": clinic_sql.RED_FLAG_OPEN,
             "prescription_status": clinic_sql.PRESCRIPTION_STATUS,

@@ -14,6 +14,7 @@ from prescriptions.models.ledger import (
     AdherenceDay,
     ClinicRow,
     ClinicRowVersion,
+    LedgerPatient,
     ledger_analyze,
 )
 from prescriptions.models.prescription import (
@@ -45,6 +46,7 @@ __all__ = [
     "ClinicRowVersion",
     "DigestClaim",
     "IdempotencyRecord",
+    "LedgerPatient",
     "PlanChange",
     "Prescription",
     "PrescriptionQuerySet",

@@ -48,6 +48,26 @@ class AdherenceDay(models.Model):
         indexes = [models.Index(fields=["patient", "local_date"])]
 
 
+class LedgerPatient(models.Model):
+    """The ledger's row per patient: what their clinic-table row reads alike for every range,
+    kept as their days and check-ins are written (adherence/ledger/patients.py), so that a
+    report of every patient reads one row each rather than searching their history.
+
+    The start of their first prescription that ran (had an active day), the check-ins of
+    its first week (PAIN_WINDOW_DAYS dates from that start) and the pain they reported
+    before their sessions, summed (the pain baseline), and when they last checked in.
+    Written by adherence/ledger/ alone, in the transaction of the write that moved it.
+    """
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    first_start = models.DateField(null=True)
+    baseline_check_ins = models.PositiveIntegerField(default=0)
+    baseline_pain_sum = models.PositiveIntegerField(default=0)
+    last_check_in = models.DateTimeField(null=True)
+
+
 class ClinicRow(models.Model):
     """A patient's row of the clinic table over their default range (the 28 local dates
     ending today), computed by clinic_table.py and stored by clinic_store.py, so that the
@@ -142,6 +162,7 @@ def ledger_analyze() -> None:
     tables = [
         AdherenceDay._meta.db_table,
         ClinicRowVersion._meta.db_table,
+        LedgerPatient._meta.db_table,
         Prescription._meta.db_table,
         AdherenceDay._meta.get_field("patient").related_model._meta.db_table,
     ]

@@ -17,6 +17,11 @@ Sources, and what each change does:
 - check-ins: counted on their day as they are recorded, inside the check-in's transaction
   (counts.py, `checkin_count`).
 
+Besides its days, the ledger keeps a row per patient (patients.py): their first
+prescription's start, the check-ins and pain of its first week, their last check-in, worked
+out again after each of the writes above, so that a report of every patient reads them
+without searching each one's history.
+
 Rows are written a local day at a time: when a prescription's `ledger_until` has passed
 (normally its patient's midnight), the reminder tick writes the day that begins, with the
 instant each session will fall due. Reports count a session as expected once that instant
@@ -28,6 +33,7 @@ stay right while the scheduler is down, and for prescriptions made without the s
 """
 
 from prescriptions.adherence.ledger.counts import checkin_count
+from prescriptions.adherence.ledger.patients import PAIN_WINDOW_DAYS, ledger_patients_refresh
 from prescriptions.adherence.ledger.sources import sources_for
 from prescriptions.adherence.ledger.write import (
     ledger_catch_up,
@@ -41,8 +47,10 @@ from prescriptions.adherence.ledger.write import (
 )
 
 __all__ = [
+    "PAIN_WINDOW_DAYS",
     "checkin_count",
     "ledger_catch_up",
+    "ledger_patients_refresh",
     "ledger_rebuild",
     "ledger_rewrite",
     "ledger_tick",

@@ -5,6 +5,7 @@ rebuilds a prescription."""
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
+from prescriptions.adherence.ledger.patients import ledger_patients_refresh
 from prescriptions.models import PAIN_ROSE, AdherenceDay, CheckIn
 
 
@@ -21,9 +22,9 @@ def _added_counts(check_in: CheckIn) -> dict[str, int]:
 
 
 def checkin_count(check_in: CheckIn) -> None:
-    """Counts a check-in on its day, inside its transaction, which holds the prescription's
-    row locked (so no racing insert of the same day). Its event then outdates the
-    patient's stored clinic row."""
+    """Counts a check-in on its day before it is stored, inside its transaction, which
+    holds the prescription's row locked (so no racing insert of the same day), then the
+    patient's ledger row. Its event then outdates the patient's stored clinic row."""
     counts = _added_counts(check_in)
     params = [
         *(counts[name] for name in COUNT_FIELDS),
@@ -40,6 +41,7 @@ def checkin_count(check_in: CheckIn) -> None:
             local_date=check_in.local_date,
             **counts,
         )
+    ledger_patients_refresh([check_in.patient_id], checked_in_at=check_in.performed_at)
 
 
 def check_in_counts(prescription_ids) -> list[AdherenceDay]:

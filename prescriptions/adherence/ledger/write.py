@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from prescriptions.adherence.days import KINDS, Day, Sources, days_between
 from prescriptions.adherence.ledger.counts import COUNT_FIELDS, check_in_counts
+from prescriptions.adherence.ledger.patients import ledger_patients_refresh
 from prescriptions.adherence.ledger.sources import sources_for
 from prescriptions.models import EPOCH, AdherenceDay, ClinicRowVersion, Prescription, ScheduleChange
 from prescriptions.schedule import local_date_of
@@ -77,6 +78,7 @@ def _write(
     )
     for until, ids in next_until.items():
         Prescription.objects.filter(id__in=ids).update(ledger_until=until)
+    ledger_patients_refresh(src.patient_id for src in sources)
 
 
 def _outdate(sources) -> None:

@@ -60,15 +60,23 @@ def conditions(node: dict) -> str:
     return " ".join([text, *(conditions(child) for child in node.get("Plans", []))])
 
 
+def tables(node: dict) -> set[str]:
+    found = {node["Relation Name"]} if "Relation Name" in node else set()
+    for child in node.get("Plans", []):
+        found |= tables(child)
+    return found
+
+
 def loops_reading_all_again(node: dict) -> list[str]:
-    """Nested loops whose inner side is bounded by nothing outside it (neither the outer
-    side's row nor a patient of an enclosing query): it reads the same rows for each outer
-    row, a cost of outer x inner whatever the planner guessed."""
+    """Nested loops whose inner side reads a table, bounded by nothing outside it (neither
+    the outer side's row nor a patient of an enclosing query): it reads the same rows for
+    each outer row, a cost of outer x inner whatever the planner guessed. (An inner side
+    that reads no table, such as the list of the request's zones, reads no rows again.)"""
     found = []
     if node["Node Type"] == "Nested Loop":
         inner = node["Plans"][1]
         named = set(re.findall(r"\b([a-z_][a-z0-9_]*)\.", conditions(inner)))
-        if not named - aliases(inner) - {"pg_catalog"}:
+        if tables(inner) and not named - aliases(inner) - {"pg_catalog"}:
             found.append(f"{node.get('Join Type')} join over {inner['Node Type']}")
     for child in node.get("Plans", []):
         found += loops_reading_all_again(child)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from patients.models import ReminderPreference
 from prescriptions import checkins, services
 from prescriptions.adherence import adherence_report, ledger
-from prescriptions.models import AdherenceDay, Prescription
+from prescriptions.models import AdherenceDay, LedgerPatient, Prescription
 from tests.conftest import client_for
 from tests.factories import PatientFactory, knee_rocks
 from tests.prescriptions.reminders_support import tick as reminders_tick
@@ -71,6 +71,10 @@ def kept_rows():
             "pain_rises",
         )
     )
+
+
+def kept_patient_rows():
+    return sorted(LedgerPatient.objects.values_list())
 
 
 def test_it_keeps_past_bedtime_sessions_when_the_bedtime_slot_is_removed(rx, london):

@@ -21,7 +21,7 @@ from prescriptions.adherence.clinic_table import clinic_adherence
 from tests.clock_changes import CLOCK_CHANGES
 from tests.factories import PatientFactory, knee_rocks
 from tests.prescriptions.adherence.oracle import oracle_report
-from tests.prescriptions.adherence.test_ledger import kept_rows
+from tests.prescriptions.adherence.test_ledger import kept_patient_rows, kept_rows
 
 TIMES = ["00:30", "02:30", "06:45", "07:00", "21:30", "23:45"]
 ZONES = ["America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Sydney"]
@@ -313,8 +313,11 @@ def test_it_agrees_with_the_contract_after_changes(
     ):
         assert row[name] == report[name], name
 
-    # What was kept step by step is what a rebuild from the sources gives.
+    # What was kept step by step is what a rebuild from the sources gives, the patient's
+    # row as well as their days.
     kept = kept_rows()
+    kept_patient = kept_patient_rows()
     with time_machine.travel(now, tick=False):
         ledger.ledger_rebuild(prescription_ids=[rx.id])
     assert kept_rows() == kept
+    assert kept_patient_rows() == kept_patient

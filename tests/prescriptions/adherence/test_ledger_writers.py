@@ -1,4 +1,5 @@
-"""Only the ledger writes the ledger: every statement that changes the ledger's table, in
+"""Only the ledger writes the ledger: every statement that changes the ledger's tables (its
+days, its row per patient), in
 the writes that touch it (a check-in, its correction, a new slot time, a pause, the tick, a
 rebuild), is issued from inside prescriptions/adherence/ledger/."""
 
@@ -13,16 +14,16 @@ from django.db import connection
 
 from prescriptions import checkins, services
 from prescriptions.adherence import ledger_rebuild, ledger_tick
-from prescriptions.models import AdherenceDay
+from prescriptions.models import AdherenceDay, LedgerPatient
 from tests.factories import PatientFactory, knee_rocks
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[3]
 LEDGER = ROOT / "prescriptions" / "adherence" / "ledger"
-TABLE = AdherenceDay._meta.db_table
+TABLES = "|".join(model._meta.db_table for model in (AdherenceDay, LedgerPatient))
 WRITE = re.compile(
-    rf"^\s*(WITH\b.*)?\b(INSERT INTO|UPDATE|DELETE FROM)\s+\"?{TABLE}\b", re.I | re.S
+    rf"^\s*(WITH\b.*)?\b(INSERT INTO|UPDATE|DELETE FROM)\s+\"?({TABLES})\b", re.I | re.S
 )
 
 

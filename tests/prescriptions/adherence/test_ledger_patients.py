@@ -1,0 +1,131 @@
+"""The ledger's row per patient: what the clinic table reads of a patient alike for every
+range (their first prescription's start, the pain of its first week, their last check-in),
+kept by every write of their check-ins and days."""
+
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+
+import pytest
+import time_machine
+from django.db import connection
+
+from prescriptions import checkins, services
+from prescriptions.adherence import ledger_rebuild
+from prescriptions.models import LedgerPatient
+from tests.concurrency import at_once
+from tests.factories import PatientFactory, knee_rocks
+from tests.live_worker import restore_migration_data
+
+START = date(2026, 3, 2)
+NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
+
+
+def row_of(patient) -> tuple:
+    row = LedgerPatient.objects.get(patient=patient)
+    return row.first_start, row.baseline_check_ins, row.baseline_pain_sum, row.last_check_in
+
+
+def prescribe(patient, clinician, start=START, protocol=None, **extra):
+    with time_machine.travel(NOW, tick=False):
+        return services.prescription_create(
+            patient=patient,
+            clinician=clinician,
+            protocol=protocol or knee_rocks(),
+            start_date=start,
+            **extra,
+        )
+
+
+def another_protocol():
+    """A second protocol, so that a patient may follow two at once."""
+    protocol = knee_rocks()
+    protocol.pk, protocol.slug = None, "knee-rocks-evening"
+    protocol.save()
+    return protocol
+
+
+def check_in(rx, day: int, pain: int, slot="bedtime"):
+    """A check-in at 21:00 UTC on `day` March, recorded at NOW."""
+    at = datetime(2026, 3, day, 21, tzinfo=UTC)
+    with time_machine.travel(NOW, tick=False):
+        return checkins.checkin_record(
+            prescription=rx, slot=slot, performed_at=at, pain_before=pain
+        )
+
+
+@pytest.fixture
+def patient(clinic_a):
+    return PatientFactory(clinic=clinic_a, timezone="UTC")
+
+
+@pytest.mark.django_db
+def test_it_holds_the_first_weeks_pain_and_the_last_check_in(patient, clinician_a):
+    rx = prescribe(patient, clinician_a)
+    assert row_of(patient) == (START, 0, 0, None)
+
+    check_in(rx, 3, pain=6)
+    check_in(rx, 8, pain=4)  # the seventh date from the start: still the first week
+    last = check_in(rx, 9, pain=1)  # the eighth: after it
+
+    assert row_of(patient) == (START, 2, 10, last.performed_at)
+
+
+@pytest.mark.django_db
+def test_a_correction_and_a_withdrawal_move_it(patient, clinician_a):
+    rx = prescribe(patient, clinician_a)
+    first = check_in(rx, 3, pain=6)
+    last = check_in(rx, 10, pain=2)
+
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        checkins.checkin_withdraw(checkin=last, by=patient.user)
+    assert row_of(patient) == (START, 1, 6, first.performed_at)
+
+    with time_machine.travel(NOW + timedelta(minutes=6), tick=False):
+        checkins.checkin_correct(checkin=first, by=patient.user, changes={"pain_before": 3})
+    assert row_of(patient) == (START, 1, 3, first.performed_at)
+
+
+@pytest.mark.django_db
+def test_the_first_start_is_that_of_the_first_prescription_that_ran(patient, clinician_a):
+    rx = prescribe(patient, clinician_a, end_date=date(2026, 3, 31))
+    # Moved to start later (before any check-in): its first week moves with it.
+    with time_machine.travel(NOW, tick=False):
+        services.prescription_update(prescription=rx, start_date=date(2026, 3, 5))
+    check_in(rx, 5, pain=5)
+    check_in(rx, 12, pain=8)  # its eighth date: after its first week
+    assert row_of(patient)[:3] == (date(2026, 3, 5), 1, 5)
+
+    # One still to come has not run: it is not the first.
+    prescribe(patient, clinician_a, start=date(2026, 4, 1))
+    assert row_of(patient)[0] == date(2026, 3, 5)
+
+
+@pytest.mark.django_db
+def test_a_rebuild_gives_the_row_that_was_kept(patient, clinician_a):
+    rx = prescribe(patient, clinician_a)
+    for day, pain in [(2, 7), (5, 5), (9, 3)]:
+        check_in(rx, day, pain)
+    kept = row_of(patient)
+    LedgerPatient.objects.all().delete()
+
+    with time_machine.travel(NOW, tick=False):
+        ledger_rebuild()
+
+    assert row_of(patient) == kept
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="SQLite serialises writers; the race needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_check_ins_at_once_on_two_prescriptions_leave_both_counted(clinic_a, clinician_a):
+    restore_migration_data()
+    patient = PatientFactory(clinic=clinic_a, timezone="UTC")
+    # Two running side by side: their check-ins hold different prescriptions' rows.
+    first = prescribe(patient, clinician_a)
+    second = prescribe(patient, clinician_a, protocol=another_protocol())
+
+    answers = at_once(partial(check_in, first, 3, 6), partial(check_in, second, 4, 2))
+
+    assert [type(answer).__name__ for answer in answers] == ["CheckIn", "CheckIn"]
+    assert row_of(patient) == (START, 2, 8, max(answer.performed_at for answer in answers))
