@@ -1,19 +1,19 @@
-"""Adherence: what each prescription expected, what the patient did, and how their pain
-moved (docs/definitions.md).
+"""Adherence: what each prescription expected, what the patient did, and how their pain moved
+(docs/definitions.md).
 
 Every figure has one definition, the clinic table's statement (clinic_sql.py, put together
 by clinic_table.py over the patients and dates of clinic_scope.py): the clinic's rows, one
 patient's report, the streak a check-in's advice quotes and the figures the alert rules
 weigh are all computed by it (patient_report.py), or read from the rows clinic_store.py
-keeps ahead of it; clinic_csv.py streams the rows as
-CSV. Underneath, the ledger (ledger/) keeps one row per prescription and local date: the
-sessions due, from the sources (slots, zones, status history, days.py's time arithmetic),
-and the check-ins counted on their day; and one row per patient with what reads alike for
-every range (the first week's pain, the last check-in); it alone writes them. report.py reads a report's days
-one by one and the alert rules' data from the ledger; timeline.py tells when a prescription
-was active; current.py which prescription is a patient's current one, by the SQL of
-current_sql.py (which the clinic table's statement reads too). Other modules call only what
-this face names.
+keeps ahead of it; clinic_csv.py streams the rows as CSV. Underneath, the ledger (ledger/)
+keeps one row per prescription and local date: the sessions due, from the sources (slots,
+zones, status history, days.py's time arithmetic), and the check-ins counted on their day;
+and one row per patient with what reads alike for every range (the first week's pain, the
+last check-in); it alone writes them. report.py reads a report's days one by one and the
+alert rules' data from the ledger; timeline.py tells when a prescription was active;
+current.py which prescription is a patient's current one, by the SQL of current_sql.py
+(which the clinic table's statement reads too). Other modules call only what this face
+names.
 """
 
 from prescriptions.adherence.clinic_csv import BOM, csv_columns, csv_response, spreadsheet_safe
