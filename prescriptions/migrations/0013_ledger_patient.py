@@ -14,7 +14,7 @@ def fill(apps, schema_editor):
     from prescriptions.models import ledger_analyze
 
     for start in range(0, len(ids), 1000):
-        ledger_patients_refresh(ids[start : start + 1000])
+        ledger_patients_refresh(ids[start : start + 1000], check_ins=True)
     ledger_analyze()
 
 

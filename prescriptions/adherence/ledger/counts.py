@@ -5,7 +5,7 @@ rebuilds a prescription."""
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
-from prescriptions.adherence.ledger.patients import ledger_patients_refresh
+from prescriptions.adherence.ledger.patients import ledger_patient_count
 from prescriptions.models import PAIN_ROSE, AdherenceDay, CheckIn
 
 
@@ -41,7 +41,7 @@ def checkin_count(check_in: CheckIn) -> None:
             local_date=check_in.local_date,
             **counts,
         )
-    ledger_patients_refresh([check_in.patient_id], checked_in_at=check_in.performed_at)
+    ledger_patient_count(check_in)
 
 
 def check_in_counts(prescription_ids) -> list[AdherenceDay]:

@@ -78,7 +78,8 @@ def _write(
     )
     for until, ids in next_until.items():
         Prescription.objects.filter(id__in=ids).update(ledger_until=until)
-    ledger_patients_refresh(src.patient_id for src in sources)
+    # A rebuild (`counts`) read the check-ins again: the last one is read again too.
+    ledger_patients_refresh((src.patient_id for src in sources), check_ins=counts is not None)
 
 
 def _outdate(sources) -> None:
