@@ -95,6 +95,22 @@ def timed(call, repeat: int) -> tuple[float, int, object]:
     return statistics.median(timings), len(queries), answer
 
 
+def timed_beside(baseline, call, repeat: int) -> tuple[float, float, int]:
+    """`baseline` and `call` in turn, `repeat` times each: the median seconds of each, and
+    the queries of the last call. In turn, so that both are timed over the same moments of
+    a shared machine, whose speed moves from one second to the next."""
+    before, after = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        baseline()
+        before.append(time.perf_counter() - started)
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            call()
+            after.append(time.perf_counter() - started)
+    return statistics.median(before), statistics.median(after), len(queries)
+
+
 def load_now() -> str:
     """The machine's load averages (1, 5, 15 min): others share it."""
     return " ".join(f"{n:.2f}" for n in os.getloadavg())

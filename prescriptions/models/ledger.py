@@ -119,8 +119,8 @@ class ClinicRowVersionManager(models.Manager):
         (prescriptions/readers.py), or by the ledger where time passes or it is rebuilt: a
         row computed from what the database showed before the write is then a version
         behind, whenever it is stored. Writers take a prescription, then its ledger days,
-        then this row, then an alert, never the other way round, so that two of them never
-        wait for each other in a circle.
+        then the patient's LedgerPatient row, then this row, then an alert, never the other
+        way round, so that two of them never wait for each other in a circle.
         """
         ids = sorted(set(patient_ids))  # one order for every writer: no deadlock between two
         if ids:
