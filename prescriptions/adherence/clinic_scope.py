@@ -82,14 +82,25 @@ def scope_of(
 
 
 # The dates of a zone the statement reads, a row of `zones` each (clinic_sql.PATIENTS).
-DATES = ("d_from", "d_to", "today", "recent_from", "future_from", "midnight")
+DATES = (
+    "d_from",
+    "d_to",
+    "today",
+    "recent_from",
+    "future_from",
+    "midnight",
+    "last_past",
+    "past_days",
+)
 
 
 def _dates(tz: ZoneInfo, now: datetime, range_of) -> dict:
     """A zone's today, the range from it, the start of its last week, the first of its days
-    still to come, and the instant its day ends."""
+    still to come, the instant its day ends, and the range's last past date and number of
+    past dates."""
     today = local_today(tz, now)
     start, end = range_of(today)
+    last_past = min(today - timedelta(days=1), end)
     return {
         "d_from": start,
         "d_to": end,
@@ -97,4 +108,6 @@ def _dates(tz: ZoneInfo, now: datetime, range_of) -> dict:
         "recent_from": max(start, end - timedelta(days=adherence.RECENT_WEEK_DAYS - 1)),
         "future_from": max(today + timedelta(days=1), start),
         "midnight": local_midnight(today + timedelta(days=1), tz),
+        "last_past": last_past,
+        "past_days": max(0, (last_past - start).days + 1),
     }

@@ -34,7 +34,7 @@ import prescriptions.adherence.current_sql as current_sql
 # values the statement reads, where a CASE on the zone was worked out again at every use.
 PATIENTS = """
 SELECT p.id, p.first_name, p.last_name, p.activated, p.timezone, z.d_from, z.d_to, z.today,
-    z.recent_from, z.future_from, z.midnight
+    z.recent_from, z.future_from, z.midnight, z.last_past, z.past_days
 FROM ({patients}) p LEFT JOIN zones z ON z.timezone = p.timezone
 WHERE p.clinic_id = %(clinic)s{stale}
 """
@@ -42,7 +42,7 @@ WHERE p.clinic_id = %(clinic)s{stale}
 # than joined again to the clinic's patients (without statistics, a nested loop over them).
 PATIENT_COLUMNS = (
     "id, first_name, last_name, activated, timezone, d_from, d_to, today, recent_from,"
-    " future_from, midnight"
+    " future_from, midnight, last_past, past_days"
 )
 
 # Every range lies in first_from..last_to: it lets the database skip the other days.
@@ -66,6 +66,10 @@ WANTED = """(CASE WHEN a.morning_due_at IS NOT NULL THEN 1 ELSE 0 END
 OPEN = """(CASE WHEN a.morning_due_at IS NOT NULL AND a.morning_check_ins = 0 THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at IS NOT NULL AND a.bedtime_check_ins = 0 THEN 1 ELSE 0 END)"""
 RECENT = "CASE WHEN a.local_date >= r.recent_from THEN {} ELSE 0 END"
+# Whether every session of today is done (1), one is not (0), or today asks none (NULL):
+# worked out on today's rows alone.
+TODAY_DONE = f"""MIN(CASE WHEN a.local_date <> r.today THEN NULL
+    WHEN {OPEN} > 0 THEN 0 WHEN {WANTED} > 0 THEN 1 END)"""
 
 SUMS = f"""
 SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
@@ -93,14 +97,14 @@ SELECT {{pid}}a.local_date AS day,
     CAST(SUM({WAITING}) AS INTEGER) AS waiting,
     CAST(SUM(a.night_check_ins) AS INTEGER) AS nights,
     CAST(SUM(a.pain_before_sum) AS INTEGER) AS pain,
-    CAST(SUM({WANTED}) AS INTEGER) AS wanted, CAST(SUM({OPEN}) AS INTEGER) AS open
+    {TODAY_DONE} AS done
 {LEDGER}
 GROUP BY {{by}}a.local_date
 """
 
-# Per patient, with the last past day that missed a session (the streak runs after it):
-# first what a page's key needs (the days orderings and the low-adherence filter), then
-# the rest of the row.
+# Per patient, with the last past day that missed a session (the streak runs after it) and
+# the past days that asked for sessions (the streak's days): first what a page's key needs
+# (the days orderings and the low-adherence filter), then the rest of the row.
 KEY_SUMS = """
     SUM(d.expected) AS expected, SUM(d.completed) AS completed,
     SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
@@ -108,8 +112,9 @@ KEY_SUMS = """
         THEN 1 ELSE 0 END) AS days_with_session,
     MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
         THEN d.day END) AS last_missed,
-    MAX(CASE WHEN d.is_today = 1 AND d.wanted > 0 AND d.open = 0 THEN 1 ELSE 0 END)
-        AS today_done"""
+    SUM(CASE WHEN d.past = 1 AND d.active = 1 AND d.expected > 0 THEN 1 ELSE 0 END)
+        AS session_days,
+    MAX(d.done) AS today_done"""
 ROW_SUMS = """,
     SUM(d.check_ins) AS check_ins, SUM(d.waiting) AS waiting, SUM(d.nights) AS nights,
     SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
@@ -130,6 +135,12 @@ STREAK = f"""(SELECT COUNT(*) FROM (
     HAVING MAX(CASE WHEN a.active THEN 1 ELSE 0 END) = 1
         AND SUM({EXPECTED.replace("{", "{{").replace("}", "}}")}) > 0
 ) streak_days)"""
+
+# Without a missed day, every one of the streak's days; when every past day of the range
+# asked for sessions, the days after the last missed one (their number, by date); else read
+# by STREAK. ({since_missed}: the days from the last missed one to r.last_past.)
+STREAK_DAYS = f"""CASE WHEN {{p}}agg.last_missed IS NULL THEN COALESCE({{p}}agg.session_days, 0)
+    WHEN {{p}}agg.session_days = r.past_days THEN {{since_missed}} ELSE {STREAK} END"""
 
 # After a move west, the ledger can hold days after the patient's new today (begun in the
 # old zone; a check-in is dated in the zone it was made in). Such a day is active when its
@@ -190,11 +201,19 @@ DAYS_COLUMNS = {
     f" + CASE WHEN {REACHES_AHEAD} THEN {AHEAD_ACTIVE} ELSE 0 END",
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)"
     f" + CASE WHEN {REACHES_AHEAD} THEN {AHEAD} ELSE 0 END",
-    "current_streak_days": f"{STREAK} + COALESCE({{p}}agg.today_done, 0)",
+    "current_streak_days": f"{STREAK_DAYS} + COALESCE({{p}}agg.today_done, 0)",
     "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)"
     " - COALESCE({p}agg.waiting, 0)",
     "night_sessions": "COALESCE({p}agg.nights, 0)",
 }
+
+
+def days_columns(p: str, dialect: dict) -> dict[str, str]:
+    """DAYS_COLUMNS read from the CTEs of prefix `p`, in the dialect's SQL."""
+    since_missed = dialect["days_between"].format("r.last_past", f"{p}agg.last_missed")
+    return {name: sql.format(p=p, since_missed=since_missed) for name, sql in DAYS_COLUMNS.items()}
+
+
 # The figures that are sums over the ledger's rows alone, as the `sums` part answers them
 # (the same columns as the days path's `agg`).
 SUMS_COLUMNS = {

@@ -209,8 +209,9 @@ class ClinicRows(Sequence):
         if kind == "days":
             joins = statement.days_path("k_", "everyone", self._fill, agg=clinic_sql.AGG_KEY)
             columns = {
-                name: clinic_sql.DAYS_COLUMNS[name].format(p="k_")
-                for name in (*ORDERINGS[self.field], "adherence_tenths")
+                name: sql
+                for name, sql in clinic_sql.days_columns("k_", self._dialect).items()
+                if name in (*ORDERINGS[self.field], "adherence_tenths")
             }
         elif kind == "sums" or self.below_pct is not None:
             joins = statement.per_patient("sums", clinic_sql.SUMS, "everyone", "a")
@@ -276,7 +277,7 @@ class ClinicRows(Sequence):
         """The rows of the patients of `r` computed whole, in COLUMNS' order (then `extra`)."""
         joins = statement.days_path("", "r", self._fill)
         joins += clinic_sql.LEDGER_PATIENT
-        columns = {k: v.format(p="") for k, v in clinic_sql.DAYS_COLUMNS.items()}
+        columns = clinic_sql.days_columns("", self._dialect)
         columns |= {
             "baseline_tenths": clinic_sql.BASELINE_TENTHS,
             "recent_tenths": clinic_sql.tenths("agg.recent_pain", "agg.recent_n"),
