@@ -68,8 +68,8 @@ OPEN = """(CASE WHEN a.morning_due_at IS NOT NULL AND a.morning_check_ins = 0 TH
 RECENT = "CASE WHEN a.local_date >= r.recent_from THEN {} ELSE 0 END"
 # Whether every session of today is done (1), one is not (0), or today asks none (NULL):
 # worked out on today's rows alone.
-TODAY_DONE = f"""MIN(CASE WHEN a.local_date <> r.today THEN NULL
-    WHEN {OPEN} > 0 THEN 0 WHEN {WANTED} > 0 THEN 1 END)"""
+TODAY_DONE = f"""CASE WHEN a.local_date <> r.today THEN NULL
+    WHEN {OPEN} > 0 THEN 0 WHEN {WANTED} > 0 THEN 1 END"""
 
 SUMS = f"""
 SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
@@ -80,27 +80,52 @@ SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
 {LEDGER}{{group}}
 """
 
-# A patient's days, one row per date: a patient's prescriptions may share one. Read in the
-# ledger's (patient, date) order, so grouped as read, without a sort. What depends on the
-# date alone is worked out once a date, not summed over its rows. The casts keep
+# A patient's days, one row per date: what each ledger row holds (DAY_COLUMNS: the name, the
+# row's value, and how a date's rows add up). What depends on the date alone is worked out
+# once a date. A patient's prescriptions may share a date: DAYS sums a date's rows, read in
+# the ledger's (patient, date) order, so grouped as read, without a sort; the casts keep
 # PostgreSQL's sums of sums integers (it sums a bigint as numeric), so the rounding
-# divisions stay integral.
-DAYS = f"""
-SELECT {{pid}}a.local_date AS day,
+# divisions stay integral. A patient with one prescription has one row a date, which
+# DAYS_AS_READ takes as it is (PostgreSQL: LATERAL_DAYS picks one of the two by patient).
+DAY_COLUMNS = [
+    ("expected", EXPECTED, "SUM"),
+    ("completed", COMPLETED, "SUM"),
+    ("active", "CASE WHEN a.active THEN 1 ELSE 0 END", "MAX"),
+    ("check_ins", "a.check_ins", "SUM"),
+    ("waiting", WAITING, "SUM"),
+    ("nights", "a.night_check_ins", "SUM"),
+    ("pain", "a.pain_before_sum", "SUM"),
+    ("done", TODAY_DONE, "MIN"),
+]
+DATE_COLUMNS = """{pid}a.local_date AS day,
     CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END AS past,
     CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END AS is_today,
-    CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,
-    CAST(SUM({EXPECTED}) AS INTEGER) AS expected,
-    CAST(SUM({COMPLETED}) AS INTEGER) AS completed,
-    MAX(CASE WHEN a.active THEN 1 ELSE 0 END) AS active,
-    CAST(SUM(a.check_ins) AS INTEGER) AS check_ins,
-    CAST(SUM({WAITING}) AS INTEGER) AS waiting,
-    CAST(SUM(a.night_check_ins) AS INTEGER) AS nights,
-    CAST(SUM(a.pain_before_sum) AS INTEGER) AS pain,
-    {TODAY_DONE} AS done
+    CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,"""
+
+
+def _summed(value: str, how: str) -> str:
+    return f"CAST(SUM({value}) AS INTEGER)" if how == "SUM" else f"{how}({value})"
+
+
+DAYS = f"""
+SELECT {DATE_COLUMNS}
+    {", ".join(f"{_summed(value, how)} AS {name}" for name, value, how in DAY_COLUMNS)}
 {LEDGER}
 GROUP BY {{by}}a.local_date
 """
+DAYS_AS_READ = f"""
+SELECT {DATE_COLUMNS}
+    {", ".join(f"{value} AS {name}" for name, value, _ in DAY_COLUMNS)}
+{LEDGER}"""
+# The ledger's row of the patient (lp, LEDGER_PATIENT) says how many prescriptions they
+# have; the branch that does not apply is skipped before it reads anything.
+LATERAL_DAYS = (
+    DAYS_AS_READ.format(pid="", join="")
+    + " AND lp.prescriptions = 1\nUNION ALL"
+    + DAYS.format(pid="", join="", by="").replace(
+        "\nGROUP BY", " AND lp.prescriptions IS DISTINCT FROM 1\nGROUP BY"
+    )
+)
 
 # Per patient, with the last past day that missed a session (the streak runs after it) and
 # the past days that asked for sessions (the streak's days): first what a page's key needs
@@ -266,7 +291,7 @@ class Statement:
 
     def days_path(self, p: str, src: str, fill: dict, *, agg: str = AGG) -> str:
         """The joins of the `days` path for the rows of `r` (`{p}agg`, `{p}future`)."""
-        days = DAYS.format(**self.scope("a", src))
+        days = LATERAL_DAYS if self.lateral else DAYS.format(**self.scope("a", src))
         by_patient = (
             {"pid": "", "group": ""}
             if self.lateral

@@ -207,7 +207,9 @@ class ClinicRows(Sequence):
         kind = KEY_KINDS.get(self.field)
         joins, columns = "", {}
         if kind == "days":
-            joins = statement.days_path("k_", "everyone", self._fill, agg=clinic_sql.AGG_KEY)
+            joins = clinic_sql.LEDGER_PATIENT + statement.days_path(
+                "k_", "everyone", self._fill, agg=clinic_sql.AGG_KEY
+            )
             columns = {
                 name: sql
                 for name, sql in clinic_sql.days_columns("k_", self._dialect).items()
@@ -275,8 +277,8 @@ class ClinicRows(Sequence):
 
     def _computed_sql(self, statement: clinic_sql.Statement, extra: str = "") -> str:
         """The rows of the patients of `r` computed whole, in COLUMNS' order (then `extra`)."""
-        joins = statement.days_path("", "r", self._fill)
-        joins += clinic_sql.LEDGER_PATIENT
+        # The ledger's row of the patient first: the days path reads it.
+        joins = clinic_sql.LEDGER_PATIENT + statement.days_path("", "r", self._fill)
         columns = clinic_sql.days_columns("", self._dialect)
         columns |= {
             "baseline_tenths": clinic_sql.BASELINE_TENTHS,

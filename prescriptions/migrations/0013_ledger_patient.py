@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 ("baseline_check_ins", models.PositiveIntegerField(default=0)),
                 ("baseline_pain_sum", models.PositiveIntegerField(default=0)),
                 ("last_check_in", models.DateTimeField(null=True)),
+                ("prescriptions", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),

@@ -55,7 +55,8 @@ class LedgerPatient(models.Model):
 
     The start of their first prescription that ran (had an active day), the check-ins of
     its first week (PAIN_WINDOW_DAYS dates from that start) and the pain they reported
-    before their sessions, summed (the pain baseline), and when they last checked in.
+    before their sessions, summed (the pain baseline), when they last checked in, and how
+    many prescriptions they have.
     Written by adherence/ledger/ alone, in the transaction of the write that moved it.
     """
 
@@ -66,6 +67,8 @@ class LedgerPatient(models.Model):
     baseline_check_ins = models.PositiveIntegerField(default=0)
     baseline_pain_sum = models.PositiveIntegerField(default=0)
     last_check_in = models.DateTimeField(null=True)
+    # How many prescriptions they have: with one, no two of their ledger rows share a date.
+    prescriptions = models.PositiveIntegerField(default=0)
 
 
 class ClinicRow(models.Model):

@@ -1,6 +1,6 @@
 """The ledger's row per patient (models.LedgerPatient): the start of their first prescription
-that ran, the check-ins and pain of its first week, and their last check-in; the clinic
-table's statement reads it (docs/definitions.md, "Pain change").
+that ran, the check-ins and pain of its first week, their last check-in, and how many
+prescriptions they have; the clinic table's statement reads it (docs/definitions.md, "Pain change").
 
 As the ledger's days do, the row is counted as each check-in comes (`ledger_patient_count`),
 and worked out again (`ledger_patients_refresh`) after every other write of the days: from
@@ -24,25 +24,27 @@ _DAY = AdherenceDay._meta.db_table
 # that held it before (each statement reads what was committed when it began): two
 # check-ins at once never leave the row without the later one. In one order, so that two
 # writers never wait for each other in a circle.
-HOLD = f"""INSERT INTO {_ROW} (patient_id, baseline_check_ins, baseline_pain_sum)
-SELECT id, 0, 0 FROM {{patients}} WHERE id IN ({{ids}}) ORDER BY id
+HOLD = f"""INSERT INTO {_ROW} (patient_id, baseline_check_ins, baseline_pain_sum, prescriptions)
+SELECT id, 0, 0, 0 FROM {{patients}} WHERE id IN ({{ids}}) ORDER BY id
 ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id"""
 
 # The start of the patient's first prescription that had an active day.
 FIRST_START = f"""(SELECT MIN(rx.start_date) FROM {Prescription._meta.db_table} rx
     WHERE rx.patient_id = p.id AND EXISTS (
         SELECT 1 FROM {_DAY} ran WHERE ran.prescription_id = rx.id AND ran.active = {{true}}))"""
+PRESCRIPTIONS = f"""(SELECT COUNT(*) FROM {Prescription._meta.db_table} rx
+    WHERE rx.patient_id = f.id)"""
 LAST_CHECK_IN = f"""(SELECT MAX(c.performed_at) FROM {CheckIn._meta.db_table} c
     WHERE c.patient_id = f.id)"""
 # The first week's days summed, read by the ledger's (patient, date) index; {last}: the
 # last check-in as well, where check-ins changed.
 FIGURES = """SELECT f.id, f.first_start, COALESCE(SUM(a.check_ins), 0) AS check_ins,
-    COALESCE(SUM(a.pain_before_sum), 0) AS pain{last}
+    COALESCE(SUM(a.pain_before_sum), 0) AS pain, {prescriptions} AS prescriptions{last}
 FROM (SELECT p.id, {first_start} AS first_start FROM {patients} p WHERE p.id IN ({ids})) f
 LEFT JOIN {day} a ON a.patient_id = f.id AND a.local_date BETWEEN f.first_start AND {window_end}
 GROUP BY f.id, f.first_start"""
 UPDATE = f"""UPDATE {_ROW} SET first_start = v.first_start, baseline_check_ins = v.check_ins,
-    baseline_pain_sum = v.pain{{set_last}}
+    baseline_pain_sum = v.pain, prescriptions = v.prescriptions{{set_last}}
 FROM ({FIGURES}) v WHERE {_ROW}.patient_id = v.id"""
 
 
@@ -95,6 +97,7 @@ def ledger_patients_refresh(patient_ids, *, check_ins: bool = False) -> None:
         "day": _DAY,
         "ids": ", ".join(["%s"] * len(ids)),
         "first_start": FIRST_START.format(true=d["true"]),
+        "prescriptions": PRESCRIPTIONS,
         "window_end": d["plus_days"].format("f.first_start", PAIN_WINDOW_DAYS - 1),
         "last": f", {LAST_CHECK_IN} AS last_check_in" if check_ins else "",
         "set_last": ", last_check_in = v.last_check_in" if check_ins else "",

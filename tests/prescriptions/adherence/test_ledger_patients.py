@@ -10,11 +10,12 @@ import time_machine
 from django.db import connection
 
 from prescriptions import checkins, services
-from prescriptions.adherence import ledger_rebuild
+from prescriptions.adherence import adherence_report, ledger_rebuild
 from prescriptions.models import LedgerPatient
 from tests.concurrency import at_once
 from tests.factories import PatientFactory, knee_rocks
 from tests.live_worker import restore_migration_data
+from tests.prescriptions.adherence.oracle import oracle_report
 
 START = date(2026, 3, 2)
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
@@ -112,6 +113,25 @@ def test_a_rebuild_gives_the_row_that_was_kept(patient, clinician_a):
         ledger_rebuild()
 
     assert row_of(patient) == kept
+
+
+@pytest.mark.django_db
+def test_two_courses_at_once_are_summed_date_by_date(patient, clinician_a):
+    # With one course each date has one ledger row, read as it is; with two, they share
+    # dates, and the report sums each date's rows.
+    first = prescribe(patient, clinician_a)
+    check_in(first, 3, pain=6)
+    check_in(first, 4, pain=5)
+    second = prescribe(patient, clinician_a, protocol=another_protocol())
+    check_in(second, 3, pain=2)
+    assert LedgerPatient.objects.get(patient=patient).prescriptions == 2
+
+    start, end = date(2026, 3, 1), date(2026, 3, 20)
+    with time_machine.travel(NOW, tick=False):
+        report = adherence_report(patient=patient, start=start, end=end)
+        assert report == oracle_report(patient, start, end, NOW)
+    # Each date once: 2 to 20 March (today), with sessions on the 3rd and the 4th.
+    assert (report["active_days"], report["days_with_session"]) == (19, 2)
 
 
 @pytest.mark.skipif(
