@@ -86,7 +86,7 @@ SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
 # the ledger's (patient, date) order, so grouped as read, without a sort; the casts keep
 # PostgreSQL's sums of sums integers (it sums a bigint as numeric), so the rounding
 # divisions stay integral. A patient with one prescription has one row a date, which
-# DAYS_AS_READ takes as it is (PostgreSQL: LATERAL_DAYS picks one of the two by patient).
+# is then read as it is (PostgreSQL: LATERAL_DAYS picks one of the two by patient).
 DAY_COLUMNS = [
     ("expected", EXPECTED, "SUM"),
     ("completed", COMPLETED, "SUM"),
@@ -107,25 +107,22 @@ def _summed(value: str, how: str) -> str:
     return f"CAST(SUM({value}) AS INTEGER)" if how == "SUM" else f"{how}({value})"
 
 
-DAYS = f"""
-SELECT {DATE_COLUMNS}
-    {", ".join(f"{_summed(value, how)} AS {name}" for name, value, how in DAY_COLUMNS)}
-{LEDGER}
-GROUP BY {{by}}a.local_date
-"""
-DAYS_AS_READ = f"""
-SELECT {DATE_COLUMNS}
-    {", ".join(f"{value} AS {name}" for name, value, _ in DAY_COLUMNS)}
-{LEDGER}"""
+def _days(cells: str, where: str = "", group: str = "") -> str:
+    """A patient's days over the ledger's rows of their range: `cells` of each, then `where`
+    besides the range, `group` last."""
+    return f"\nSELECT {DATE_COLUMNS}\n    {cells}\n{LEDGER}{where}{group}\n"
+
+
+_SUMMED = ", ".join(f"{_summed(value, how)} AS {name}" for name, value, how in DAY_COLUMNS)
+_AS_READ = ", ".join(f"{value} AS {name}" for name, value, _ in DAY_COLUMNS)
+DAYS = _days(_SUMMED, group="\nGROUP BY {by}a.local_date")
 # The ledger's row of the patient (lp, LEDGER_PATIENT) says how many prescriptions they
 # have; the branch that does not apply is skipped before it reads anything.
 LATERAL_DAYS = (
-    DAYS_AS_READ.format(pid="", join="")
-    + " AND lp.prescriptions = 1\nUNION ALL"
-    + DAYS.format(pid="", join="", by="").replace(
-        "\nGROUP BY", " AND lp.prescriptions IS DISTINCT FROM 1\nGROUP BY"
-    )
-)
+    _days(_AS_READ, " AND lp.prescriptions = 1")
+    + "UNION ALL"
+    + _days(_SUMMED, " AND lp.prescriptions IS DISTINCT FROM 1", "\nGROUP BY a.local_date")
+).format(pid="", join="")
 
 # Per patient, with the last past day that missed a session (the streak runs after it) and
 # the past days that asked for sessions (the streak's days): first what a page's key needs
@@ -183,12 +180,16 @@ REACHES_AHEAD = "r.d_to > r.today"
 AHEAD = LEDGER_AHEAD.format(which=f"a.check_ins > 0 AND (a.active OR {SPANNED})")
 AHEAD_ACTIVE = LEDGER_AHEAD.format(which=f"a.active AND NOT {SPANNED}")
 
-FUTURE = """
+FUTURE = (
+    """
 SELECT {pid}SUM({future_days}) AS days
 FROM prescriptions_prescription rx{join}
 WHERE rx.patient_id = r.id AND rx.status = 'active' AND {future_days} > 0
-    AND r.d_to > r.today{group}
+    AND """
+    + REACHES_AHEAD
+    + """{group}
 """
+)
 
 
 def tenths(numerator: str, denominator: str) -> str:
