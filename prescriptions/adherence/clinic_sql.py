@@ -175,8 +175,10 @@ LEDGER_AHEAD = """(SELECT COUNT(DISTINCT a.local_date) FROM prescriptions_adhere
     WHERE a.patient_id = r.id AND a.local_date > r.today AND a.local_date <= r.d_to
         AND a.local_date >= r.d_from AND {which})"""
 # Days with a session among them, and the active ones FUTURE does not count.
-# Read only when the range reaches past the patient's today: normally it ends there.
+# Read only when the range reaches past the patient's today (normally it ends there), and
+# for a patient whose last ledger date (the ledger's row of the patient, lp) lies after it.
 REACHES_AHEAD = "r.d_to > r.today"
+HAS_DAYS_AHEAD = f"{REACHES_AHEAD} AND lp.last_day > r.today"
 AHEAD = LEDGER_AHEAD.format(which=f"a.check_ins > 0 AND (a.active OR {SPANNED})")
 AHEAD_ACTIVE = LEDGER_AHEAD.format(which=f"a.active AND NOT {SPANNED}")
 
@@ -224,9 +226,9 @@ DAYS_COLUMNS = {
     "adherence_tenths": percent("{p}agg.completed", "{p}agg.expected"),
     "week_tenths": percent("{p}agg.week_completed", "{p}agg.week_expected"),
     "active_days": "COALESCE({p}agg.active_days, 0) + COALESCE({p}future.days, 0)"
-    f" + CASE WHEN {REACHES_AHEAD} THEN {AHEAD_ACTIVE} ELSE 0 END",
+    f" + CASE WHEN {HAS_DAYS_AHEAD} THEN {AHEAD_ACTIVE} ELSE 0 END",
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)"
-    f" + CASE WHEN {REACHES_AHEAD} THEN {AHEAD} ELSE 0 END",
+    f" + CASE WHEN {HAS_DAYS_AHEAD} THEN {AHEAD} ELSE 0 END",
     "current_streak_days": f"{STREAK_DAYS} + COALESCE({{p}}agg.today_done, 0)",
     "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)"
     " - COALESCE({p}agg.waiting, 0)",

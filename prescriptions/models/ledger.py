@@ -55,8 +55,8 @@ class LedgerPatient(models.Model):
 
     The start of their first prescription that ran (had an active day), the check-ins of
     its first week (PAIN_WINDOW_DAYS dates from that start) and the pain they reported
-    before their sessions, summed (the pain baseline), when they last checked in, and how
-    many prescriptions they have.
+    before their sessions, summed (the pain baseline), when they last checked in, how
+    many prescriptions they have, and the last date of their days.
     Written by adherence/ledger/ alone, in the transaction of the write that moved it.
     """
 
@@ -69,6 +69,9 @@ class LedgerPatient(models.Model):
     last_check_in = models.DateTimeField(null=True)
     # How many prescriptions they have: with one, no two of their ledger rows share a date.
     prescriptions = models.PositiveIntegerField(default=0)
+    # The last date the ledger holds of theirs: a report reads days after the patient's
+    # today (left by a move west) only for a patient who has some.
+    last_day = models.DateField(null=True)
 
 
 class ClinicRow(models.Model):

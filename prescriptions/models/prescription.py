@@ -138,6 +138,9 @@ class Prescription(models.Model):
                 name="prescription_ends_after_start",
             )
         ]
+        # A patient's prescriptions by start, either way: the probes of the current one
+        # (adherence/current_sql.py) read the first that answers, without a sort.
+        indexes = [models.Index(fields=["patient", "start_date", "id"])]
 
     def __str__(self) -> str:
         return f"{self.protocol.slug} for patient {self.patient_id}"

@@ -1,6 +1,7 @@
 """The ledger's row per patient (models.LedgerPatient): the start of their first prescription
-that ran, the check-ins and pain of its first week, their last check-in, and how many
-prescriptions they have; the clinic table's statement reads it (docs/definitions.md, "Pain change").
+that ran, the check-ins and pain of its first week, their last check-in, how many
+prescriptions they have and the last date of their days; the clinic table's statement reads
+it (docs/definitions.md, "Pain change").
 
 As the ledger's days do, the row is counted as each check-in comes (`ledger_patient_count`),
 and worked out again (`ledger_patients_refresh`) after every other write of the days: from
@@ -36,22 +37,25 @@ PRESCRIPTIONS = f"""(SELECT COUNT(*) FROM {Prescription._meta.db_table} rx
     WHERE rx.patient_id = f.id)"""
 LAST_CHECK_IN = f"""(SELECT MAX(c.performed_at) FROM {CheckIn._meta.db_table} c
     WHERE c.patient_id = f.id)"""
+LAST_DAY = f"(SELECT MAX(d.local_date) FROM {_DAY} d WHERE d.patient_id = f.id)"
 # The first week's days summed, read by the ledger's (patient, date) index; {last}: the
 # last check-in as well, where check-ins changed.
 FIGURES = """SELECT f.id, f.first_start, COALESCE(SUM(a.check_ins), 0) AS check_ins,
-    COALESCE(SUM(a.pain_before_sum), 0) AS pain, {prescriptions} AS prescriptions{last}
+    COALESCE(SUM(a.pain_before_sum), 0) AS pain, {prescriptions} AS prescriptions,
+    {last_day} AS last_day{last}
 FROM (SELECT p.id, {first_start} AS first_start FROM {patients} p WHERE p.id IN ({ids})) f
 LEFT JOIN {day} a ON a.patient_id = f.id AND a.local_date BETWEEN f.first_start AND {window_end}
 GROUP BY f.id, f.first_start"""
 UPDATE = f"""UPDATE {_ROW} SET first_start = v.first_start, baseline_check_ins = v.check_ins,
-    baseline_pain_sum = v.pain, prescriptions = v.prescriptions{{set_last}}
+    baseline_pain_sum = v.pain, prescriptions = v.prescriptions, last_day = v.last_day{{set_last}}
 FROM ({FIGURES}) v WHERE {_ROW}.patient_id = v.id"""
 
 
-# A check-in counted on its day, before it is stored: the last check-in, and the first week
-# when it falls in it. Sums, as the day's counts are, so that two at once both count; a
-# check-in never makes a day active, so the first start stays.
-COUNT = f"""UPDATE {_ROW} SET last_check_in = {{last_check_in}},
+# A check-in counted on its day, before it is stored: the last check-in, its date (a day the
+# ledger may have just begun for it), and the first week when it falls in it. Sums, as the
+# day's counts are, so that two at once both count; a check-in never makes a day active, so
+# the first start stays.
+COUNT = f"""UPDATE {_ROW} SET last_check_in = {{last_check_in}}, last_day = {{last_day}},
     baseline_check_ins = baseline_check_ins + {{in_window}},
     baseline_pain_sum = baseline_pain_sum + {{in_window}} * %(pain)s
 WHERE patient_id = %(patient)s"""
@@ -66,6 +70,7 @@ def ledger_patient_count(check_in: CheckIn, *, days_counted: bool = False) -> No
     in_window = f"CASE WHEN %(day)s BETWEEN first_start AND {window_end} THEN 1 ELSE 0 END"
     sql = COUNT.format(
         last_check_in=d["greatest"].format("COALESCE(last_check_in, %(at)s)", "%(at)s"),
+        last_day=d["greatest"].format("COALESCE(last_day, %(day)s)", "%(day)s"),
         in_window="0" if days_counted else in_window,
     )
     params = {
@@ -98,6 +103,7 @@ def ledger_patients_refresh(patient_ids, *, check_ins: bool = False) -> None:
         "ids": ", ".join(["%s"] * len(ids)),
         "first_start": FIRST_START.format(true=d["true"]),
         "prescriptions": PRESCRIPTIONS,
+        "last_day": LAST_DAY,
         "window_end": d["plus_days"].format("f.first_start", PAIN_WINDOW_DAYS - 1),
         "last": f", {LAST_CHECK_IN} AS last_check_in" if check_ins else "",
         "set_last": ", last_check_in = v.last_check_in" if check_ins else "",

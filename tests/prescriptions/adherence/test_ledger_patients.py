@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 
 from prescriptions import checkins, services
-from prescriptions.adherence import adherence_report, ledger_rebuild
+from prescriptions.adherence import adherence_report, ledger_rebuild, ledger_tick
 from prescriptions.models import LedgerPatient
 from tests.concurrency import at_once
 from tests.factories import PatientFactory, knee_rocks
@@ -99,6 +99,17 @@ def test_the_first_start_is_that_of_the_first_prescription_that_ran(patient, cli
     # One still to come has not run: it is not the first.
     prescribe(patient, clinician_a, start=date(2026, 4, 1))
     assert row_of(patient)[0] == date(2026, 3, 5)
+
+
+@pytest.mark.django_db
+def test_it_holds_the_last_date_of_the_days(patient, clinician_a):
+    # Written to the patient's today, then a day further as the tick writes the next one.
+    prescribe(patient, clinician_a)
+    assert LedgerPatient.objects.get(patient=patient).last_day == NOW.date()
+
+    ledger_tick(now=NOW + timedelta(days=1))
+
+    assert LedgerPatient.objects.get(patient=patient).last_day == NOW.date() + timedelta(days=1)
 
 
 @pytest.mark.django_db
