@@ -42,18 +42,20 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _quoted(text: str, d: dict) -> str:
+def _quoted(text: str, d: dict, holds: str = "") -> str:
     """A text cell as csv.writer writes it (QUOTE_MINIMAL): within quotes, its own quotes
-    doubled, when it holds a comma, a quote, CR or LF."""
+    doubled, when it holds a comma, a quote, CR or LF (when `holds` does: a text with the
+    same ones, cheaper to read)."""
     doubled = f"""'"' || replace({text}, '"', '""') || '"'"""
-    return f"CASE WHEN {d['needs_quotes'].format(text)} THEN {doubled} ELSE {text} END"
+    return f"CASE WHEN {d['needs_quotes'].format(holds or text)} THEN {doubled} ELSE {text} END"
 
 
 def _name(column: str, d: dict) -> str:
-    """A name as spreadsheet_safe keeps it, then quoted as a CSV needs."""
+    """A name as spreadsheet_safe keeps it, then quoted as a CSV needs: when the name holds
+    what a CSV quotes (the mark spreadsheet_safe may add is none of that)."""
     first = ", ".join(["'='", "'+'", "'-'", "'@'", d["char"].format(9), d["char"].format(13)])
     safe = f"CASE WHEN substr({column}, 1, 1) IN ({first}) THEN '''' || {column} ELSE {column} END"
-    return _quoted(safe, d)
+    return _quoted(safe, d, holds=column)
 
 
 def _number(column: str) -> str:

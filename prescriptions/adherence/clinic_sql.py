@@ -56,10 +56,11 @@ EXPECTED = """(CASE WHEN a.morning_due_at <= %(now)s THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at <= %(now)s THEN 1 ELSE 0 END)"""
 COMPLETED = """(CASE WHEN a.morning_due_at <= %(now)s AND a.morning_check_ins > 0 THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at <= %(now)s AND a.bedtime_check_ins > 0 THEN 1 ELSE 0 END)"""
-# Check-ins done ahead of a session still to fall due: one per such session, which it will
-# complete, neither completed nor extra until then (adherence.DayRow.waiting).
-WAITING = """(CASE WHEN a.morning_due_at > %(now)s AND a.morning_check_ins > 0 THEN 1 ELSE 0 END
-    + CASE WHEN a.bedtime_due_at > %(now)s AND a.bedtime_check_ins > 0 THEN 1 ELSE 0 END)"""
+# The day's sessions that have a check-in of their slot: completed once fallen due, and
+# until then the check-in waits for its session (docs/definitions.md); extra in neither
+# case. Every other check-in is extra.
+ANSWERED = """(CASE WHEN a.morning_due_at IS NOT NULL AND a.morning_check_ins > 0 THEN 1 ELSE 0 END
+    + CASE WHEN a.bedtime_due_at IS NOT NULL AND a.bedtime_check_ins > 0 THEN 1 ELSE 0 END)"""
 # Today's sessions, those still to come included, and those of them not done yet.
 WANTED = """(CASE WHEN a.morning_due_at IS NOT NULL THEN 1 ELSE 0 END
     + CASE WHEN a.bedtime_due_at IS NOT NULL THEN 1 ELSE 0 END)"""
@@ -75,7 +76,7 @@ SUMS = f"""
 SELECT {{pid}}SUM({EXPECTED}) AS expected, SUM({COMPLETED}) AS completed,
     SUM({RECENT.format(EXPECTED)}) AS week_expected,
     SUM({RECENT.format(COMPLETED)}) AS week_completed,
-    SUM(a.check_ins) AS check_ins, SUM({WAITING}) AS waiting,
+    SUM(a.check_ins) AS check_ins, SUM({ANSWERED}) AS answered,
     SUM(a.night_check_ins) AS nights
 {LEDGER}{{group}}
 """
@@ -92,14 +93,14 @@ DAY_COLUMNS = [
     ("completed", COMPLETED, "SUM"),
     ("active", "CASE WHEN a.active THEN 1 ELSE 0 END", "MAX"),
     ("check_ins", "a.check_ins", "SUM"),
-    ("waiting", WAITING, "SUM"),
+    ("answered", ANSWERED, "SUM"),
     ("nights", "a.night_check_ins", "SUM"),
     ("pain", "a.pain_before_sum", "SUM"),
     ("done", TODAY_DONE, "MIN"),
 ]
 DATE_COLUMNS = """{pid}a.local_date AS day,
     CASE WHEN a.local_date < r.today THEN 1 ELSE 0 END AS past,
-    CASE WHEN a.local_date = r.today THEN 1 ELSE 0 END AS is_today,
+    CASE WHEN a.local_date <= r.today THEN 1 ELSE 0 END AS through_today,
     CASE WHEN a.local_date >= r.recent_from THEN 1 ELSE 0 END AS recent,"""
 
 
@@ -129,8 +130,8 @@ LATERAL_DAYS = (
 # (the days orderings and the low-adherence filter), then the rest of the row.
 KEY_SUMS = """
     SUM(d.expected) AS expected, SUM(d.completed) AS completed,
-    SUM(CASE WHEN d.past + d.is_today > 0 THEN d.active ELSE 0 END) AS active_days,
-    SUM(CASE WHEN d.past + d.is_today > 0 AND d.active = 1 AND d.check_ins > 0
+    SUM(CASE WHEN d.through_today = 1 THEN d.active ELSE 0 END) AS active_days,
+    SUM(CASE WHEN d.through_today = 1 AND d.active = 1 AND d.check_ins > 0
         THEN 1 ELSE 0 END) AS days_with_session,
     MAX(CASE WHEN d.past = 1 AND d.active = 1 AND d.completed < d.expected
         THEN d.day END) AS last_missed,
@@ -138,7 +139,7 @@ KEY_SUMS = """
         AS session_days,
     MAX(d.done) AS today_done"""
 ROW_SUMS = """,
-    SUM(d.check_ins) AS check_ins, SUM(d.waiting) AS waiting, SUM(d.nights) AS nights,
+    SUM(d.check_ins) AS check_ins, SUM(d.answered) AS answered, SUM(d.nights) AS nights,
     SUM(d.recent * d.pain) AS recent_pain, SUM(d.recent * d.check_ins) AS recent_n,
     SUM(d.recent * d.expected) AS week_expected, SUM(d.recent * d.completed) AS week_completed"""
 PER_PATIENT = "\nFROM ({days}) d{group}\n"
@@ -230,8 +231,7 @@ DAYS_COLUMNS = {
     "days_with_session": "COALESCE({p}agg.days_with_session, 0)"
     f" + CASE WHEN {HAS_DAYS_AHEAD} THEN {AHEAD} ELSE 0 END",
     "current_streak_days": f"{STREAK_DAYS} + COALESCE({{p}}agg.today_done, 0)",
-    "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.completed, 0)"
-    " - COALESCE({p}agg.waiting, 0)",
+    "extra_sessions": "COALESCE({p}agg.check_ins, 0) - COALESCE({p}agg.answered, 0)",
     "night_sessions": "COALESCE({p}agg.nights, 0)",
 }
 

@@ -164,7 +164,7 @@ class ClinicRows(Sequence):
         pain = clinic_sql.tenths("d.pain", "d.check_ins")
         sql = statement.sql(
             "SELECT r.id, d.day, d.expected, d.completed,"
-            f" d.check_ins - d.completed - d.waiting, {pain}"
+            f" d.check_ins - d.answered, {pain}"
             f" FROM r{statement.join('d', days)} WHERE d.day IS NOT NULL ORDER BY r.id, d.day"
         )
         with connection.cursor() as cursor:
