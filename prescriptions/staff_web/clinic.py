@@ -15,7 +15,7 @@ from clinic.web import team_member_required
 from prescriptions import adherence, extensions
 from prescriptions.models import Prescription, Reminder
 from prescriptions.schedule import local_today
-from prescriptions.selectors import alerts_in_reach, reminders_in_reach
+from prescriptions.selectors import open_alerts, reminders_in_reach
 from prescriptions.staff_web.forms import SHOW_CHOICES, ClinicTableForm
 
 PAGE_SIZE = 25
@@ -181,12 +181,7 @@ def home(request):
     search = form.cleaned_data.get("q")
     # Archived patients are left out unless asked for: a search that finds some says so.
     archived_found = matching(archived, search).count() if search and show != "archived" else 0
-    open_alerts = (
-        alerts_in_reach(request.user)
-        .filter(acknowledged_at__isnull=True)
-        .select_related("patient")
-        .order_by("-created_at", "-id")[:OPEN_ALERTS_SHOWN]
-    )
+    alerts = open_alerts(request.user)[:OPEN_ALERTS_SHOWN]
     return render(
         request,
         "staff/home.html",
@@ -202,7 +197,7 @@ def home(request):
             "start": start,
             "end": end,
             "chosen_range": chosen,
-            "alerts": open_alerts,
+            "alerts": alerts,
             "sections": extensions.clinic_sections(clinic.id),
             "notices": extensions.clinic_notices(clinic.id),
             "delivery_problems": failed_reminders(request.user).count(),

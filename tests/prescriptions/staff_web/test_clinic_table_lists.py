@@ -56,6 +56,20 @@ def test_it_says_the_clinics_zone_beside_the_time_of_an_alert(staff_a, isla):
     assert "17:55" not in page
 
 
+def test_a_no_check_in_alert_says_when_the_patient_checked_in_since(staff_a, isla):
+    # Her check-in came five minutes before the alert: nothing to add.
+    assert "Checked in since" not in get(staff_a).content.decode()
+
+    CheckInFactory(
+        prescription=isla.prescriptions.get(),
+        slot="bedtime",
+        performed_at=ALERT_AT + timedelta(hours=3, minutes=5),
+    )
+
+    page = text(get(staff_a).content.decode())
+    assert "Quiet. Checked in since: 7 Dec 2026, 10:00 London time." in page
+
+
 def test_it_says_the_clinics_zone_beside_the_last_check_in(staff_a, isla):
     table = text(get(staff_a).content.decode().split('id="clinic-table"')[1])
 
