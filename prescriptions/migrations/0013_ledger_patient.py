@@ -1,21 +1,8 @@
-"""The ledger's row per patient (models.LedgerPatient), worked out for every patient who has
-a prescription, by the ledger's own code, as 0009 rebuilds the days."""
+"""The ledger's row per patient (models.LedgerPatient). Its rows are filled by 0014, once
+every column the ledger's code writes exists."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def fill(apps, schema_editor):
-    Prescription = apps.get_model("prescriptions", "Prescription")
-    ids = sorted(set(Prescription.objects.values_list("patient_id", flat=True)))
-    if not ids:
-        return  # a new database
-    from prescriptions.adherence import ledger_patients_refresh
-    from prescriptions.models import ledger_analyze
-
-    for start in range(0, len(ids), 1000):
-        ledger_patients_refresh(ids[start : start + 1000], check_ins=True)
-    ledger_analyze()
 
 
 class Migration(migrations.Migration):
@@ -45,5 +32,4 @@ class Migration(migrations.Migration):
                 ("prescriptions", models.PositiveIntegerField(default=0)),
             ],
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
     ]

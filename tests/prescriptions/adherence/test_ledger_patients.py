@@ -7,6 +7,7 @@ from functools import partial
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 
 from prescriptions import checkins, services
@@ -160,3 +161,18 @@ def test_check_ins_at_once_on_two_prescriptions_leave_both_counted(clinic_a, cli
 
     assert [type(answer).__name__ for answer in answers] == ["CheckIn", "CheckIn"]
     assert row_of(patient) == (START, 2, 8, max(answer.performed_at for answer in answers))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_a_database_that_has_patients_fills_their_rows(clinic_a, clinician_a):
+    # From before the ledger kept a row per patient: every migration since runs on the
+    # patients' history and gives each the row the ledger would have kept.
+    patient = PatientFactory(clinic=clinic_a, timezone="UTC")
+    rx = prescribe(patient, clinician_a)
+    check_in(rx, 3, pain=6)
+    kept = sorted(LedgerPatient.objects.values_list())
+
+    call_command("migrate", "prescriptions", "0012", verbosity=0)
+    call_command("migrate", "prescriptions", verbosity=0)
+
+    assert sorted(LedgerPatient.objects.values_list()) == kept
