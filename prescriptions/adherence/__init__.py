@@ -27,6 +27,7 @@ from prescriptions.adherence.current import (
 )
 from prescriptions.adherence.days import KINDS
 from prescriptions.adherence.ledger import (
+    PAIN_WINDOW_DAYS,
     ledger_catch_up,
     ledger_patients_refresh,
     ledger_rebuild,
@@ -48,7 +49,6 @@ from prescriptions.adherence.report import (
     DEFAULT_RANGE_DAYS,
     MAX_RANGE_DAYS,
     MEANINGFUL_PAIN_CHANGE,
-    PAIN_WINDOW_DAYS,
     RECENT_WEEK_DAYS,
     DayRow,
     PatientData,

@@ -30,7 +30,6 @@ from prescriptions.schedule import db_date
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
-PAIN_WINDOW_DAYS = ledger.PAIN_WINDOW_DAYS
 # The clinic table shows each patient's last week beside the whole range.
 RECENT_WEEK_DAYS = 7
 MEANINGFUL_PAIN_CHANGE = Decimal(2)

@@ -8,9 +8,9 @@ its SQL (current_sql.py) became the one definition."""
 from datetime import date, datetime, timedelta
 
 from prescriptions.adherence.days import KINDS
+from prescriptions.adherence.ledger import PAIN_WINDOW_DAYS
 from prescriptions.adherence.report import (
     MEANINGFUL_PAIN_CHANGE,
-    PAIN_WINDOW_DAYS,
     PatientData,
     dates_between,
     report_data,
